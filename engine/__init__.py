@@ -1,0 +1,18 @@
+"""Motion Composer engine: text, tracks and constraints to canonical-skeleton motion.
+
+Plain Python + numpy (+ onnxruntime and tokenizers when generating); never
+imports bpy or torch. Heavy pieces load lazily so `import engine` is cheap.
+"""
+
+from .errors import MotionComposerError
+from .motion import Motion
+from .skeleton import CANONICAL, Skeleton
+
+__all__ = ["CANONICAL", "Motion", "MotionComposerError", "Skeleton", "generate"]
+
+
+def generate(request, **kwargs):
+    """Generate a Motion for a request (see engine.request.GenerationRequest)."""
+    from .api import generate as _generate
+
+    return _generate(request, **kwargs)
