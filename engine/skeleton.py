@@ -76,19 +76,22 @@ JOINT_NAMES: tuple[str, ...] = (
 
 PARENTS: tuple[int, ...] = (-1, 0, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 9, 9, 12, 13, 14, 16, 17, 18, 19)
 
-# Rest offsets (metres) in the canonical T-pose: bone lengths are the
-# left/right-averaged medians of the Bandai Namco actors, measured by
-# `engine.training.prepare` (see tests/test_corpus.py), directions idealised.
+# Rest offsets (metres) in the canonical T-pose. Bone lengths are those of the
+# Bandai Namco skeleton (one skeleton for all its clips); directions are an
+# idealised T-pose except the pelvis->hip and chest->collar offsets (the
+# source geometry) and the foot, which keeps its standing pitch of 39.6 degrees
+# below horizontal so that a flat-footed stand has identity ankle rotations.
+# spine3 is the point 40% of the way from the source chest to the neck.
 _LEFT_OFFSETS = {
-    "left_hip": (0.0933, -0.0094, -0.0644),
+    "left_hip": (0.0647, 0.0, -0.0219),
     "spine1": (0.0, 0.0, 0.1574),
-    "left_knee": (0.0, 0.0, -0.4058),
-    "spine2": (0.0, 0.0, 0.0898),
-    "left_ankle": (0.0, 0.0, -0.3999),
+    "left_knee": (0.0, 0.0, -0.3908),
+    "spine2": (0.0, 0.0, 0.0899),
+    "left_ankle": (0.0, 0.0, -0.4099),
     "spine3": (0.0, 0.0, 0.0655),
-    "left_foot": (0.0, -0.1322, -0.0481),
+    "left_foot": (0.0, -0.0906, -0.0749),
     "neck": (0.0, 0.0, 0.0983),
-    "left_collar": (0.0498, 0.0, 0.0327),
+    "left_collar": (0.0498, 0.0024, 0.0644),
     "head": (0.0, 0.0, 0.0646),
     "left_shoulder": (0.0535, 0.0, 0.0),
     "left_elbow": (0.2433, 0.0, 0.0),
@@ -123,6 +126,10 @@ MIRROR = tuple(JOINT_NAMES.index(_mirror_name(n)) for n in JOINT_NAMES)
 #: joints whose contacts the model predicts, in the order of Motion.contacts
 FOOT_JOINTS: tuple[str, ...] = ("left_ankle", "left_foot", "right_ankle", "right_foot")
 FOOT_INDICES = tuple(JOINT_NAMES.index(n) for n in FOOT_JOINTS)
+
+#: height of each foot joint above the floor when standing flat (z = 0 is the floor)
+FOOT_REST_HEIGHTS: dict[str, float] = {"left_ankle": 0.1174, "left_foot": 0.0425,
+                                       "right_ankle": 0.1174, "right_foot": 0.0425}  # fmt: skip
 
 #: body parts for tracks and composition; root translation belongs to "legs"
 BODY_PARTS: dict[str, tuple[str, ...]] = {
