@@ -1,0 +1,111 @@
+"""Loaded models: the manifest, onnxruntime sessions (created once, reused) and statistics."""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .errors import ModelFilesError, RequestError
+from .text_encoder import TextEncoder
+
+DEFAULT_MODEL_DIR = Path(__file__).resolve().parent.parent / "exported_models"
+RESTORE_HINT = "restore it with `git checkout -- exported_models` or retrain with `python -m engine.training.train`"
+PROVIDERS = ("auto", "cpu", "cuda")
+
+
+def choose_providers(provider: str) -> list[str]:
+    """onnxruntime execution providers: CUDA when asked for or available (auto), else CPU."""
+    import onnxruntime as ort
+
+    if provider not in PROVIDERS:
+        raise RequestError(f"unknown provider {provider!r}; use one of: {', '.join(PROVIDERS)}")
+    available = ort.get_available_providers()
+    if provider == "cuda":
+        if "CUDAExecutionProvider" not in available:
+            raise RequestError("provider 'cuda' needs onnxruntime-gpu and an NVIDIA GPU; use 'cpu' or 'auto'")
+        return ["CUDAExecutionProvider", "CPUExecutionProvider"]
+    if provider == "auto" and "CUDAExecutionProvider" in available:
+        return ["CUDAExecutionProvider", "CPUExecutionProvider"]
+    return ["CPUExecutionProvider"]
+
+
+@dataclass
+class Models:
+    directory: Path
+    manifest: dict
+    denoiser: object
+    text: TextEncoder
+    mean: np.ndarray
+    std: np.ndarray
+
+    @property
+    def version(self) -> str:
+        return self.manifest["model_version"]
+
+    @property
+    def fps(self) -> float:
+        return float(self.manifest["fps"])
+
+    def denoise(self, x_t: np.ndarray, t: np.ndarray, text: np.ndarray, obs: np.ndarray, obs_mask: np.ndarray,
+                valid: np.ndarray) -> np.ndarray:  # fmt: skip
+        feeds = {"x_t": x_t, "t": t.astype(np.int64), "text": text, "obs": obs, "obs_mask": obs_mask, "valid": valid}
+        feeds = {k: v if k == "t" else v.astype(np.float32) for k, v in feeds.items()}
+        return self.denoiser.run(None, feeds)[0]
+
+
+_cache: dict[tuple, Models] = {}
+_lock = threading.Lock()
+
+
+def load_models(
+    model_dir: str | os.PathLike | None = None, provider: str = "auto", threads: int | None = None
+) -> Models:
+    """Load (once per directory, provider and thread count) and return the models."""
+    directory = Path(model_dir) if model_dir else DEFAULT_MODEL_DIR
+    key = (str(directory.resolve()), provider, threads)
+    with _lock:
+        if key not in _cache:
+            _cache[key] = _load(directory, provider, threads)
+        return _cache[key]
+
+
+def _load(directory: Path, provider: str, threads: int | None) -> Models:
+    import onnxruntime as ort
+
+    providers = choose_providers(provider)
+    manifest_path = directory / "manifest.json"
+    if not manifest_path.exists():
+        raise ModelFilesError(f"model manifest {manifest_path} is missing; {RESTORE_HINT}")
+    try:
+        manifest = json.loads(manifest_path.read_text())
+        files = manifest["files"]
+    except (json.JSONDecodeError, KeyError, OSError) as exc:
+        raise ModelFilesError(f"model manifest {manifest_path} is corrupt ({exc}); {RESTORE_HINT}") from None
+
+    def session(path: Path):
+        if not Path(path).exists():
+            raise ModelFilesError(f"model file {path} is missing; {RESTORE_HINT}")
+        opts = ort.SessionOptions()
+        if threads:
+            opts.intra_op_num_threads = threads
+            opts.inter_op_num_threads = 1
+        try:
+            return ort.InferenceSession(str(path), sess_options=opts, providers=providers)
+        except Exception as exc:
+            raise ModelFilesError(
+                f"model file {path} is corrupt ({str(exc).splitlines()[0][:120]}); {RESTORE_HINT}"
+            ) from None
+
+    stats_path = directory / files["stats"]
+    try:
+        stats = np.load(stats_path)
+        mean, std = stats["mean"].astype(np.float32), stats["std"].astype(np.float32)
+    except Exception as exc:
+        raise ModelFilesError(f"model file {stats_path} is missing or corrupt ({exc}); {RESTORE_HINT}") from None
+    text = TextEncoder(directory / files["text_encoder"], directory / files["tokenizer"], session)
+    return Models(directory, manifest, session(directory / files["denoiser"]), text, mean, std)

@@ -1,0 +1,1 @@
+"""Training-time code (corpus preparation, denoiser training, ONNX export). May import torch."""
