@@ -23,6 +23,7 @@ class Motion:
     rotations: np.ndarray
     skeleton: Skeleton = field(default=CANONICAL, repr=False)
     contacts: np.ndarray | None = None
+    metadata: dict = field(default_factory=dict, repr=False)  # e.g. request, seed, model version
 
     def __post_init__(self) -> None:
         self.root_translation = np.asarray(self.root_translation, dtype=np.float64)

@@ -10,6 +10,7 @@ from .errors import ModelFilesError
 
 MAX_TOKENS = 128  # longer prompts are truncated by the tokenizer (the request says so)
 EMBED_DIM = 384
+BATCH = 64
 
 
 class TextEncoder:
@@ -30,12 +31,13 @@ class TextEncoder:
     def encode(self, texts: list[str]) -> np.ndarray:
         """(N, 384) float32 unit vectors; empty strings give zero vectors (the unconditional input)."""
         todo = sorted({t for t in texts if t and t not in self._cache})
-        if todo:
-            enc = self.tokenizer.encode_batch(todo)
+        for i in range(0, len(todo), BATCH):  # bounded batches keep attention memory small
+            chunk = todo[i : i + BATCH]
+            enc = self.tokenizer.encode_batch(chunk)
             ids = np.array([e.ids for e in enc], dtype=np.int64)
             mask = np.array([e.attention_mask for e in enc], dtype=np.int64)
             (emb,) = self.session.run(None, {"input_ids": ids, "attention_mask": mask})
-            for text, row in zip(todo, emb, strict=True):
+            for text, row in zip(chunk, emb, strict=True):
                 self._cache[text] = row.astype(np.float32)
         zero = np.zeros(EMBED_DIM, dtype=np.float32)
         return np.stack([self._cache[t] if t else zero for t in texts])

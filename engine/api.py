@@ -1,0 +1,71 @@
+"""engine.generate: a GenerationRequest in, a canonical Motion out."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from . import features as feat
+from .errors import RequestError
+from .request import GenerationRequest
+from .runtime import Models, load_models
+from .sampler import DDIMSampler, classifier_free
+
+
+def model_frames(seconds: float, models: Models) -> int:
+    """Frames at the model rate covering `seconds`, rounded up to whole tokens."""
+    fpt = int(models.manifest["frames_per_token"])
+    n = int(round(seconds * models.fps)) + 1
+    return n + (-n) % fpt
+
+
+def check_length(seconds: float, models: Models) -> int:
+    n = model_frames(seconds, models)
+    limit = int(models.manifest["max_frames"])
+    if n > limit:
+        longest = (limit - 2) / models.fps
+        raise RequestError(f"{seconds:g} s is longer than one model window ({longest:g} s); "
+                           "split it into tracks or shorten it")  # fmt: skip
+    return n
+
+
+def generate(request: GenerationRequest, *, model_dir=None, provider: str = "auto", threads: int | None = None,
+             progress: Callable[[float], None] | None = None, cancel: Callable[[], bool] | None = None):  # fmt: skip
+    """Sample a motion for the request; deterministic for (request, seed, model)."""
+    request.validate()
+    models = load_models(model_dir, provider, threads)
+    steps = request.steps or int(models.manifest["default_steps"])
+    guidance = request.guidance if request.guidance is not None else float(models.manifest["default_guidance"])
+    frames = check_length(request.seconds, models)
+    if len(request.tracks) != 1 or request.tracks[0].body_parts:
+        raise RequestError("several tracks or body-part tracks need the timeline engine, which is not available yet")
+    if request.constraints:
+        raise RequestError("constraints are not supported by this engine version yet")
+    text = models.text.encode([request.tracks[0].text, ""])
+    obs_dim = int(models.manifest["obs_dim"])
+    zeros = np.zeros((2, frames, obs_dim), np.float32)
+    valid = np.ones((2, frames), np.float32)
+
+    def network(x2: np.ndarray, t: int) -> np.ndarray:
+        return models.denoise(x2, np.full(len(x2), t), text, zeros, zeros, valid)
+
+    rng = np.random.default_rng(request.seed)
+    noise = rng.standard_normal((1, frames, models.mean.shape[0])).astype(np.float32)
+    x0 = DDIMSampler(steps).sample(classifier_free(network, guidance), noise, progress=progress, cancel=cancel)
+    return to_motion(x0[0], models, request, steps, guidance)
+
+
+def to_motion(x0: np.ndarray, models: Models, request: GenerationRequest, steps: int, guidance: float):
+    """Normalised features -> Motion at the request's frame rate and exact duration."""
+    motion = feat.decode(x0 * models.std + models.mean, models.fps)
+    motion = motion[: int(round(request.seconds * models.fps)) + 1].resample(request.fps)
+    motion.metadata = {
+        "request": request.to_dict(),
+        "seed": request.seed,
+        "steps": steps,
+        "guidance": guidance,
+        "model_version": models.version,
+        "warnings": list(request.warnings),
+    }
+    return motion
