@@ -1,0 +1,221 @@
+"""Headless generation: job files in, .blend (and .bvh / .fbx) out.
+
+One implementation for both entry points:
+  python -m addon.batch generate --job job.json [--scene s.blend] [--armature Rig] --output out.blend
+  blender --background s.blend --command motion_composer generate --job job.json --output out.blend
+`--job` may be a folder of job files; then the outputs are folders and each
+job writes <job name>.blend (.bvh, .fbx). A bad job prints one line and the
+run goes on; the exit code is 1 when any job failed. Outputs are written to a
+temporary file and renamed, so an interrupted run never leaves a half file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import bpy
+
+from . import canonical_armature, generation, results
+from .engine_link import errors, load
+from .engine_link import request as rq
+
+PROG = "motion_composer"
+
+
+@dataclass(frozen=True)
+class Outputs:
+    blend: Path
+    bvh: Path | None = None
+    fbx: Path | None = None
+
+    def all(self) -> list[Path]:
+        return [p for p in (self.blend, self.bvh, self.fbx) if p is not None]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog=PROG, description="Generate character animation from job files.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    gen = sub.add_parser("generate", help="generate motion for one job file or a folder of them")
+    gen.add_argument("--job", required=True, type=Path, help="job file (JSON) or a folder of *.json job files")
+    gen.add_argument("--scene", type=Path, help=".blend to start from (default: the loaded file, else empty)")
+    gen.add_argument("--armature", help="armature object to animate (default: the only one, else a new canonical)")
+    gen.add_argument("--output", required=True, type=Path, help=".blend to write (a folder when --job is)")
+    gen.add_argument("--bvh", type=Path, help="also write the canonical motion as BVH (a folder when --job is)")
+    gen.add_argument("--fbx", type=Path, help="also export the animated armature as FBX (a folder when --job is)")
+    gen.add_argument("--skip-existing", action="store_true", help="skip jobs whose outputs all exist (resume)")
+    gen.add_argument("--root-motion", choices=["full", "in_place"], default="full")
+    gen.add_argument("--nla", action="store_true", help="push the Action onto an NLA track instead of assigning it")
+    gen.add_argument("--provider", choices=["auto", "cpu", "cuda"], default="auto")
+    gen.add_argument("--threads", type=int, default=None)
+    gen.add_argument("--model-dir", type=Path, default=None, help="folder with exported models")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        jobs = _plan(args)
+    except errors.MotionComposerError as exc:
+        print(f"{PROG}: error: {exc}", file=sys.stderr)
+        return 2
+    base_file = _base_file(args)
+    failed = 0
+    for job, outputs in jobs:
+        if args.skip_existing and all(p.exists() for p in outputs.all()):
+            print(f"{PROG}: {job.name}: outputs exist, skipped")
+            continue
+        started = time.perf_counter()
+        try:
+            run_job(job, outputs, args, base_file)
+        except errors.MotionComposerError as exc:
+            failed += 1
+            print(f"{PROG}: error: {job.name}: {exc}", file=sys.stderr)
+            continue
+        written = ", ".join(str(p) for p in outputs.all())
+        print(f"{PROG}: {job.name} -> {written} ({time.perf_counter() - started:.1f} s)")
+    if failed:
+        print(f"{PROG}: {failed} of {len(jobs)} job(s) failed", file=sys.stderr)
+    return 1 if failed else 0
+
+
+def cli_command(argv: list[str]) -> int:
+    """Entry point of `blender --command motion_composer ...`."""
+    try:
+        return main(argv)
+    except SystemExit as exc:  # argparse: --help and usage errors
+        return exc.code if isinstance(exc.code, int) else 1
+
+
+def _plan(args) -> list[tuple[Path, Outputs]]:
+    """(job file, outputs) pairs; a folder job maps every *.json inside to files in the output folders."""
+    if args.job.is_dir():
+        jobs = sorted(p for p in args.job.glob("*.json") if p.is_file())
+        if not jobs:
+            raise errors.RequestError(f"no *.json job files in folder {args.job}")
+        for folder in (args.output, args.bvh, args.fbx):
+            if folder is not None and folder.suffix.lower() in {".blend", ".bvh", ".fbx"}:
+                raise errors.RequestError(f"--job is a folder, so {folder} must be a folder too")
+        return [(job, Outputs(args.output / f"{job.stem}.blend",
+                              args.bvh / f"{job.stem}.bvh" if args.bvh else None,
+                              args.fbx / f"{job.stem}.fbx" if args.fbx else None)) for job in jobs]  # fmt: skip
+    if not args.job.exists():
+        raise errors.RequestError(f"job file {args.job} does not exist")
+    return [(args.job, Outputs(args.output, args.bvh, args.fbx))]
+
+
+def _base_file(args) -> Path | None:
+    if args.scene is not None:
+        return args.scene
+    return Path(bpy.data.filepath) if bpy.data.filepath else None
+
+
+def run_job(job_path: Path, outputs: Outputs, args, base_file: Path | None) -> None:
+    """Generate one job onto a fresh copy of the base scene and write its outputs."""
+    request = rq.GenerationRequest.from_json_file(job_path)
+    for warning in request.warnings:
+        print(f"{PROG}: warning: {job_path.name}: {warning}", file=sys.stderr)
+    _load_scene(base_file)
+    context = bpy.context
+    scene = context.scene
+    obj = _find_armature(context, args.armature)
+    target = results.read_target(obj, args.root_motion)
+    scene_fps = scene.render.fps / scene.render.fps_base
+
+    def convert(motion):
+        return results.to_channels(target, motion if motion.fps == scene_fps else motion.resample(scene_fps))
+
+    runtime = {"provider": args.provider, "threads": args.threads,
+               "model_dir": str(args.model_dir) if args.model_dir else None}  # fmt: skip
+    job = generation.GenerationJob([request], convert, runtime).run()
+    if job.error:
+        raise errors.MotionComposerError(job.error)
+    placement = "NLA" if args.nla else "ASSIGN"
+    results.apply_results(context, obj, job.results, frame_start=scene.frame_start, placement=placement,
+                          root_motion=args.root_motion)  # fmt: skip
+    frames = len(next(iter(job.results[0].rotations.values())))
+    scene.frame_end = max(scene.frame_end, scene.frame_start + frames - 1)
+    for path in outputs.all():
+        path.parent.mkdir(parents=True, exist_ok=True)
+    _atomic(outputs.blend, lambda tmp: bpy.ops.wm.save_as_mainfile(filepath=str(tmp), copy=True, check_existing=False))
+    if outputs.bvh is not None:
+        write_bvh = load("io.bvh").write_bvh
+        _atomic(outputs.bvh, lambda tmp: write_bvh(tmp, job.results[0].motion))
+    if outputs.fbx is not None:
+        _atomic(outputs.fbx, lambda tmp: _export_fbx(context, obj, tmp))
+
+
+def _load_scene(base_file: Path | None) -> None:
+    if base_file is None:
+        bpy.ops.wm.read_homefile(use_empty=True, use_factory_startup=True)
+        return
+    if not base_file.is_file():
+        raise errors.RequestError(f"scene file {base_file} does not exist")
+    try:
+        bpy.ops.wm.open_mainfile(filepath=str(base_file), load_ui=False)
+    except RuntimeError as exc:
+        raise errors.RequestError(f"cannot open scene {base_file}: {str(exc).strip().splitlines()[-1]}") from None
+
+
+def _find_armature(context, name: str | None):
+    armatures = [o for o in context.scene.objects if o.type == "ARMATURE"]
+    if name:
+        obj = context.scene.objects.get(name)
+        if obj is None or obj.type != "ARMATURE":
+            known = ", ".join(o.name for o in armatures) or "none"
+            raise errors.RequestError(f"no armature named {name!r} in the scene (armatures: {known})")
+        return obj
+    if len(armatures) == 1:
+        return armatures[0]
+    if len(armatures) > 1:
+        names = ", ".join(o.name for o in armatures)
+        raise errors.RequestError(f"the scene has {len(armatures)} armatures ({names}): choose one with --armature")
+    return canonical_armature.add_canonical_armature(context)
+
+
+def _atomic(path: Path, write) -> None:
+    """Write through `write(tmp)` to a temporary file beside `path`, then rename over it."""
+    tmp = path.with_name(f".{path.stem}.{os.getpid()}.tmp{path.suffix}")
+    try:
+        write(tmp)
+        if not tmp.exists():
+            raise errors.MotionComposerError(f"writing {path} failed (see messages above)")
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
+def _export_fbx(context, obj, path: Path) -> None:
+    if not hasattr(bpy.ops.export_scene, "fbx"):
+        import addon_utils
+
+        addon_utils.enable("io_scene_fbx", default_set=False)
+    for other in context.selected_objects:
+        other.select_set(False)
+    obj.select_set(True)
+    context.view_layer.objects.active = obj
+    bpy.ops.export_scene.fbx(filepath=str(path), use_selection=True, object_types={"ARMATURE"}, bake_anim=True,
+                             add_leaf_bones=False)  # fmt: skip
+
+
+_CLI_HANDLES: list = []
+
+
+def register_cli() -> None:
+    """Make `blender --command motion_composer ...` available (Blender 4.2+)."""
+    if hasattr(bpy.utils, "register_cli_command"):
+        _CLI_HANDLES.append(bpy.utils.register_cli_command(PROG, cli_command))
+
+
+def unregister_cli() -> None:
+    while _CLI_HANDLES:
+        bpy.utils.unregister_cli_command(_CLI_HANDLES.pop())
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,142 @@
+"""The canonical armature: engine.skeleton.CANONICAL as Blender bones.
+
+Bones are named after the canonical joints (so no mapping is needed) and
+point from each joint to its child; the rest pose is the canonical T-pose, so
+an identity pose is the T-pose. Engine rotations are local in world-aligned
+joint frames while Blender's pose rotations are in each bone's rest frame;
+`pose_channels` and `capture_pose` convert between the two with the bone rest
+rotations (basis = r^-1 * q * r).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import bpy
+import numpy as np
+from mathutils import Vector
+
+from .engine_link import quaternion as quat
+from .engine_link import skeleton as sk
+
+#: the child each bone points at, where a joint has several
+_MAIN_CHILD = {"pelvis": "spine1", "spine3": "neck"}
+#: tails of the leaf bones, relative to their head (metres)
+_LEAF_TAILS = {
+    "head": (0.0, 0.0, 0.18),
+    "left_wrist": (0.09, 0.0, 0.0),
+    "right_wrist": (-0.09, 0.0, 0.0),
+    "left_foot": (0.0, -0.06, 0.0),
+    "right_foot": (0.0, -0.06, 0.0),
+}
+
+
+def rest_head_positions() -> np.ndarray:
+    """Joint positions of the T-pose standing on the ground (lowest joint at z = 0)."""
+    pos = sk.CANONICAL.rest_positions()
+    pos[:, 2] -= pos[:, 2].min()
+    return pos
+
+
+def _tail_child(j: int) -> int | None:
+    names = sk.CANONICAL.names
+    children = sk.CANONICAL.children(j)
+    if not children:
+        return None
+    preferred = _MAIN_CHILD.get(names[j])
+    return names.index(preferred) if preferred else children[0]
+
+
+def add_canonical_armature(context: bpy.types.Context, name: str = "Canonical", location=(0.0, 0.0, 0.0)):
+    """Create, link and select a canonical armature object; returns the object (Object mode)."""
+    names = sk.CANONICAL.names
+    heads = rest_head_positions()
+    data = bpy.data.armatures.new(name)
+    data.display_type = "OCTAHEDRAL"
+    obj = bpy.data.objects.new(name, data)
+    obj.location = location
+    obj.show_in_front = True
+    context.collection.objects.link(obj)
+    for other in context.selected_objects:
+        other.select_set(False)
+    obj.select_set(True)
+    context.view_layer.objects.active = obj
+    bpy.ops.object.mode_set(mode="EDIT")
+    try:
+        bones = {}
+        for j, joint in enumerate(names):
+            bone = data.edit_bones.new(joint)
+            bone.head = Vector(heads[j])
+            child = _tail_child(j)
+            tail = heads[child] if child is not None else heads[j] + np.array(_LEAF_TAILS[joint])
+            bone.tail = Vector(tail)
+            along_y = abs(bone.vector.normalized().y) > 0.7
+            bone.align_roll(Vector((0.0, 0.0, 1.0)) if along_y else Vector((0.0, -1.0, 0.0)))
+            parent = sk.CANONICAL.parents[j]
+            if parent >= 0:
+                bone.parent = bones[names[parent]]
+                bone.use_connect = _tail_child(parent) == j
+            bones[joint] = bone
+    finally:
+        bpy.ops.object.mode_set(mode="OBJECT")
+    for pbone in obj.pose.bones:
+        pbone.rotation_mode = "QUATERNION"
+    return obj
+
+
+def is_canonical(armature_obj) -> bool:
+    """Whether every canonical joint has a bone of the same name (no mapping needed)."""
+    bones = armature_obj.data.bones
+    return all(name in bones for name in sk.CANONICAL.names)
+
+
+@dataclass(frozen=True)
+class RestFrames:
+    """Rest rotations and heads (armature space) of the canonical-named bones.
+
+    A snapshot taken on the main thread so the worker thread never touches bpy.
+    """
+
+    rotations: np.ndarray  # (J, 4)
+    heads: np.ndarray  # (J, 3)
+
+    @classmethod
+    def from_armature(cls, armature_obj) -> RestFrames:
+        bones = armature_obj.data.bones
+        mats = np.array([np.array(bones[n].matrix_local)[:3, :3] for n in sk.CANONICAL.names])
+        # Normalise away bone scale so only the rotation is kept.
+        mats = mats / np.linalg.norm(mats, axis=1, keepdims=True)
+        heads = np.array([tuple(bones[n].head_local) for n in sk.CANONICAL.names])
+        return cls(quat.from_matrix(mats), heads)
+
+
+def pose_channels(rest: RestFrames, rotations: np.ndarray, root_translation: np.ndarray):
+    """Pose-bone quaternions and root location for engine local rotations (T,J,4) and root (T,3)."""
+    r = rest.rotations[None]
+    basis = quat.multiply(quat.conjugate(r), quat.multiply(rotations, r))
+    basis = quat.continuous(basis, axis=0)
+    root_loc = quat.rotate(quat.conjugate(rest.rotations[0]), root_translation - rest.heads[0])
+    names = sk.CANONICAL.names
+    rot = {name: np.ascontiguousarray(basis[:, j]) for j, name in enumerate(names)}
+    loc = {names[0]: np.ascontiguousarray(root_loc)}
+    return rot, loc
+
+
+def capture_pose(armature_obj) -> tuple[np.ndarray, np.ndarray]:
+    """Current pose of a canonical-named armature as engine (root (3,), local rotations (J,4)).
+
+    Uses the evaluated pose matrices, so constraints and drivers are included;
+    rotations are taken relative to the rest pose, i.e. the rig's rest must be a T-pose.
+    """
+    names = sk.CANONICAL.names
+    pose_bones = armature_obj.pose.bones
+    rest = RestFrames.from_armature(armature_obj)
+    posed = np.array([np.array(pose_bones[n].matrix)[:3, :3] for n in names])
+    posed = posed / np.linalg.norm(posed, axis=1, keepdims=True)
+    world = quat.multiply(quat.from_matrix(posed), quat.conjugate(rest.rotations))  # change from rest
+    local = world.copy()
+    for j, p in enumerate(sk.CANONICAL.parents):
+        if p >= 0:
+            local[j] = quat.multiply(quat.conjugate(world[p]), world[j])
+    root = np.array(tuple(pose_bones[names[0]].head))
+    return root, quat.normalize(local)

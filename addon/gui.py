@@ -1,0 +1,236 @@
+"""The "Motion" tab in the 3D viewport sidebar, its lists, and the tracks drawn on the timeline."""
+
+from __future__ import annotations
+
+import bpy
+
+from . import operators, results
+
+CATEGORY = "Motion"
+
+
+class _MotionPanel:
+    bl_space_type = "VIEW_3D"
+    bl_region_type = "UI"
+    bl_category = CATEGORY
+
+    @classmethod
+    def poll(cls, context):
+        return context.scene is not None and hasattr(context.scene, "motion_composer")
+
+
+class MOTION_COMPOSER_PT_generate(_MotionPanel, bpy.types.Panel):
+    bl_label = "Generate"
+    bl_idname = "MOTION_COMPOSER_PT_generate"
+
+    def draw(self, context):
+        layout = self.layout
+        settings = context.scene.motion_composer
+        layout.prop(settings, "prompt", text="", icon="TEXT", placeholder="a person walks forward and waves")
+
+        col = layout.column(align=True)
+        col.use_property_split = True
+        col.use_property_decorate = False
+        col.prop(settings, "seconds")
+        col.prop(settings, "frame_start")
+        row = col.row(align=True)
+        row.prop(settings, "seed")
+        row.operator("motion_composer.randomize_seed", text="", icon="FILE_REFRESH")
+        col.prop(settings, "variations")
+        row = col.row(align=True, heading="Steps")
+        row.prop(settings, "use_steps", text="")
+        sub = row.row(align=True)
+        sub.active = settings.use_steps
+        sub.prop(settings, "steps", text="" if not settings.use_steps else "Steps")
+        row = col.row(align=True, heading="Guidance")
+        row.prop(settings, "use_guidance", text="")
+        sub = row.row(align=True)
+        sub.active = settings.use_guidance
+        sub.prop(settings, "guidance", text="")
+
+        box = layout.box()
+        col = box.column()
+        col.use_property_split = True
+        col.use_property_decorate = False
+        target = operators.target_armature(context)
+        col.prop(settings, "target", text="Target")
+        if settings.target is None:
+            col.label(text=f"Using: {target.name}" if target else "No armature selected", icon="ARMATURE_DATA")
+        if target is None:
+            box.operator("motion_composer.add_canonical_armature", icon="OUTLINER_OB_ARMATURE")
+        col.prop(settings, "root_motion")
+        col.prop(settings, "placement", expand=True)
+
+        job = operators.running_job()
+        if job is not None:
+            row = layout.row(align=True)
+            row.progress(factor=job.progress, type="BAR", text=f"Generating {int(job.progress * 100)}%")
+            row.operator("motion_composer.cancel", text="", icon="CANCEL")
+        else:
+            row = layout.row()
+            row.scale_y = 1.5
+            row.enabled = target is not None
+            row.operator("motion_composer.generate", icon="PLAY")
+
+        action = operators.stored_action(context)
+        if action is not None:
+            box = layout.box()
+            seed = action.get(results.PROP_SEED, 0)
+            box.label(text=f"{action.name} (seed {seed})", icon="ACTION")
+            row = box.row(align=True)
+            row.operator("motion_composer.regenerate", icon="FILE_REFRESH")
+            row.operator("motion_composer.load_settings", text="", icon="IMPORT")
+
+
+class MOTION_COMPOSER_UL_tracks(bpy.types.UIList):
+    def draw_item(self, context, layout, data, item, icon, active_data, active_propname, index):
+        row = layout.row(align=True)
+        row.prop(item, "enabled", text="")
+        row.label(text=item.text or "(no text)", icon="SEQ_STRIP_META")
+        row.label(text=f"{item.frame_start}-{item.frame_end}")
+
+
+class MOTION_COMPOSER_PT_tracks(_MotionPanel, bpy.types.Panel):
+    bl_label = "Tracks"
+    bl_idname = "MOTION_COMPOSER_PT_tracks"
+    bl_options = {"DEFAULT_CLOSED"}
+
+    def draw(self, context):
+        layout = self.layout
+        settings = context.scene.motion_composer
+        row = layout.row()
+        row.template_list("MOTION_COMPOSER_UL_tracks", "", settings, "tracks", settings, "tracks_index", rows=3)
+        col = row.column(align=True)
+        col.operator("motion_composer.track_add", text="", icon="ADD").from_preview_range = False
+        col.operator("motion_composer.track_add", text="", icon="PREVIEW_RANGE").from_preview_range = True
+        col.operator("motion_composer.track_remove", text="", icon="REMOVE")
+        layout.prop(settings, "show_tracks_on_timeline")
+        if 0 <= settings.tracks_index < len(settings.tracks):
+            track = settings.tracks[settings.tracks_index]
+            col = layout.column(align=True)
+            col.prop(track, "text", text="")
+            row = col.row(align=True)
+            row.prop(track, "frame_start")
+            row.prop(track, "frame_end")
+            col.label(text="Body parts (none: inferred from the text)")
+            grid = col.grid_flow(columns=3, align=True)
+            grid.prop(track, "body_parts", expand=True)
+
+
+_CONSTRAINT_ICONS = {"KEYFRAME": "POSE_HLT", "JOINT": "EMPTY_AXIS", "ROOT_PATH": "CURVE_DATA"}
+#: editing tools of the constraints issue, shown disabled until the engine has them
+EDIT_TOOLS = ("Regenerate Frame Range", "Restyle", "Extend", "Inbetween Selected Keys")
+
+
+class MOTION_COMPOSER_UL_constraints(bpy.types.UIList):
+    def draw_item(self, context, layout, data, item, icon, active_data, active_propname, index):
+        row = layout.row(align=True)
+        row.prop(item, "enabled", text="")
+        row.label(text=item.source or item.kind.title(), icon=_CONSTRAINT_ICONS.get(item.kind, "DOT"))
+        frames = f"{item.frame}-{item.frame_end}" if item.kind == "ROOT_PATH" else str(item.frame)
+        row.label(text=frames)
+
+
+class MOTION_COMPOSER_PT_constraints(_MotionPanel, bpy.types.Panel):
+    bl_label = "Constraints"
+    bl_idname = "MOTION_COMPOSER_PT_constraints"
+    bl_options = {"DEFAULT_CLOSED"}
+
+    def draw(self, context):
+        layout = self.layout
+        settings = context.scene.motion_composer
+        row = layout.row()
+        row.template_list("MOTION_COMPOSER_UL_constraints", "", settings, "constraints", settings,
+                          "constraints_index", rows=3)  # fmt: skip
+        col = row.column(align=True)
+        col.operator("motion_composer.constraint_add_keyframe", text="", icon="POSE_HLT")
+        col.operator("motion_composer.constraint_add_joint_target", text="", icon="EMPTY_AXIS")
+        col.operator("motion_composer.constraint_add_root_path", text="", icon="CURVE_DATA")
+        col.operator("motion_composer.constraint_remove", text="", icon="REMOVE")
+        if 0 <= settings.constraints_index < len(settings.constraints):
+            item = settings.constraints[settings.constraints_index]
+            col = layout.column()
+            col.use_property_split = True
+            col.use_property_decorate = False
+            col.prop(item, "frame")
+            if item.kind == "ROOT_PATH":
+                col.prop(item, "frame_end")
+            elif item.kind == "JOINT":
+                col.prop(item, "joint")
+                col.prop(item, "position")
+            col.prop(item, "weight")
+
+
+class MOTION_COMPOSER_PT_edit(_MotionPanel, bpy.types.Panel):
+    """Editing tools arrive with the engine's editing API; until then the panel says so."""
+
+    bl_label = "Edit"
+    bl_idname = "MOTION_COMPOSER_PT_edit"
+    bl_options = {"DEFAULT_CLOSED"}
+
+    def draw(self, context):
+        layout = self.layout
+        col = layout.column(align=True)
+        col.enabled = False
+        for tool in EDIT_TOOLS:
+            col.label(text=tool, icon="DOT")
+        layout.label(text="Not available yet: the engine has no editing API", icon="INFO")
+
+
+CLASSES = (
+    MOTION_COMPOSER_UL_tracks,
+    MOTION_COMPOSER_UL_constraints,
+    MOTION_COMPOSER_PT_generate,
+    MOTION_COMPOSER_PT_tracks,
+    MOTION_COMPOSER_PT_constraints,
+    MOTION_COMPOSER_PT_edit,
+)
+
+# --- tracks drawn as strips on the Timeline / Dope Sheet -----------------------------
+_HANDLES: list = []
+_STRIP_HEIGHT = 14
+_COLOURS = ((0.30, 0.55, 0.90, 0.55), (0.90, 0.55, 0.25, 0.55), (0.40, 0.80, 0.45, 0.55), (0.80, 0.40, 0.75, 0.55))
+
+
+def _draw_tracks() -> None:
+    """Draw each enabled track as a labelled strip at the top of the region (POST_PIXEL)."""
+    import blf
+    import gpu
+    from gpu_extras.batch import batch_for_shader
+
+    context = bpy.context
+    scene = context.scene
+    settings = getattr(scene, "motion_composer", None)
+    region = context.region
+    if settings is None or region is None or not settings.show_tracks_on_timeline or not settings.tracks:
+        return
+    shader = gpu.shader.from_builtin("UNIFORM_COLOR")
+    gpu.state.blend_set("ALPHA")
+    top = region.height - 2
+    for i, track in enumerate(t for t in settings.tracks if t.enabled):
+        x0, _ = region.view2d.view_to_region(track.frame_start, 0, clip=False)
+        x1, _ = region.view2d.view_to_region(track.frame_end, 0, clip=False)
+        y1 = top - i * (_STRIP_HEIGHT + 2)
+        y0 = y1 - _STRIP_HEIGHT
+        verts = ((x0, y0), (x1, y0), (x1, y1), (x0, y1))
+        batch = batch_for_shader(shader, "TRI_FAN", {"pos": verts})
+        shader.uniform_float("color", _COLOURS[i % len(_COLOURS)])
+        batch.draw(shader)
+        blf.position(0, x0 + 4, y0 + 3, 0)
+        blf.size(0, 11)
+        blf.draw(0, track.text[:60] or "(no text)")
+    gpu.state.blend_set("NONE")
+
+
+def register() -> None:
+    for cls in CLASSES:
+        bpy.utils.register_class(cls)
+    if not bpy.app.background:
+        _HANDLES.append(bpy.types.SpaceDopeSheetEditor.draw_handler_add(_draw_tracks, (), "WINDOW", "POST_PIXEL"))
+
+
+def unregister() -> None:
+    while _HANDLES:
+        bpy.types.SpaceDopeSheetEditor.draw_handler_remove(_HANDLES.pop(), "WINDOW")
+    for cls in reversed(CLASSES):
+        bpy.utils.unregister_class(cls)

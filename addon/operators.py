@@ -1,0 +1,429 @@
+"""Operators under `motion_composer.`: generate (modal, cancellable), rigs, tracks, constraints.
+
+Operators only gather context and report; the work is in request_builder,
+generation, results, canonical_armature and capture.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+
+import bpy
+from bpy.props import BoolProperty
+
+from . import canonical_armature, capture, generation, preferences, request_builder, results
+from .engine_link import errors
+
+TIMER_SECONDS = 0.05  # how often the modal operator polls the worker: keeps Esc and progress responsive
+
+#: the generation in progress (one at a time), for the panel's progress bar and the Cancel button
+_RUNNING: dict[str, generation.GenerationJob] = {}
+
+
+def running_job() -> generation.GenerationJob | None:
+    return _RUNNING.get("job")
+
+
+def target_armature(context):
+    """The panel's target, else the active object when it is an armature, else None."""
+    settings = context.scene.motion_composer
+    if settings.target is not None:
+        return settings.target
+    obj = context.active_object
+    return obj if obj is not None and obj.type == "ARMATURE" else None
+
+
+class _GenerateBase:
+    """Shared by Generate and Regenerate: prepare a job, run it modally or at once, write results."""
+
+    bl_options = {"REGISTER", "UNDO"}
+
+    @classmethod
+    def poll(cls, context):
+        return context.scene is not None and running_job() is None
+
+    # Subclasses return (requests, frame_start, placement, root_motion).
+    def _requests(self, context):
+        raise NotImplementedError
+
+    def _prepare(self, context) -> None:
+        requests, self._frame_start, self._placement, root_motion = self._requests(context)
+        for warning in requests[0].warnings:
+            self.report({"WARNING"}, warning)
+        self._target_name = None
+        obj = target_armature(context)
+        target = results.read_target(obj, root_motion)
+        self._target_name = obj.name
+        self._root_motion = root_motion
+        runtime = preferences.runtime_options(context).as_kwargs()
+        self._job = generation.GenerationJob(requests, lambda motion: results.to_channels(target, motion), runtime)
+
+    def execute(self, context):
+        try:
+            self._prepare(context)
+        except errors.MotionComposerError as exc:
+            self.report({"ERROR"}, str(exc))
+            return {"CANCELLED"}
+        _RUNNING["job"] = self._job
+        try:
+            self._job.run()
+        finally:
+            _RUNNING.pop("job", None)
+        return self._finish(context)
+
+    def invoke(self, context, event):
+        if bpy.app.background or context.window is None:
+            return self.execute(context)
+        try:
+            self._prepare(context)
+        except errors.MotionComposerError as exc:
+            self.report({"ERROR"}, str(exc))
+            return {"CANCELLED"}
+        _RUNNING["job"] = self._job.start()
+        wm = context.window_manager
+        self._timer = wm.event_timer_add(TIMER_SECONDS, window=context.window)
+        wm.modal_handler_add(self)
+        self._show_progress(context)
+        return {"RUNNING_MODAL"}
+
+    def modal(self, context, event):
+        job = self._job
+        if (event.type == "ESC" and event.value == "PRESS") or job.cancelled:
+            job.cancel()
+            self._stop(context)
+            self.report({"INFO"}, "Motion generation cancelled; nothing was changed")
+            return {"CANCELLED"}
+        if event.type != "TIMER":
+            return {"PASS_THROUGH"}
+        if not job.done:
+            self._show_progress(context)
+            return {"PASS_THROUGH"}
+        self._stop(context)
+        return self._finish(context)
+
+    def _show_progress(self, context) -> None:
+        percent = int(round(self._job.progress * 100))
+        if context.workspace is not None:
+            context.workspace.status_text_set(f"Motion Composer: generating {percent}%   (Esc to cancel)")
+        _redraw_sidebars(context)
+
+    def _stop(self, context) -> None:
+        context.window_manager.event_timer_remove(self._timer)
+        if context.workspace is not None:
+            context.workspace.status_text_set(None)
+        _RUNNING.pop("job", None)
+        _redraw_sidebars(context)
+
+    def _finish(self, context):
+        job = self._job
+        if job.cancelled:
+            self.report({"INFO"}, "Motion generation cancelled; nothing was changed")
+            return {"CANCELLED"}
+        if job.error:
+            self.report({"ERROR"}, job.error)
+            return {"CANCELLED"}
+        obj = context.scene.objects.get(self._target_name)
+        try:
+            actions = results.apply_results(context, obj, job.results, frame_start=self._frame_start,
+                                            placement=self._placement, root_motion=self._root_motion)  # fmt: skip
+        except errors.MotionComposerError as exc:
+            self.report({"ERROR"}, str(exc))
+            return {"CANCELLED"}
+        names = ", ".join(a.name for a in actions)
+        self.report({"INFO"}, f"Generated {len(actions)} motion(s) in {job.seconds:.2f} s: {names}")
+        return {"FINISHED"}
+
+
+class MOTION_COMPOSER_OT_generate(_GenerateBase, bpy.types.Operator):
+    """Generate motion from the prompt, tracks and constraints onto the target armature (Esc cancels)"""
+
+    bl_idname = "motion_composer.generate"
+    bl_label = "Generate Motion"
+
+    def _requests(self, context):
+        settings = context.scene.motion_composer
+        request = request_builder.build_request(request_builder.read_panel(context.scene))
+        requests = request_builder.variation_requests(request, settings.variations)
+        return requests, settings.frame_start, settings.placement, settings.root_motion
+
+
+class MOTION_COMPOSER_OT_regenerate(_GenerateBase, bpy.types.Operator):
+    """Generate again from the request, seed and placement stored on the target's active Action"""
+
+    bl_idname = "motion_composer.regenerate"
+    bl_label = "Regenerate with These Settings"
+
+    @classmethod
+    def poll(cls, context):
+        return super().poll(context) and stored_action(context) is not None
+
+    def _requests(self, context):
+        action = stored_action(context)
+        text, seed, model_version, placement = results.stored_settings(action)
+        request = request_builder.request_from_json(text)
+        request.seed = seed
+        self.report({"INFO"}, f"Regenerating {action.name!r} (seed {seed}, model {model_version})")
+        settings = context.scene.motion_composer
+        return ([request], int(placement.get("frame_start", settings.frame_start)),
+                placement.get("placement", settings.placement), placement.get("root_motion", settings.root_motion))  # fmt: skip
+
+
+def stored_action(context):
+    """The target's active Action when Motion Composer made it, else None."""
+    obj = target_armature(context)
+    anim = obj.animation_data if obj is not None else None
+    action = anim.action if anim is not None else None
+    return action if action is not None and results.PROP_REQUEST in action else None
+
+
+class MOTION_COMPOSER_OT_cancel(bpy.types.Operator):
+    """Stop the running generation; the scene stays as it was"""
+
+    bl_idname = "motion_composer.cancel"
+    bl_label = "Cancel Generation"
+
+    @classmethod
+    def poll(cls, context):
+        return running_job() is not None
+
+    def execute(self, context):
+        running_job().cancel()
+        return {"FINISHED"}
+
+
+class MOTION_COMPOSER_OT_load_settings(bpy.types.Operator):
+    """Copy the prompt, tracks, seed and placement stored on the target's active Action into the panel"""
+
+    bl_idname = "motion_composer.load_settings"
+    bl_label = "Load Settings from Action"
+    bl_options = {"REGISTER", "UNDO"}
+
+    @classmethod
+    def poll(cls, context):
+        return stored_action(context) is not None
+
+    def execute(self, context):
+        try:
+            text, seed, _model, placement = results.stored_settings(stored_action(context))
+            request = request_builder.request_from_json(text)
+        except errors.MotionComposerError as exc:
+            self.report({"ERROR"}, str(exc))
+            return {"CANCELLED"}
+        request_builder.load_into_panel(context.scene, request, seed, placement)
+        if request.constraints:
+            self.report({"WARNING"}, "constraints are not loaded back; use Regenerate to reproduce them")
+        return {"FINISHED"}
+
+
+class MOTION_COMPOSER_OT_add_canonical_armature(bpy.types.Operator):
+    """Add the 22-bone armature the model generates for, at the 3D cursor, and make it the target"""
+
+    bl_idname = "motion_composer.add_canonical_armature"
+    bl_label = "Add Canonical Armature"
+    bl_options = {"REGISTER", "UNDO"}
+
+    @classmethod
+    def poll(cls, context):
+        return context.mode == "OBJECT"
+
+    def execute(self, context):
+        obj = canonical_armature.add_canonical_armature(context, location=context.scene.cursor.location)
+        context.scene.motion_composer.target = obj
+        return {"FINISHED"}
+
+
+class MOTION_COMPOSER_OT_randomize_seed(bpy.types.Operator):
+    """Pick a new random seed"""
+
+    bl_idname = "motion_composer.randomize_seed"
+    bl_label = "Randomize Seed"
+    bl_options = {"REGISTER", "UNDO"}
+
+    def execute(self, context):
+        context.scene.motion_composer.seed = random.randrange(0, 2**31 - 1)
+        return {"FINISHED"}
+
+
+class MOTION_COMPOSER_OT_track_add(bpy.types.Operator):
+    """Add a text track; from the preview range (or scene range) when asked"""
+
+    bl_idname = "motion_composer.track_add"
+    bl_label = "Add Track"
+    bl_options = {"REGISTER", "UNDO"}
+
+    from_preview_range: BoolProperty(name="From Preview Range", default=False)
+
+    def execute(self, context):
+        scene = context.scene
+        settings = scene.motion_composer
+        track = settings.tracks.add()
+        if self.from_preview_range:
+            use_preview = scene.use_preview_range
+            track.frame_start = scene.frame_preview_start if use_preview else scene.frame_start
+            track.frame_end = scene.frame_preview_end if use_preview else scene.frame_end
+        else:
+            fps = scene.render.fps / scene.render.fps_base
+            end = settings.frame_start + int(round(settings.seconds * fps))
+            track.frame_start = min(max(scene.frame_current, settings.frame_start), end - 1)
+            track.frame_end = min(track.frame_start + int(round(2 * fps)), end)
+        track.text = settings.prompt
+        track.name = f"Track {len(settings.tracks)}"
+        settings.tracks_index = len(settings.tracks) - 1
+        fps = scene.render.fps / scene.render.fps_base
+        last = settings.frame_start + int(round(settings.seconds * fps))
+        if track.frame_start < settings.frame_start or track.frame_end > last:
+            self.report({"WARNING"}, f"the track ({track.frame_start}-{track.frame_end}) reaches past the motion's "
+                                     f"frames {settings.frame_start}-{last}: change the duration or the track")  # fmt: skip
+        return {"FINISHED"}
+
+
+class MOTION_COMPOSER_OT_track_remove(bpy.types.Operator):
+    """Remove the active track"""
+
+    bl_idname = "motion_composer.track_remove"
+    bl_label = "Remove Track"
+    bl_options = {"REGISTER", "UNDO"}
+
+    @classmethod
+    def poll(cls, context):
+        return len(context.scene.motion_composer.tracks) > 0
+
+    def execute(self, context):
+        settings = context.scene.motion_composer
+        settings.tracks.remove(settings.tracks_index)
+        settings.tracks_index = max(0, min(settings.tracks_index, len(settings.tracks) - 1))
+        return {"FINISHED"}
+
+
+class _ConstraintAdd:
+    bl_options = {"REGISTER", "UNDO"}
+
+    def _add(self, context, kind: str, source: str):
+        settings = context.scene.motion_composer
+        item = settings.constraints.add()
+        item.kind = kind
+        item.source = source
+        item.name = source
+        item.frame = context.scene.frame_current
+        settings.constraints_index = len(settings.constraints) - 1
+        return item
+
+
+class MOTION_COMPOSER_OT_constraint_add_keyframe(_ConstraintAdd, bpy.types.Operator):
+    """Constrain the motion to the target armature's current pose at the current frame"""
+
+    bl_idname = "motion_composer.constraint_add_keyframe"
+    bl_label = "Add Keyframe from Current Pose"
+
+    @classmethod
+    def poll(cls, context):
+        return target_armature(context) is not None
+
+    def execute(self, context):
+        obj = target_armature(context)
+        try:
+            pose = capture.pose_from_armature(obj)
+        except errors.MotionComposerError as exc:
+            self.report({"ERROR"}, str(exc))
+            return {"CANCELLED"}
+        item = self._add(context, "KEYFRAME", f"{obj.name} pose @ {context.scene.frame_current}")
+        item.data = json.dumps(pose)
+        return {"FINISHED"}
+
+
+class MOTION_COMPOSER_OT_constraint_add_joint_target(_ConstraintAdd, bpy.types.Operator):
+    """Make a joint reach the selected empty or bone at the current frame"""
+
+    bl_idname = "motion_composer.constraint_add_joint_target"
+    bl_label = "Add Joint Target from Selection"
+
+    def execute(self, context):
+        try:
+            position, joint, source = capture.selected_target(context, target_armature(context))
+        except errors.MotionComposerError as exc:
+            self.report({"ERROR"}, str(exc))
+            return {"CANCELLED"}
+        item = self._add(context, "JOINT", f"{source} @ {context.scene.frame_current}")
+        item.position = position
+        if joint:
+            item.joint = joint
+        return {"FINISHED"}
+
+
+class MOTION_COMPOSER_OT_constraint_add_root_path(_ConstraintAdd, bpy.types.Operator):
+    """Make the root follow the active curve over the motion's frame range"""
+
+    bl_idname = "motion_composer.constraint_add_root_path"
+    bl_label = "Add Root Path from Curve"
+
+    def execute(self, context):
+        obj = context.active_object
+        try:
+            points = capture.curve_points(obj, target_armature(context))
+        except errors.MotionComposerError as exc:
+            self.report({"ERROR"}, str(exc))
+            return {"CANCELLED"}
+        settings = context.scene.motion_composer
+        fps = context.scene.render.fps / context.scene.render.fps_base
+        item = self._add(context, "ROOT_PATH", f"{obj.name} path")
+        item.frame = settings.frame_start
+        item.frame_end = settings.frame_start + int(round(settings.seconds * fps))
+        item.data = json.dumps(points)
+        return {"FINISHED"}
+
+
+class MOTION_COMPOSER_OT_constraint_remove(bpy.types.Operator):
+    """Remove the active constraint"""
+
+    bl_idname = "motion_composer.constraint_remove"
+    bl_label = "Remove Constraint"
+    bl_options = {"REGISTER", "UNDO"}
+
+    @classmethod
+    def poll(cls, context):
+        return len(context.scene.motion_composer.constraints) > 0
+
+    def execute(self, context):
+        settings = context.scene.motion_composer
+        settings.constraints.remove(settings.constraints_index)
+        settings.constraints_index = max(0, min(settings.constraints_index, len(settings.constraints) - 1))
+        return {"FINISHED"}
+
+
+def _redraw_sidebars(context) -> None:
+    screen = context.screen
+    if screen is None:
+        return
+    for area in screen.areas:
+        if area.type == "VIEW_3D":
+            area.tag_redraw()
+
+
+CLASSES = (
+    MOTION_COMPOSER_OT_generate,
+    MOTION_COMPOSER_OT_regenerate,
+    MOTION_COMPOSER_OT_cancel,
+    MOTION_COMPOSER_OT_load_settings,
+    MOTION_COMPOSER_OT_add_canonical_armature,
+    MOTION_COMPOSER_OT_randomize_seed,
+    MOTION_COMPOSER_OT_track_add,
+    MOTION_COMPOSER_OT_track_remove,
+    MOTION_COMPOSER_OT_constraint_add_keyframe,
+    MOTION_COMPOSER_OT_constraint_add_joint_target,
+    MOTION_COMPOSER_OT_constraint_add_root_path,
+    MOTION_COMPOSER_OT_constraint_remove,
+)
+
+
+def register() -> None:
+    for cls in CLASSES:
+        bpy.utils.register_class(cls)
+
+
+def unregister() -> None:
+    for job in list(_RUNNING.values()):
+        job.cancel()
+    _RUNNING.clear()
+    for cls in reversed(CLASSES):
+        bpy.utils.unregister_class(cls)
