@@ -6,7 +6,7 @@ capture, batch) that operators and the batch command call.
 """
 
 _need_reload = "operators" in locals()
-from . import batch, gui, operators, preferences, properties  # noqa: E402
+from . import cli, gui, operators, preferences, properties  # noqa: E402
 
 if _need_reload:
     import importlib
@@ -15,7 +15,7 @@ if _need_reload:
     preferences = importlib.reload(preferences)
     operators = importlib.reload(operators)
     gui = importlib.reload(gui)
-    batch = importlib.reload(batch)
+    cli = importlib.reload(cli)
 
 
 def register() -> None:
@@ -23,11 +23,11 @@ def register() -> None:
     properties.register()
     operators.register()
     gui.register()
-    batch.register_cli()
+    cli.register()
 
 
 def unregister() -> None:
-    batch.unregister_cli()
+    cli.unregister()
     gui.unregister()
     operators.unregister()
     properties.unregister()

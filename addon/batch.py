@@ -24,7 +24,7 @@ from . import canonical_armature, generation, results
 from .engine_link import errors, load
 from .engine_link import request as rq
 
-PROG = "motion_composer"
+PROG = "motion_composer"  # the command name, as in `blender --command motion_composer`
 
 
 @dataclass(frozen=True)
@@ -172,7 +172,7 @@ def _find_armature(context, name: str | None):
     if len(armatures) == 1:
         return armatures[0]
     if len(armatures) > 1:
-        names = ", ".join(o.name for o in armatures)
+        names = ", ".join(sorted(o.name for o in armatures))
         raise errors.RequestError(f"the scene has {len(armatures)} armatures ({names}): choose one with --armature")
     return canonical_armature.add_canonical_armature(context)
 
@@ -201,20 +201,6 @@ def _export_fbx(context, obj, path: Path) -> None:
     context.view_layer.objects.active = obj
     bpy.ops.export_scene.fbx(filepath=str(path), use_selection=True, object_types={"ARMATURE"}, bake_anim=True,
                              add_leaf_bones=False)  # fmt: skip
-
-
-_CLI_HANDLES: list = []
-
-
-def register_cli() -> None:
-    """Make `blender --command motion_composer ...` available (Blender 4.2+)."""
-    if hasattr(bpy.utils, "register_cli_command"):
-        _CLI_HANDLES.append(bpy.utils.register_cli_command(PROG, cli_command))
-
-
-def unregister_cli() -> None:
-    while _CLI_HANDLES:
-        bpy.utils.unregister_cli_command(_CLI_HANDLES.pop())
 
 
 if __name__ == "__main__":
