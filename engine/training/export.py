@@ -119,3 +119,27 @@ def check_onnx(model: Denoiser, path: Path) -> float:
     if diff > 1e-4:
         raise RuntimeError(f"ONNX export differs from torch by {diff:.2e} (> 1e-4)")
     return diff
+
+
+def export_checkpoint(checkpoint: Path, corpus: Path, out: Path) -> Path:
+    """Export a training checkpoint (e.g. mid-run, to look at it) into a model folder."""
+    from .model import ModelConfig
+
+    state = torch.load(checkpoint, weights_only=False)
+    model = Denoiser(ModelConfig(**state["config"]))
+    model.load_state_dict(state["model"])
+    stats = dict(np.load(corpus / "stats.npz"))
+    export_text_files(out)
+    return export_model(model, stats, out, {"steps": state["step"], "minutes": round(state["elapsed"] / 60, 1),
+                                            "checkpoint": str(checkpoint)})  # fmt: skip
+
+
+if __name__ == "__main__":
+    import argparse
+
+    ap = argparse.ArgumentParser(description="export a training checkpoint to ONNX")
+    ap.add_argument("--checkpoint", type=Path, required=True)
+    ap.add_argument("--corpus", type=Path, required=True)
+    ap.add_argument("--out", type=Path, required=True)
+    a = ap.parse_args()
+    print(export_checkpoint(a.checkpoint, a.corpus, a.out))
