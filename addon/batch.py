@@ -48,7 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--bvh", type=Path, help="also write the canonical motion as BVH (a folder when --job is)")
     gen.add_argument("--fbx", type=Path, help="also export the animated armature as FBX (a folder when --job is)")
     gen.add_argument("--skip-existing", action="store_true", help="skip jobs whose outputs all exist (resume)")
-    gen.add_argument("--root-motion", choices=["full", "in_place"], default="full")
+    gen.add_argument("--root-motion", choices=["full", "in_place", "vertical_only"], default="full")
     gen.add_argument("--nla", action="store_true", help="push the Action onto an NLA track instead of assigning it")
     gen.add_argument("--provider", choices=["auto", "cpu", "cuda"], default="auto")
     gen.add_argument("--threads", type=int, default=None)

@@ -26,7 +26,7 @@ class MOTION_COMPOSER_PT_generate(_MotionPanel, bpy.types.Panel):
     def draw(self, context):
         layout = self.layout
         settings = context.scene.motion_composer
-        layout.prop(settings, "prompt", text="", icon="TEXT", placeholder="a person walks forward and waves")
+        layout.prop(settings, "prompt", text="", icon="TEXT")
 
         col = layout.column(align=True)
         col.use_property_split = True

@@ -102,6 +102,11 @@ class _GenerateBase:
         self._stop(context)
         return self._finish(context)
 
+    def cancel(self, context) -> None:
+        """Blender ends the modal operator (file loaded, window closed): stop the worker, write nothing."""
+        self._job.cancel()
+        self._stop(context)
+
     def _show_progress(self, context) -> None:
         percent = int(round(self._job.progress * 100))
         if context.workspace is not None:

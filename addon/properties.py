@@ -40,7 +40,8 @@ CONSTRAINT_KINDS = [
 
 ROOT_MOTION_ITEMS = [
     ("full", "Full", "The character travels as generated"),
-    ("in_place", "In Place", "Horizontal root motion removed; height and turning kept"),
+    ("in_place", "In Place", "Travel removed; sway, bob and turning kept"),
+    ("vertical_only", "Vertical Only", "Only the root height changes"),
 ]
 
 PLACEMENT_ITEMS = [

@@ -42,6 +42,10 @@ def read_target(armature_obj, root_motion: str = "full") -> Target:
     """Snapshot the armature on the main thread (rig_reader for non-canonical rigs)."""
     if armature_obj is None or armature_obj.type != "ARMATURE":
         raise errors.RetargetError("choose an armature as the target, or add the canonical armature")
+    if armature_obj.library is not None:
+        raise errors.RetargetError(f"{armature_obj.name!r} is linked from a library: make a library override first")
+    if armature_obj.mode == "EDIT":
+        raise errors.RetargetError(f"{armature_obj.name!r} is in Edit Mode: switch to Object or Pose Mode first")
     if canonical_armature.is_canonical(armature_obj):
         rest = canonical_armature.RestFrames.from_armature(armature_obj)
         return Target(armature_obj.name, root_motion, rest=rest)
@@ -54,7 +58,7 @@ def read_target(armature_obj, root_motion: str = "full") -> Target:
 def to_channels(target: Target, motion) -> tuple[dict, dict]:
     """Canonical motion -> (bone rotations (T,4), bone locations (T,3)); pure numpy, any thread."""
     root = np.array(motion.root_translation, dtype=np.float64)
-    if target.root_motion == "in_place":
+    if target.root_motion in ("in_place", "vertical_only"):  # the retargeter keeps the sway for in_place
         root[:, :2] = root[:1, :2]
     return canonical_armature.pose_channels(target.rest, motion.rotations, root)
 

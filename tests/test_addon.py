@@ -341,6 +341,12 @@ def test_cancel_operator_stops_a_running_job(scene, monkeypatch):
     assert op.modal(bpy.context, Event("TIMER")) == {"CANCELLED"}
     assert not [a for a in bpy.data.actions]
 
+    op = ModalDriver(_panel_requests)  # Blender itself ends the modal operator (e.g. a file is opened)
+    op.start(bpy.context)
+    op.cancel(bpy.context)
+    assert op._job.cancelled and operators.running_job() is None
+    assert op._job.wait(2.0) and not op._job.results
+
 
 def test_errors_are_reported_not_raised(scene):
     s = scene.motion_composer
