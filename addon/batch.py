@@ -137,7 +137,7 @@ def run_job(job_path: Path, outputs: Outputs, args, base_file: Path | None) -> N
     placement = "NLA" if args.nla else "ASSIGN"
     results.apply_results(context, obj, job.results, frame_start=scene.frame_start, placement=placement,
                           root_motion=args.root_motion)  # fmt: skip
-    frames = len(next(iter(job.results[0].rotations.values())))
+    frames = job.results[0].channels.num_frames
     scene.frame_end = max(scene.frame_end, scene.frame_start + frames - 1)
     for path in outputs.all():
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -2,10 +2,10 @@
 
 Bones are named after the canonical joints (so no mapping is needed) and
 point from each joint to its child; the rest pose is the canonical T-pose, so
-an identity pose is the T-pose. Engine rotations are local in world-aligned
-joint frames while Blender's pose rotations are in each bone's rest frame;
-`pose_channels` and `capture_pose` convert between the two with the bone rest
-rotations (basis = r^-1 * q * r).
+an identity pose is the T-pose and retargeting onto it is exact. Engine
+rotations are local in world-aligned joint frames while Blender's pose
+rotations are in each bone's rest frame; `capture_pose` reads a pose back into
+engine terms (local = change of world orientation from rest, parent-relative).
 """
 
 from __future__ import annotations
@@ -108,18 +108,6 @@ class RestFrames:
         mats = mats / np.linalg.norm(mats, axis=1, keepdims=True)
         heads = np.array([tuple(bones[n].head_local) for n in sk.CANONICAL.names])
         return cls(quat.from_matrix(mats), heads)
-
-
-def pose_channels(rest: RestFrames, rotations: np.ndarray, root_translation: np.ndarray):
-    """Pose-bone quaternions and root location for engine local rotations (T,J,4) and root (T,3)."""
-    r = rest.rotations[None]
-    basis = quat.multiply(quat.conjugate(r), quat.multiply(rotations, r))
-    basis = quat.continuous(basis, axis=0)
-    root_loc = quat.rotate(quat.conjugate(rest.rotations[0]), root_translation - rest.heads[0])
-    names = sk.CANONICAL.names
-    rot = {name: np.ascontiguousarray(basis[:, j]) for j, name in enumerate(names)}
-    loc = {names[0]: np.ascontiguousarray(root_loc)}
-    return rot, loc
 
 
 def capture_pose(armature_obj) -> tuple[np.ndarray, np.ndarray]:

@@ -19,25 +19,37 @@ from .engine_link import engine, errors
 
 
 @dataclass
+class Channels:
+    """Keys for one armature: bone -> (T,4) quaternions, bone -> (T,3) locations, constant bone properties."""
+
+    rotations: dict
+    locations: dict
+    bone_properties: dict = field(default_factory=dict)
+
+    @property
+    def num_frames(self) -> int:
+        return len(next(iter(self.rotations.values()))) if self.rotations else 0
+
+
+@dataclass
 class Result:
     """One generated variation: the canonical motion and the armature channels made from it."""
 
     request: Any  # GenerationRequest
     motion: Any  # engine Motion
-    rotations: dict  # bone -> (T, 4)
-    locations: dict  # bone -> (T, 3)
+    channels: Channels
 
 
 @dataclass
 class GenerationJob:
     """Generate one motion per request on a worker thread, cancellable between sampling steps.
 
-    `convert(motion)` turns a canonical motion into (bone rotations, bone locations)
-    for the target armature; it runs on the worker thread too.
+    `convert(motion)` turns a canonical motion into Channels for the target
+    armature (retargeting); it runs on the worker thread too.
     """
 
     requests: list
-    convert: Callable[[Any], tuple[dict, dict]]
+    convert: Callable[[Any], Channels]
     runtime: dict = field(default_factory=dict)  # provider, threads, model_dir
     generate: Callable[..., Any] | None = None  # default: engine.generate, looked up when the job runs
 
@@ -102,8 +114,7 @@ class GenerationJob:
                 motion = generate(request, progress=progress, cancel=self._cancel.is_set, **self.runtime)
                 if self._cancel.is_set():
                     return
-                rotations, locations = self.convert(motion)
-                self.results.append(Result(request, motion, rotations, locations))
+                self.results.append(Result(request, motion, self.convert(motion)))
                 self._progress = (i + 1) / n
         except errors.MotionComposerError as exc:
             if not self._cancel.is_set():

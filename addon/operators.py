@@ -10,10 +10,10 @@ import json
 import random
 
 import bpy
-from bpy.props import BoolProperty
+from bpy.props import BoolProperty, EnumProperty, StringProperty
 
-from . import canonical_armature, capture, generation, preferences, request_builder, results
-from .engine_link import errors
+from . import canonical_armature, capture, generation, mapping_store, preferences, request_builder, results
+from .engine_link import errors, load
 
 TIMER_SECONDS = 0.05  # how often the modal operator polls the worker: keeps Esc and progress responsive
 
@@ -396,6 +396,95 @@ class MOTION_COMPOSER_OT_constraint_remove(bpy.types.Operator):
         return {"FINISHED"}
 
 
+class MOTION_COMPOSER_OT_mapping_auto(bpy.types.Operator):
+    """Store the automatic bone mapping on the target armature, to review and edit it"""
+
+    bl_idname = "motion_composer.mapping_auto"
+    bl_label = "Auto-Map Bones"
+    bl_options = {"REGISTER", "UNDO"}
+
+    @classmethod
+    def poll(cls, context):
+        return target_armature(context) is not None
+
+    def execute(self, context):
+        obj = target_armature(context)
+        try:
+            mapping = load("retarget").auto_map(results.rig_reader.read_armature(obj))
+            mapping_store.save_mapping(obj, mapping)
+        except errors.MotionComposerError as exc:
+            self.report({"ERROR"}, str(exc))
+            return {"CANCELLED"}
+        self.report({"INFO"}, f"{obj.name}: {len(mapping.joints)} joints mapped ({mapping.preset})")
+        return {"FINISHED"}
+
+
+class MOTION_COMPOSER_OT_mapping_clear(bpy.types.Operator):
+    """Forget the stored bone mapping; the automatic one is used again"""
+
+    bl_idname = "motion_composer.mapping_clear"
+    bl_label = "Clear Bone Mapping"
+    bl_options = {"REGISTER", "UNDO"}
+
+    @classmethod
+    def poll(cls, context):
+        obj = target_armature(context)
+        return obj is not None and mapping_store.PROP_MAPPING in obj
+
+    def execute(self, context):
+        mapping_store.clear_mapping(target_armature(context))
+        return {"FINISHED"}
+
+
+NO_BONE = "__none__"
+_BONE_ITEMS: list = []  # Blender needs the enum strings kept alive while the search popup is open
+
+
+def _bone_items(self, context):
+    obj = target_armature(context)
+    bones = obj.data.bones if obj is not None else ()
+    _BONE_ITEMS[:] = [(NO_BONE, "(none)", "Leave the joint unmapped")] + [(b.name, b.name, "") for b in bones]
+    return _BONE_ITEMS
+
+
+class MOTION_COMPOSER_OT_mapping_pick_bone(bpy.types.Operator):
+    """Choose the target bone that follows this canonical joint"""
+
+    bl_idname = "motion_composer.mapping_pick_bone"
+    bl_label = "Pick Bone"
+    bl_options = {"REGISTER", "UNDO"}
+    bl_property = "bone"
+
+    joint: StringProperty(name="Joint", options={"HIDDEN"})
+    bone: EnumProperty(name="Bone", items=_bone_items)
+
+    @classmethod
+    def poll(cls, context):
+        return target_armature(context) is not None
+
+    def invoke(self, context, event):
+        context.window_manager.invoke_search_popup(self)
+        return {"RUNNING_MODAL"}
+
+    def execute(self, context):
+        obj = target_armature(context)
+        try:
+            mapping = results.current_mapping(obj)
+        except errors.MotionComposerError:
+            mapping = load("retarget").BoneMapping(joints={})  # not humanoid enough to guess: start empty
+        if self.bone == NO_BONE:
+            mapping.joints.pop(self.joint, None)
+        else:
+            mapping.joints[self.joint] = self.bone
+        mapping.preset = "custom"
+        try:
+            mapping_store.save_mapping(obj, mapping)
+        except errors.MotionComposerError as exc:
+            self.report({"ERROR"}, str(exc))
+            return {"CANCELLED"}
+        return {"FINISHED"}
+
+
 def _redraw_sidebars(context) -> None:
     screen = context.screen
     if screen is None:
@@ -418,6 +507,9 @@ CLASSES = (
     MOTION_COMPOSER_OT_constraint_add_joint_target,
     MOTION_COMPOSER_OT_constraint_add_root_path,
     MOTION_COMPOSER_OT_constraint_remove,
+    MOTION_COMPOSER_OT_mapping_auto,
+    MOTION_COMPOSER_OT_mapping_clear,
+    MOTION_COMPOSER_OT_mapping_pick_bone,
 )
 
 

@@ -1,8 +1,8 @@
 """From generated motion to Actions on the target armature, and back to settings.
 
 Three call sites connect the add-on to the retargeting work: `read_target`
-(main thread: snapshot the armature), `to_channels` (worker thread: canonical
-motion -> bone channels) and `write_action` (main thread: keys via
+(main thread: snapshot the armature and its bone mapping), `to_channels`
+(worker thread: engine.retarget) and `write_action` (main thread: keys via
 foreach_set). Everything else here is about never harming the user's data:
 new Actions only, the previous Action kept, all-or-nothing writes.
 """
@@ -14,10 +14,12 @@ from dataclasses import dataclass
 from typing import Any
 
 import bpy
-import numpy as np
 
-from . import canonical_armature
-from .engine_link import errors
+from . import action_writer, mapping_store, rig_reader
+from .engine_link import errors, load
+from .generation import Channels
+
+_retarget = load("retarget")
 
 PROP_REQUEST = "motion_composer_request"
 PROP_SEED = "motion_composer_seed"
@@ -29,50 +31,44 @@ MAX_NAME_CHARS = 60
 
 @dataclass(frozen=True)
 class Target:
-    """What the worker thread needs to put canonical motion onto one armature."""
+    """What the worker thread needs to put canonical motion onto one armature (no bpy inside)."""
 
     object_name: str
     root_motion: str
-    rest: canonical_armature.RestFrames | None = None  # canonical-named rigs
-    skeleton: Any = None  # engine retarget TargetSkeleton (other rigs)
-    mapping: Any = None
+    skeleton: Any  # engine.retarget.TargetSkeleton
+    mapping: Any  # engine.retarget.BoneMapping
+
+
+def current_mapping(armature_obj):
+    """The mapping stored on the armature, else the automatic one (raises RetargetError if none fits)."""
+    stored = mapping_store.load_mapping(armature_obj)
+    if stored is not None:
+        return stored
+    return _retarget.auto_map(rig_reader.read_armature(armature_obj, for_writing=False))
 
 
 def read_target(armature_obj, root_motion: str = "full") -> Target:
-    """Snapshot the armature on the main thread (rig_reader for non-canonical rigs)."""
+    """Snapshot the armature on the main thread; raises RetargetError with the fix when it cannot take motion."""
     if armature_obj is None or armature_obj.type != "ARMATURE":
         raise errors.RetargetError("choose an armature as the target, or add the canonical armature")
-    if armature_obj.library is not None:
-        raise errors.RetargetError(f"{armature_obj.name!r} is linked from a library: make a library override first")
     if armature_obj.mode == "EDIT":
         raise errors.RetargetError(f"{armature_obj.name!r} is in Edit Mode: switch to Object or Pose Mode first")
-    if canonical_armature.is_canonical(armature_obj):
-        rest = canonical_armature.RestFrames.from_armature(armature_obj)
-        return Target(armature_obj.name, root_motion, rest=rest)
-    raise errors.RetargetError(
-        f"armature {armature_obj.name!r} has no canonical bone names, and retargeting onto other rigs is not "
-        "available in this build; use 'Add Canonical Armature'"
-    )
+    skeleton = rig_reader.read_armature(armature_obj)
+    mapping = mapping_store.load_mapping(armature_obj) or _retarget.auto_map(skeleton)
+    mapping.validate(skeleton)
+    return Target(armature_obj.name, root_motion, skeleton, mapping)
 
 
-def to_channels(target: Target, motion) -> tuple[dict, dict]:
-    """Canonical motion -> (bone rotations (T,4), bone locations (T,3)); pure numpy, any thread."""
-    root = np.array(motion.root_translation, dtype=np.float64)
-    if target.root_motion in ("in_place", "vertical_only"):  # the retargeter keeps the sway for in_place
-        root[:, :2] = root[:1, :2]
-    return canonical_armature.pose_channels(target.rest, motion.rotations, root)
+def to_channels(target: Target, motion) -> Channels:
+    """Canonical motion -> keys for the target's bones; pure numpy, runs on the worker thread."""
+    result = _retarget.retarget(motion, target.skeleton, target.mapping, root_motion=target.root_motion)
+    return Channels(result.rotations, result.locations, result.properties)
 
 
-def write_action(armature_obj, rotations: dict, locations: dict, *, frame_start: int, name: str,
-                 properties: dict | None):  # fmt: skip
-    """A new Action with the channels keyed from frame_start (the action writer's interface)."""
-    try:
-        from . import action_writer
-    except ImportError:
-        return _write_action_minimal(armature_obj, rotations, locations, frame_start=frame_start, name=name,
-                                     properties=properties)  # fmt: skip
-    return action_writer.write_action(armature_obj, rotations, locations, frame_start=frame_start, name=name,
-                                      properties=properties)  # fmt: skip
+def write_action(armature_obj, channels: Channels, *, frame_start: int, name: str, properties: dict | None):
+    """A new Action with the channels keyed from frame_start (addon.action_writer)."""
+    return action_writer.write_action(armature_obj, channels.rotations, channels.locations, frame_start=frame_start,
+                                      name=name, properties=properties, bone_properties=channels.bone_properties)  # fmt: skip
 
 
 def action_name(request, index: int, count: int) -> str:
@@ -119,8 +115,8 @@ def apply_results(context, armature_obj, results: list, *, frame_start: int, pla
     try:
         for i, result in enumerate(results):
             name = action_name(result.request, i, len(results))
-            actions.append(write_action(armature_obj, result.rotations, result.locations, frame_start=frame_start,
-                                        name=name, properties=metadata(result, settings)))  # fmt: skip
+            actions.append(write_action(armature_obj, result.channels, frame_start=frame_start, name=name,
+                                        properties=metadata(result, settings)))  # fmt: skip
     except Exception:
         for action in actions:
             bpy.data.actions.remove(action)
@@ -133,7 +129,7 @@ def apply_results(context, armature_obj, results: list, *, frame_start: int, pla
         previous = anim.action
         if previous is not None and previous not in actions:
             previous.use_fake_user = True  # the user's Action survives saving without users
-        _assign(anim, actions[0])
+        action_writer.assign(armature_obj, actions[0])
         for action in actions[1:]:
             action.use_fake_user = True  # the other variations stay available in the Action browser
     return actions
@@ -144,13 +140,6 @@ def _slot(action):
     return slots[0] if slots else None
 
 
-def _assign(anim, action) -> None:
-    anim.action = action
-    slot = _slot(action)
-    if slot is not None and anim.action_slot != slot:
-        anim.action_slot = slot
-
-
 def _push_to_nla(anim, action, frame_start: int, mute: bool) -> None:
     track = anim.nla_tracks.new()
     track.name = action.name
@@ -159,35 +148,3 @@ def _push_to_nla(anim, action, frame_start: int, mute: bool) -> None:
     slot = _slot(action)
     if slot is not None and getattr(strip, "action_slot", slot) != slot:
         strip.action_slot = slot
-
-
-def _write_action_minimal(armature_obj, rotations, locations, *, frame_start, name, properties):
-    """Stand-in for addon/action_writer.py until it lands: quaternion + location keys via foreach_set."""
-    action = bpy.data.actions.new(name)
-    try:
-        if hasattr(action, "layers"):  # Blender 4.4+
-            slot = action.slots.new(id_type="OBJECT", name=armature_obj.name)
-            strip = action.layers.new("Layer").strips.new(type="KEYFRAME")
-            fcurves = strip.channelbag(slot, ensure=True).fcurves
-        else:
-            fcurves = action.fcurves
-        for prop, channels in (("rotation_quaternion", rotations), ("location", locations)):
-            for bone, values in channels.items():
-                values = np.asarray(values, dtype=np.float32)
-                frames = frame_start + np.arange(len(values), dtype=np.float32)
-                for axis in range(values.shape[1]):
-                    path = f'pose.bones["{bone}"].{prop}'
-                    if hasattr(action, "layers"):
-                        fc = fcurves.new(path, index=axis, group_name=bone)
-                    else:
-                        fc = fcurves.new(path, index=axis, action_group=bone)
-                    fc.keyframe_points.add(len(values))
-                    fc.keyframe_points.foreach_set("co", np.column_stack([frames, values[:, axis]]).ravel())
-                    fc.keyframe_points.foreach_set("interpolation", np.full(len(values), 1, dtype=np.int32))  # LINEAR
-                    fc.update()
-        for key, value in (properties or {}).items():
-            action[key] = value
-    except Exception:
-        bpy.data.actions.remove(action)
-        raise
-    return action

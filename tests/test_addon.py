@@ -20,6 +20,7 @@ import engine  # noqa: E402
 from addon import canonical_armature, generation, gui, operators, request_builder, results  # noqa: E402
 from engine import quaternion as quat  # noqa: E402
 from engine.errors import RequestError  # noqa: E402
+from engine.motion import Motion  # noqa: E402
 from engine.skeleton import CANONICAL  # noqa: E402
 
 
@@ -81,8 +82,9 @@ def test_register_unregister_twice():
 
 def _draw_all_panels(context) -> list:
     calls = []
-    for cls in (gui.MOTION_COMPOSER_PT_generate, gui.MOTION_COMPOSER_PT_tracks, gui.MOTION_COMPOSER_PT_constraints,
-                gui.MOTION_COMPOSER_PT_edit):  # fmt: skip
+    for cls in gui.CLASSES:
+        if not issubclass(cls, bpy.types.Panel):
+            continue
         assert cls.poll(context)
         assert cls.bl_category == "Motion" and cls.bl_space_type == "VIEW_3D" and cls.bl_region_type == "UI"
         layout = FakeLayout(calls)
@@ -113,7 +115,7 @@ def test_every_panel_draws_in_each_state(scene):
     assert {"motion_composer.generate", "motion_composer.regenerate", "motion_composer.track_add",
             "motion_composer.constraint_add_root_path"} <= ops  # fmt: skip
     # while a job runs, the panel shows progress and Cancel instead of Generate
-    operators._RUNNING["job"] = generation.GenerationJob([], lambda m: ({}, {}))
+    operators._RUNNING["job"] = generation.GenerationJob([], lambda m: generation.Channels({}, {}))
     try:
         calls = _draw_all_panels(bpy.context)
     finally:
@@ -130,15 +132,14 @@ def test_canonical_armature_rest_is_t_pose_and_channels_round_trip(scene):
     assert np.allclose(heads - heads[0], expected - expected[0], atol=1e-5)
     assert heads[:, 2].min() == pytest.approx(0.0, abs=1e-6)
 
-    # engine local rotations -> pose channels -> Blender's evaluated pose == engine FK
+    # engine local rotations -> retargeted channels -> Blender's evaluated pose == engine FK
     rng = np.random.default_rng(3)
     local = quat.normalize(rng.normal(size=(1, 22, 4)) * [1, 0.3, 0.3, 0.3] + [2, 0, 0, 0])
     root = np.array([[0.3, -0.5, 0.95]])
-    rest = canonical_armature.RestFrames.from_armature(rig)
-    rot, loc = canonical_armature.pose_channels(rest, local, root)
+    channels = results.to_channels(results.read_target(rig), Motion(30.0, root, local))
     for name in CANONICAL.names:
-        rig.pose.bones[name].rotation_quaternion = rot[name][0]
-    rig.pose.bones["pelvis"].location = loc["pelvis"][0]
+        rig.pose.bones[name].rotation_quaternion = channels.rotations[name][0]
+    rig.pose.bones["pelvis"].location = channels.locations["pelvis"][0]
     bpy.context.view_layer.update()
     blender_pos = np.array([tuple(rig.pose.bones[n].head) for n in CANONICAL.names])
     engine_pos, _ = CANONICAL.forward_kinematics(local[0], root[0])
@@ -174,7 +175,7 @@ def test_request_builder_frames_to_seconds_and_messages():
 def _job(delay=0.0, requests=None):
     req = engine.request.GenerationRequest.from_text("a person jumps", seconds=2.0, fps=30)
     gen = lambda r, **kw: fake_generate(r, delay=delay, **kw)  # noqa: E731
-    return generation.GenerationJob(requests or [req, req], lambda m: ({}, {}), generate=gen)
+    return generation.GenerationJob(requests or [req, req], lambda m: generation.Channels({}, {}), generate=gen)
 
 
 def test_generation_job_progress_and_cancel():
@@ -197,7 +198,7 @@ def test_generation_job_progress_and_cancel():
     def broken(request, **kwargs):
         raise RequestError("constraint 1 is outside the clip")
 
-    job = generation.GenerationJob([1], lambda m: ({}, {}), generate=broken).run()
+    job = generation.GenerationJob([1], lambda m: generation.Channels({}, {}), generate=broken).run()
     assert job.error == "constraint 1 is outside the clip" and not job.succeeded
 
 
@@ -397,15 +398,16 @@ def test_foreach_set_writing_speed(scene):
     rig = add_rig()
     motion = fake_generate(engine.request.GenerationRequest.from_text("x", seconds=299 / 30, fps=30))
     assert motion.num_frames == 300
-    rot, loc = canonical_armature.pose_channels(canonical_armature.RestFrames.from_armature(rig), motion.rotations,
-                                                motion.root_translation)  # fmt: skip
+    t0 = time.perf_counter()
+    channels = results.to_channels(results.read_target(rig), motion)
+    retarget_ms = (time.perf_counter() - t0) * 1000
     best = float("inf")
     for _ in range(3):
         t0 = time.perf_counter()
-        action = results.write_action(rig, rot, loc, frame_start=1, name="bench", properties=None)
+        action = results.write_action(rig, channels, frame_start=1, name="bench", properties=None)
         best = min(best, time.perf_counter() - t0)
         bpy.data.actions.remove(action)
-    print(f"\nwrite_action: 300 frames x 22 bones in {best * 1000:.1f} ms")
+    print(f"\nwrite_action: 300 frames x 22 bones in {best * 1000:.1f} ms (retargeting {retarget_ms:.0f} ms)")
     assert best < 0.15
 
 
@@ -425,3 +427,19 @@ def test_worker_thread_never_touches_bpy(scene, monkeypatch):
     op._job.wait(5.0)
     assert op.modal(bpy.context, Event("TIMER")) == {"FINISHED"}
     assert threads == ["motion-composer-generate"]
+
+
+def test_bone_mapping_is_stored_edited_and_checked(scene):
+    rig = add_rig()
+    scene.motion_composer.prompt, scene.motion_composer.seconds = "a person walks", 1.0
+    assert bpy.ops.motion_composer.mapping_auto() == {"FINISHED"}
+    stored = json.loads(rig["motion_composer_mapping"])
+    assert stored["joints"]["left_wrist"] == "left_wrist" and len(stored["joints"]) == 22
+    assert bpy.ops.motion_composer.mapping_pick_bone(joint="head", bone="__none__") == {"FINISHED"}
+    _draw_all_panels(bpy.context)
+    with pytest.raises(RuntimeError, match="no bone mapped for head"):
+        bpy.ops.motion_composer.generate()
+    assert bpy.ops.motion_composer.mapping_pick_bone(joint="head", bone="head") == {"FINISHED"}
+    assert bpy.ops.motion_composer.generate() == {"FINISHED"}
+    assert bpy.ops.motion_composer.mapping_clear() == {"FINISHED"}
+    assert "motion_composer_mapping" not in rig
