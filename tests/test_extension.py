@@ -46,6 +46,16 @@ out["generate"] = sorted(bpy.ops.motion_composer.generate())
 action = bpy.context.active_object.animation_data.action
 out["action"] = action.name
 out["model"] = action["motion_composer_model_version"]
+
+# what `blender --command motion_composer generate ...` runs: a folder of two jobs, an empty scene per job
+jobs = os.path.join(os.getcwd(), "jobs")
+os.makedirs(jobs)
+for stem in ("walk", "jump"):
+    with open(os.path.join(jobs, stem + ".json"), "w") as fh:
+        json.dump({"text": "a person " + stem + "s", "seconds": 1.0}, fh)
+out["cli_exit"] = ext.addon.cli._execute(["generate", "--job", jobs, "--output", "blends", "--bvh", "bvh"])
+out["cli_files"] = sorted(os.listdir("blends") + os.listdir("bvh"))
+out["still_enabled"] = name in bpy.context.preferences.addons and hasattr(bpy.types.Scene, "motion_composer")
 print("RESULT " + json.dumps(out))
 """
 
@@ -96,5 +106,7 @@ def test_install_offline_and_generate(extension_zip, tmp_path):
     assert result["bundled"] == ["onnxruntime", "tokenizers"]  # wheels installed from the zip, offline
     assert result["engine"] == "bl_ext.user_default.motion_composer.engine"
     assert result["generate"] == ["FINISHED"] and result["action"] == "a person walks forward"
+    assert result["cli_exit"] == 0 and result["still_enabled"]
+    assert result["cli_files"] == ["jump.blend", "jump.bvh", "walk.blend", "walk.bvh"]
     if MODEL_PRESENT:
         assert result["model"] != "fake"
