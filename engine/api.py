@@ -37,9 +37,9 @@ def generate(request: GenerationRequest, *, model_dir=None, provider: str = "aut
     models = load_models(model_dir, provider, threads)
     steps = request.steps or int(models.manifest["default_steps"])
     guidance = request.guidance if request.guidance is not None else float(models.manifest["default_guidance"])
+    if _uses_timeline(request, models):
+        return _generate_timeline(request, models, steps, guidance, progress, cancel)
     frames = check_length(request.seconds, models)
-    if len(request.tracks) != 1 or request.tracks[0].body_parts:
-        raise RequestError("several tracks or body-part tracks need the timeline engine, which is not available yet")
     if request.constraints:
         raise RequestError("constraints are not supported by this engine version yet")
     text = models.text.encode([request.tracks[0].text, ""])
@@ -54,6 +54,24 @@ def generate(request: GenerationRequest, *, model_dir=None, provider: str = "aut
     noise = rng.standard_normal((1, frames, models.mean.shape[0])).astype(np.float32)
     x0 = DDIMSampler(steps).sample(classifier_free(network, guidance), noise, progress=progress, cancel=cancel)
     return to_motion(x0[0], models, request, steps, guidance)
+
+
+def _uses_timeline(request: GenerationRequest, models: Models) -> bool:
+    from .timeline.run import needs_timeline
+
+    return needs_timeline(request, model_frames(request.seconds, models), models)
+
+
+def _generate_timeline(request: GenerationRequest, models: Models, steps: int, guidance: float, progress, cancel):
+    """Several tracks, body-part tracks or long sequences: composed per step, windowed (engine.timeline)."""
+    from .timeline.run import timeline_features
+
+    if request.constraints:
+        raise RequestError("constraints cannot be combined yet with several tracks, body-part tracks or "
+                           "sequences longer than one window; use a single full-length track")  # fmt: skip
+    frames = model_frames(request.seconds, models)
+    x0 = timeline_features(request, models, frames, steps, guidance, progress=progress, cancel=cancel)
+    return to_motion(x0, models, request, steps, guidance)
 
 
 def to_motion(x0: np.ndarray, models: Models, request: GenerationRequest, steps: int, guidance: float):
