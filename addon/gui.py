@@ -243,35 +243,38 @@ CLASSES = (
 # --- tracks drawn as strips on the Timeline / Dope Sheet -----------------------------
 _HANDLES: list = []
 _STRIP_HEIGHT = 14
+_SCRUB_HEIGHT = 26  # the frame-number strip at the top of timeline regions
 _COLOURS = ((0.30, 0.55, 0.90, 0.55), (0.90, 0.55, 0.25, 0.55), (0.40, 0.80, 0.45, 0.55), (0.80, 0.40, 0.75, 0.55))
 
 
 def _draw_tracks() -> None:
-    """Draw each enabled track as a labelled strip at the top of the region (POST_PIXEL)."""
+    """Draw each enabled track as a labelled strip below the time scrubbing area (POST_PIXEL)."""
     import blf
     import gpu
     from gpu_extras.batch import batch_for_shader
 
     context = bpy.context
-    scene = context.scene
-    settings = getattr(scene, "motion_composer", None)
+    settings = getattr(context.scene, "motion_composer", None)
     region = context.region
     if settings is None or region is None or not settings.show_tracks_on_timeline or not settings.tracks:
         return
+    scale = context.preferences.system.ui_scale
+    height, top = _STRIP_HEIGHT * scale, region.height - _SCRUB_HEIGHT * scale
     shader = gpu.shader.from_builtin("UNIFORM_COLOR")
     gpu.state.blend_set("ALPHA")
-    top = region.height - 2
     for i, track in enumerate(t for t in settings.tracks if t.enabled):
         x0, _ = region.view2d.view_to_region(track.frame_start, 0, clip=False)
         x1, _ = region.view2d.view_to_region(track.frame_end, 0, clip=False)
-        y1 = top - i * (_STRIP_HEIGHT + 2)
-        y0 = y1 - _STRIP_HEIGHT
-        verts = ((x0, y0), (x1, y0), (x1, y1), (x0, y1))
-        batch = batch_for_shader(shader, "TRI_FAN", {"pos": verts})
+        y1 = top - i * (height + 2)
+        y0 = y1 - height
+        batch = batch_for_shader(shader, "TRIS", {"pos": ((x0, y0), (x1, y0), (x1, y1), (x0, y1))},
+                                 indices=((0, 1, 2), (0, 2, 3)))  # fmt: skip
+        shader.bind()
         shader.uniform_float("color", _COLOURS[i % len(_COLOURS)])
         batch.draw(shader)
-        blf.position(0, x0 + 4, y0 + 3, 0)
-        blf.size(0, 11)
+        blf.size(0, 11 * scale)
+        blf.color(0, 1.0, 1.0, 1.0, 0.9)
+        blf.position(0, max(x0, 0) + 4, y0 + 3 * scale, 0)
         blf.draw(0, track.text[:60] or "(no text)")
     gpu.state.blend_set("NONE")
 

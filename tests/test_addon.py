@@ -443,3 +443,35 @@ def test_bone_mapping_is_stored_edited_and_checked(scene):
     assert bpy.ops.motion_composer.generate() == {"FINISHED"}
     assert bpy.ops.motion_composer.mapping_clear() == {"FINISHED"}
     assert "motion_composer_mapping" not in rig
+
+
+def test_tracks_draw_on_the_timeline(scene, monkeypatch):
+    """The draw callback with the GPU modules stubbed (background mode has no GPU): one strip per enabled track."""
+    import sys
+    import types
+
+    s = scene.motion_composer
+    for start, end, on in ((1, 30, True), (10, 20, False), (40, 60, True)):
+        track = s.tracks.add()
+        track.frame_start, track.frame_end, track.enabled, track.text = start, end, on, f"t{start}"
+    drawn, texts = [], []
+    shader = types.SimpleNamespace(bind=lambda: None, uniform_float=lambda name, value: None)
+    batch = types.SimpleNamespace(draw=lambda sh: None)
+
+    def batch_for_shader(sh, kind, content, indices=None):
+        drawn.append(content["pos"])
+        return batch
+
+    monkeypatch.setitem(sys.modules, "gpu", types.SimpleNamespace(
+        shader=types.SimpleNamespace(from_builtin=lambda name: shader),
+        state=types.SimpleNamespace(blend_set=lambda mode: None)))  # fmt: skip
+    monkeypatch.setitem(sys.modules, "gpu_extras.batch", types.SimpleNamespace(batch_for_shader=batch_for_shader))
+    monkeypatch.setitem(sys.modules, "blf", types.SimpleNamespace(
+        size=lambda *a: None, color=lambda *a: None, position=lambda *a: None, draw=lambda f, text: texts.append(text)))  # fmt: skip
+    view2d = types.SimpleNamespace(view_to_region=lambda x, y, clip=True: (int(10 * x), 0))
+    region = types.SimpleNamespace(height=200, view2d=view2d)
+    fake = types.SimpleNamespace(scene=scene, region=region, preferences=bpy.context.preferences)
+    monkeypatch.setattr(bpy, "context", fake)
+    gui._draw_tracks()
+    assert texts == ["t1", "t40"]
+    assert [(pos[0][0], pos[1][0]) for pos in drawn] == [(10, 300), (400, 600)]
