@@ -49,7 +49,7 @@ def validate(value, schema, root=SCHEMA, path="$") -> None:
         for key, item in value.items():
             if key in props:
                 validate(item, props[key], root, f"{path}.{key}")
-            else:
+            elif not any(re.search(p, key) for p in schema.get("patternProperties", {})):
                 assert schema.get("additionalProperties", True) is not False, f"{path}: unknown field {key!r}"
     if isinstance(value, list):
         assert schema.get("minItems", 0) <= len(value) <= schema.get("maxItems", len(value)), f"{path}: length"
@@ -80,6 +80,12 @@ def test_schema_lists_exactly_the_fields_the_engine_knows():
     assert SCHEMA["$defs"]["body_part"]["enum"] == list(BODY_PART_NAMES)
     assert SCHEMA["$defs"]["joint"]["enum"] == list(CANONICAL.names)
     assert set(SCHEMA["$defs"]["track"]["properties"]) == {"text", "start", "end", "body_parts"}
+
+
+def test_schema_constraint_fields_match_the_constraint_parser():
+    parse = pytest.importorskip("engine.constraints.parse", reason="the constraints engine has not landed")
+    variants = {v["properties"]["type"]["const"]: set(v["properties"]) for v in SCHEMA["$defs"]["constraint"]["oneOf"]}
+    assert variants == {kind: set(fields) for kind, fields in parse.FIELDS.items()}
 
 
 @pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.name)
