@@ -1,0 +1,123 @@
+"""Foot lock: keep feet that touch the ground planted after retargeting.
+
+The retargeted legs follow the source's rotations, so on a rig with other
+proportions (or a source with a little sliding) the feet drift while in
+contact. For each contact run the ankle (or the ball, while the heel is up)
+is pinned to the run's mean position and a two-bone IK on the target's own
+thigh/shin chain reaches it; the correction fades in and out over a few
+frames outside the runs. Reach is clamped softly so the knee never pops
+straight.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .. import quaternion as quat
+
+
+def contact_runs(mask: np.ndarray) -> list[tuple[int, int]]:
+    """[start, stop) frame ranges where `mask` is True."""
+    m = np.concatenate([[False], np.asarray(mask, dtype=bool), [False]])
+    edges = np.flatnonzero(m[1:] != m[:-1])
+    return list(zip(edges[::2].tolist(), edges[1::2].tolist(), strict=True))
+
+
+def _run_means(points: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """Each frame inside a run gets the run's mean point; other frames NaN."""
+    out = np.full_like(points, np.nan)
+    for a, b in contact_runs(mask):
+        out[a:b] = points[a:b].mean(axis=0)
+    return out
+
+
+def _ball_locks(ankle, ball, heel_lock, heel_on, ball_on) -> np.ndarray:
+    """Ball lock per run; while the heel is also down it sits one foot length from the heel's lock."""
+    out = np.full_like(ball, np.nan)
+    for a, b in contact_runs(ball_on):
+        both = heel_on[a:b]
+        points = heel_lock[a:b][both] + (ball - ankle)[a:b][both] if both.any() else ball[a:b]
+        out[a:b] = points.mean(axis=0)
+    return out
+
+
+def ankle_corrections(
+    ankle: np.ndarray, ball: np.ndarray | None, heel_on: np.ndarray, ball_on: np.ndarray | None, blend: int
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """Per-frame ankle offsets (T,3) that plant the foot, and where the ball must point (T,3, NaN if free).
+
+    Heel (ankle) contact pins the ankle; ball-only contact pins the ball and
+    moves the ankle with it (the foot keeps its orientation, so the heel can
+    lift). Outside contact the offset fades over `blend` frames.
+    """
+    t = len(ankle)
+    heel_on = np.asarray(heel_on, dtype=bool)
+    corr = np.full((t, 3), np.nan)
+    aim = None
+    heel_lock = _run_means(ankle, heel_on)
+    corr[heel_on] = heel_lock[heel_on] - ankle[heel_on]
+    if ball is not None and ball_on is not None:
+        ball_on = np.asarray(ball_on, dtype=bool)
+        ball_lock = _ball_locks(ankle, ball, heel_lock, heel_on, ball_on)
+        only_ball = ball_on & ~heel_on
+        corr[only_ball] = ball_lock[only_ball] - ball[only_ball]
+        both = ball_on & heel_on
+        aim = np.full((t, 3), np.nan)
+        aim[both] = ball_lock[both] - heel_lock[both]
+    return _fade(corr, blend), aim
+
+
+def _fade(corr: np.ndarray, blend: int) -> np.ndarray:
+    """Fill NaN frames with the nearest contact offsets, faded out smoothly over `blend` frames."""
+    t = len(corr)
+    known = ~np.isnan(corr[:, 0])
+    out = np.where(known[:, None], corr, 0.0)
+    if not known.any() or blend <= 0:
+        return out
+    idx = np.arange(t)
+    prev = np.maximum.accumulate(np.where(known, idx, -1))
+    nxt = np.minimum.accumulate(np.where(known, idx, t)[::-1])[::-1]
+    free = ~known
+    for src, dist in ((prev, idx - prev), (nxt, nxt - idx)):
+        ok = free & (src >= 0) & (src < t) & (dist < blend)
+        x = 1.0 - dist[ok] / blend
+        w = x * x * (3.0 - 2.0 * x)  # smoothstep
+        out[ok] += w[:, None] * corr[src[ok]]
+    return out
+
+
+def two_bone_ik(
+    hip: np.ndarray, knee: np.ndarray, ankle: np.ndarray, goal: np.ndarray, bend_hint: np.ndarray, soft: float = 0.97
+) -> tuple[np.ndarray, np.ndarray]:
+    """World rotations (T,4) for the thigh and (applied after it) the shin that put the ankle on `goal`.
+
+    Keeps the knee in its current bend plane (`bend_hint` only where the leg
+    is straight). Beyond `soft` of full reach (or the current reach, if
+    larger) the reach approaches full length asymptotically instead of
+    snapping straight. Zero correction gives identity rotations.
+    """
+    l1 = np.linalg.norm(knee - hip, axis=-1)
+    l2 = np.linalg.norm(ankle - knee, axis=-1)
+    full = l1 + l2
+    v = goal - hip
+    d = np.linalg.norm(v, axis=-1)
+    direction = v / np.maximum(d, 1e-12)[:, None]
+    d_now = np.linalg.norm(ankle - hip, axis=-1)
+    start = np.minimum(np.maximum(soft * full, d_now), full * (1 - 1e-6))
+    room = np.maximum(full - start, 1e-12)
+    over = d > start
+    d = np.where(over, start + room * (1.0 - np.exp(-(d - start) / room)), d)
+    d = np.maximum(d, np.abs(l1 - l2) + 1e-6 * full)
+    a = (l1**2 - l2**2 + d**2) / (2 * d)
+    h = np.sqrt(np.maximum(l1**2 - a**2, 0.0))
+    perp = (knee - hip) - np.sum((knee - hip) * direction, -1, keepdims=True) * direction
+    hint = bend_hint - np.sum(bend_hint * direction, -1, keepdims=True) * direction
+    straight = np.linalg.norm(perp, axis=-1) < 1e-4 * full
+    perp = np.where(straight[:, None], hint, perp)
+    perp = perp / np.maximum(np.linalg.norm(perp, axis=-1, keepdims=True), 1e-12)
+    new_knee = hip + a[:, None] * direction + h[:, None] * perp
+    new_ankle = hip + d[:, None] * direction
+    q_thigh = quat.from_two_vectors(knee - hip, new_knee - hip)
+    moved_ankle = new_knee + quat.rotate(q_thigh, ankle - knee)
+    q_shin = quat.from_two_vectors(moved_ankle - new_knee, new_ankle - new_knee)
+    return q_thigh, q_shin

@@ -1,0 +1,282 @@
+"""Retargeting: a canonical Motion to pose-space keys on a target armature.
+
+Each mapped bone takes the world-space orientation change of its canonical
+joint (relative to the canonical T-pose), applied on top of the bone's rest
+orientation after the rest-pose compensation of `rest.align`. Pose-space
+rotations then follow from the target's own hierarchy, so unmapped bones
+between mapped ones (twist bones, Rigify's mechanism bones) stay at rest,
+and extra spine/neck bones get a share of the bend. The root bone's
+location puts the pelvis where the (leg-length scaled) source pelvis is.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .. import quaternion as quat
+from ..errors import RetargetError
+from ..motion import Motion
+from ..skeleton import CANONICAL, FOOT_JOINTS, JOINT_NAMES
+from . import footlock
+from .mapping import EDIT_HINT, BoneMapping
+from .rest import RestAlignment, align, primary_child
+from .target import TargetSkeleton
+
+ROOT_MOTION_MODES = ("full", "in_place", "vertical_only")
+#: the chain where extra target bones between mapped ones share the bend
+TORSO_CHAIN = ("pelvis", "spine1", "spine2", "spine3", "neck", "head")
+_REST = CANONICAL.rest_positions()
+_J = {n: i for i, n in enumerate(JOINT_NAMES)}
+
+
+@dataclass
+class RetargetResult:
+    """Keys for the target: what goes into pose_bone.rotation_quaternion / .location per frame."""
+
+    fps: float
+    rotations: dict[str, np.ndarray]  # bone -> (T,4) w,x,y,z, continuous in time
+    locations: dict[str, np.ndarray]  # bone -> (T,3)
+    properties: dict[str, dict[str, float]]  # pose-bone custom properties to key (constant)
+    joint_positions: dict[str, np.ndarray]  # canonical joint -> (T,3) armature-space head of its bone
+    alignment: RestAlignment
+    #: every bone the pose depends on (keyed ones, their parents, references): armature-space
+    #: orientation (T,4) and head (T,3), e.g. for BVH export of the retargeted motion
+    bone_orientations: dict[str, np.ndarray] | None = None
+    bone_heads: dict[str, np.ndarray] | None = None
+
+    @property
+    def num_frames(self) -> int:
+        return len(next(iter(self.rotations.values())))
+
+
+def retarget(
+    motion: Motion,
+    target: TargetSkeleton,
+    mapping: BoneMapping,
+    *,
+    root_motion: str = "full",
+    foot_lock: bool = True,
+    blend_seconds: float = 0.2,
+) -> RetargetResult:
+    """Retarget `motion` (canonical skeleton) onto `target` through `mapping`.
+
+    root_motion: "full" (travel as in the source), "in_place" (travel removed,
+    sway and bob kept), "vertical_only" (only the height changes). Foot lock
+    runs for "full" root motion when the motion has contacts; in place, the
+    feet must slide.
+    """
+    if root_motion not in ROOT_MOTION_MODES:
+        raise RetargetError(f"root motion must be one of {', '.join(ROOT_MOTION_MODES)}, got {root_motion!r}")
+    if tuple(motion.skeleton.names) != JOINT_NAMES:
+        raise RetargetError("retargeting needs a motion on the canonical skeleton")
+    if motion.num_frames == 0:
+        raise RetargetError("the motion has no frames")
+    mapping.validate(target)
+    al = align(target, mapping)
+    pos_c, rot_c = motion.forward_kinematics()
+    deltas = _world_deltas(al, mapping, pos_c, rot_c)
+
+    rest_rot = target.rest_rotations
+    goals: dict[int, np.ndarray] = {}  # keyed bone -> (T,4) armature-space orientation
+    for j, bone in mapping.joints.items():
+        b = target.index(bone)
+        goals[b] = quat.multiply(quat.multiply(deltas[j], al.compensation[j]), rest_rot[b])
+    root = target.index(mapping.root)
+    if root not in goals:  # a control above the pelvis (Rigify torso) carries the pelvis orientation
+        goals[root] = quat.multiply(quat.multiply(deltas["pelvis"], al.compensation["pelvis"]), rest_rot[root])
+    while target.connected[root] and target.parents[root] >= 0:
+        root = target.parents[root]  # a connected bone cannot move: its first free parent takes the location
+    if mapping.distribute:
+        goals.update(_in_between_goals(target, mapping, al, deltas))
+
+    refs = {j: target.index(mapping.reference(j)) for j in mapping.joints}
+    order = _relevant_order(target, set(goals) | set(refs.values()))
+    pelvis_ref = refs["pelvis"]
+    subtree = {b for b in order if b == root or root in target.dependencies(b)}
+    if pelvis_ref not in subtree:
+        raise RetargetError(
+            f"root bone {mapping.root!r} must be the pelvis bone {target.names[pelvis_ref]!r} or one of its parents; {EDIT_HINT}"
+        )
+
+    world, heads, local = _forward(target, order, goals)
+    wanted = al.to_armature(_root_path(motion, root_motion))
+    offset = wanted - heads[pelvis_ref]
+    for b in subtree:
+        heads[b] = heads[b] + offset
+
+    if foot_lock and root_motion == "full" and motion.contacts is not None:
+        blend = max(1, int(round(blend_seconds * motion.fps)))
+        changed = _lock_feet(target, mapping, al, refs, goals, heads, deltas, motion.contacts, blend)
+        if changed:
+            world, heads, local = _forward(target, order, goals)
+            for b in subtree:
+                heads[b] = heads[b] + offset
+
+    base = _parent_frame(target, world, root)
+    location = quat.rotate(quat.conjugate(base), offset)
+    rotations = {}
+    for b in goals:
+        rotations[target.names[b]] = _continuous(quat.normalize(local[b]))
+    return RetargetResult(
+        fps=motion.fps,
+        rotations=rotations,
+        locations={target.names[root]: location},
+        properties={b: dict(p) for b, p in mapping.properties.items()},
+        joint_positions={j: heads[b].copy() for j, b in refs.items()},
+        alignment=al,
+        bone_orientations={target.names[b]: q for b, q in world.items()},
+        bone_heads={target.names[b]: p for b, p in heads.items()},
+    )
+
+
+def _continuous(q: np.ndarray) -> np.ndarray:
+    """Signs chosen so neighbouring frames lie in one hemisphere (no flips in F-curves), w >= 0 first."""
+    flip = np.sum(q[1:] * q[:-1], axis=-1) < 0
+    sign = np.cumprod(np.concatenate([[-1.0 if q[0, 0] < 0 else 1.0], np.where(flip, -1.0, 1.0)]))
+    return q * sign[:, None]
+
+
+def _world_deltas(al: RestAlignment, mapping: BoneMapping, pos_c: np.ndarray, rot_c: np.ndarray) -> dict:
+    """Per mapped joint, its world orientation change from the T-pose, in armature space."""
+    f, f_inv = al.frame, quat.conjugate(al.frame)
+    out = {}
+    for j in mapping.joints:
+        d = quat.multiply(quat.multiply(f, rot_c[:, _J[j]]), f_inv)
+        n = al.next_joint[j]
+        if n is not None and primary_child(j) != n:
+            # canonical joints the rig lacks in between: aim the bone at the next mapped joint
+            rest_dir = quat.rotate(d, al.direction(_REST[_J[n]] - _REST[_J[j]]))
+            actual = al.direction(pos_c[:, _J[n]] - pos_c[:, _J[j]])
+            d = quat.multiply(quat.from_two_vectors(rest_dir, actual), d)
+        out[j] = d
+    return out
+
+
+def _in_between_goals(target: TargetSkeleton, mapping: BoneMapping, al: RestAlignment, deltas: dict) -> dict:
+    """Unmapped torso bones between two mapped ones get an interpolated share of the bend."""
+    used = {target.index(b) for b in mapping.keyed_bones()}
+    used |= {target.index(mapping.reference(j)) for j in mapping.joints}
+    heads = target.heads
+    out = {}
+    for j in TORSO_CHAIN:
+        n = al.next_joint.get(j)
+        if j not in mapping.joints or n is None or n not in TORSO_CHAIN:
+            continue
+        a, b = target.index(mapping.joints[j]), target.index(mapping.joints[n])
+        if not target.is_ancestor(a, b):
+            continue
+        path = list(reversed(target.ancestors(b)))
+        path = path[path.index(a) + 1 :]
+        if not path or any(u in used for u in path):
+            continue
+        points = np.concatenate([heads[[a] + path], heads[b][None]])
+        cum = np.cumsum(np.linalg.norm(np.diff(points, axis=0), axis=-1))
+        for u, frac in zip(path, cum[:-1] / max(cum[-1], 1e-12), strict=True):
+            d = quat.slerp(deltas[j], deltas[n], frac)
+            c = quat.slerp(al.compensation[j], al.compensation[n], frac)
+            out[u] = quat.multiply(quat.multiply(d, c), target.rest_rotations[u])
+    return out
+
+
+def _relevant_order(target: TargetSkeleton, bones: set[int]) -> list[int]:
+    keep = set(bones)
+    for b in bones:
+        keep.update(target.dependencies(b))
+    return [b for b in target.order if b in keep]
+
+
+def _forward(target: TargetSkeleton, order: list[int], goals: dict[int, np.ndarray]):
+    """FK over `order`: world orientations, heads (root location zero) and pose-space rotations of keyed bones.
+
+    Bones without goals keep their rest pose relative to their parent.
+    """
+    t = len(next(iter(goals.values())))
+    rest_rot, rest_head = target.rest_rotations, target.heads
+    world: dict[int, np.ndarray] = {}
+    heads: dict[int, np.ndarray] = {}
+    local: dict[int, np.ndarray] = {}
+    for b in order:
+        p = target.parents[b]
+        src = target.copy_of[b]
+        if src >= 0 and b not in goals:  # Copy Transforms: the same posed matrix as the source bone
+            world[b], heads[b] = world[src], heads[src].copy()
+            continue
+        if p < 0 or not target.inherit_rotation[b]:
+            base = np.broadcast_to(rest_rot[b], (t, 4))
+        else:
+            base = quat.multiply(world[p], quat.multiply(quat.conjugate(rest_rot[p]), rest_rot[b]))
+        if b in goals:
+            world[b] = goals[b]
+            local[b] = quat.multiply(quat.conjugate(base), goals[b])
+        else:
+            world[b] = base
+        if p < 0:
+            heads[b] = np.broadcast_to(rest_head[b], (t, 3)).copy()
+        else:
+            lever = quat.multiply(world[p], quat.conjugate(rest_rot[p]))
+            heads[b] = heads[p] + quat.rotate(lever, rest_head[b] - rest_head[p])
+    return world, heads, local
+
+
+def _parent_frame(target: TargetSkeleton, world: dict, b: int) -> np.ndarray:
+    """Orientation in which a bone's pose-space location is expressed."""
+    p = target.parents[b]
+    rest_rot = target.rest_rotations
+    if p < 0:
+        return rest_rot[b]
+    return quat.multiply(world[p], quat.multiply(quat.conjugate(rest_rot[p]), rest_rot[b]))
+
+
+def _root_path(motion: Motion, mode: str) -> np.ndarray:
+    path = motion.root_translation.copy()
+    if mode == "vertical_only":
+        path[:, :2] = 0.0
+    elif mode == "in_place":
+        path[:, :2] -= _smooth(path[:, :2], max(1, int(round(motion.fps))))
+    return path
+
+
+def _smooth(x: np.ndarray, window: int) -> np.ndarray:
+    """Centred moving average: the travel without the sway. Ends are extended by point
+    reflection, so steady travel is followed right to the first and last frame."""
+    half = min(window // 2, len(x) - 1)
+    if half < 1:
+        return x.copy()
+    head = 2 * x[0] - x[half:0:-1]
+    tail = 2 * x[-1] - x[-2 : -half - 2 : -1]
+    padded = np.concatenate([head, x, tail])
+    c = np.cumsum(np.concatenate([np.zeros((1, x.shape[1])), padded]), axis=0)
+    return (c[2 * half + 1 :] - c[: -2 * half - 1]) / (2 * half + 1)
+
+
+def _lock_feet(target, mapping, al, refs, goals, heads, deltas, contacts, blend) -> bool:
+    contacts = np.asarray(contacts) > 0.5
+    changed = False
+    for side in ("left", "right"):
+        hip, knee, ankle = (refs[f"{side}_{n}"] for n in ("hip", "knee", "ankle"))
+        toe = refs.get(f"{side}_foot")
+        heel_on = contacts[:, FOOT_JOINTS.index(f"{side}_ankle")]
+        ball_on = contacts[:, FOOT_JOINTS.index(f"{side}_foot")]
+        if not heel_on.any() and not (toe is not None and ball_on.any()):
+            continue
+        h, k, a = heads[hip], heads[knee], heads[ankle]
+        ball = heads[toe] if toe is not None else None
+        corr, aim = footlock.ankle_corrections(a, ball, heel_on, ball_on if toe is not None else None, blend)
+        if not np.any(np.abs(corr) > 0) and aim is None:
+            continue
+        bend = quat.rotate(deltas[f"{side}_hip"], al.direction(np.array([0.0, -1.0, 0.0])))
+        q_thigh, q_shin = footlock.two_bone_ik(h, k, a, a + corr, bend)
+        kt, ks = target.index(mapping.joints[f"{side}_hip"]), target.index(mapping.joints[f"{side}_knee"])
+        goals[kt] = quat.multiply(q_thigh, goals[kt])
+        goals[ks] = quat.multiply(q_shin, quat.multiply(q_thigh, goals[ks]))
+        if aim is not None:
+            both = ~np.isnan(aim[:, 0])
+            if both.any():
+                kf = target.index(mapping.joints[f"{side}_ankle"])
+                fix = quat.identity((len(aim),))
+                fix[both] = quat.from_two_vectors(ball[both] - a[both], aim[both])
+                goals[kf] = quat.multiply(fix, goals[kf])
+        changed = True
+    return changed
