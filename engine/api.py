@@ -41,7 +41,7 @@ def generate(request: GenerationRequest, *, model_dir=None, provider: str = "aut
         return _generate_timeline(request, models, steps, guidance, progress, cancel)
     frames = check_length(request.seconds, models)
     if request.constraints:
-        raise RequestError("constraints are not supported by this engine version yet")
+        return _generate_constrained(request, model_dir, provider, threads, progress, cancel)
     text = models.text.encode([request.tracks[0].text, ""])
     obs_dim = int(models.manifest["obs_dim"])
     zeros = np.zeros((2, frames, obs_dim), np.float32)
@@ -72,6 +72,14 @@ def _generate_timeline(request: GenerationRequest, models: Models, steps: int, g
     frames = model_frames(request.seconds, models)
     x0 = timeline_features(request, models, frames, steps, guidance, progress=progress, cancel=cancel)
     return to_motion(x0, models, request, steps, guidance)
+
+
+def _generate_constrained(request, model_dir, provider, threads, progress, cancel):
+    """Keyframes, joint targets, root paths and foot plants: observed and guided (engine.constraints)."""
+    from .constraints.generate import generate_constrained
+
+    return generate_constrained(request, model_dir=model_dir, provider=provider, threads=threads,
+                                progress=progress, cancel=cancel)  # fmt: skip
 
 
 def to_motion(x0: np.ndarray, models: Models, request: GenerationRequest, steps: int, guidance: float):

@@ -1,0 +1,270 @@
+"""Constraints during sampling: learned observations plus guidance on each x0 prediction.
+
+Two mechanisms, one object:
+- `observations(x0)` fills the obs / obs_mask inputs the denoiser was trained
+  with (keyframes, root path, joint positions, contacts). Joint targets are
+  world positions, but the model observes them relative to the pelvis in the
+  heading frame, so they are re-expressed every step from the latest
+  prediction of the root (no extra network call).
+- `apply(x0)` nudges each x0 prediction towards the constraints: exact
+  projection of root paths and facing, and Gauss-Newton steps of every error
+  term (joint targets, foot plants, user functions) over world joint
+  positions computed from the features (trajectory.py), split between body,
+  root and heading.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .. import features as feat
+from ..motion import Motion
+from ..skeleton import CANONICAL, FOOT_REST_HEIGHTS, NUM_JOINTS
+from .frames import WindowFrame, pose_in_window, standing_root
+from .programmable import ErrorTerm, JointPosition
+from .trajectory import Trajectory, smooth_bumps
+from .types import ConstraintSet, FootPlant, frame_at
+
+PATH_X, PATH_Y, PATH_SIN, PATH_COS = range(feat.FEATURE_DIM, feat.FEATURE_DIM + 4)
+ROOT_PATH_SCALE = 3.0  # as in training/windows.py (metres per unit)
+OBS_DIM = feat.FEATURE_DIM + 4
+
+
+@dataclass
+class GuideOptions:
+    iterations: int = 3  # Gauss-Newton passes per sampling step
+    strength: float = 1.0  # scales every correction (0 disables guidance, observations stay)
+    root_sigma: float = 6.0  # frames: how far a root correction spreads in time
+    guide_last_step: bool = True  # also correct the final prediction
+    observe: bool = True  # feed constraints to the model as observations
+
+
+class Guide:
+    """Observations and guidance for one window of `frames` model frames."""
+
+    def __init__(self, cset: ConstraintSet, mean: np.ndarray, std: np.ndarray, fps: float, frames: int,
+                 frame: WindowFrame, options: GuideOptions | None = None) -> None:  # fmt: skip
+        self.cset, self.mean, self.std, self.fps, self.frames = cset, mean, std, fps, frames
+        self.frame = frame
+        self.opt = options or GuideOptions()
+        self.terms: list[ErrorTerm] = [JointPosition(j.joint, j.position, j.start, j.end, j.weight, j.label)
+                                       for j in cset.joints] + list(cset.functions)  # fmt: skip
+        self.term_frames = [t.frames(fps, frames) for t in self.terms]
+        self.plants = [(p, self._span(p.start, p.end)) for p in cset.plants]
+        self.static_obs, self.static_mask = self._static_observations()
+        self.last: np.ndarray | None = None  # latest raw x0 prediction
+
+    def observe(self, obs: np.ndarray, mask: np.ndarray) -> None:
+        """Add observations (normalised feature columns, raw path columns), e.g. the kept frames of an edit."""
+        on = mask > 0
+        self.static_obs[on] = obs[on]
+        self.static_mask[on] = 1.0
+
+    def _span(self, start: float, end: float) -> np.ndarray:
+        a = min(frame_at(start, self.fps), self.frames - 1)
+        return np.arange(a, min(frame_at(end, self.fps), self.frames - 1) + 1)
+
+    # ------------------------------------------------------------ observations
+
+    def _norm(self, values: np.ndarray, cols) -> np.ndarray:
+        return (values - self.mean[cols]) / self.std[cols]
+
+    def _static_observations(self) -> tuple[np.ndarray, np.ndarray]:
+        obs = np.zeros((self.frames, OBS_DIM), np.float32)
+        mask = np.zeros_like(obs)
+        for k in self.cset.keyframes:
+            f = min(frame_at(k.time, self.fps), self.frames - 1)
+            root = k.root if k.root is not None else self.frame.points_to_world(standing_root(k.rotations))
+            rot, root_w = pose_in_window(k.rotations, root, self.frame)
+            pose = Motion(self.fps, np.stack([root_w, root_w]), np.stack([rot, rot]))
+            raw = feat.encode(pose)[0]
+            cols = np.arange(3, feat.CONTACT_SLICE.start)
+            obs[f, cols] = self._norm(raw[cols], cols)
+            yaw = float(feat.heading(rot[0]))
+            obs[f, [PATH_SIN, PATH_COS]] = np.sin(yaw), np.cos(yaw)
+            mask[f, cols] = 1.0
+            mask[f, [PATH_SIN, PATH_COS]] = 1.0
+            if k.root is not None:
+                obs[f, [PATH_X, PATH_Y]] = root_w[:2] / ROOT_PATH_SCALE
+                mask[f, [PATH_X, PATH_Y]] = 1.0
+        for p in self.cset.paths:
+            frames, xy, z = self.path_targets(p)
+            obs[frames, PATH_X] = xy[:, 0] / ROOT_PATH_SCALE
+            obs[frames, PATH_Y] = xy[:, 1] / ROOT_PATH_SCALE
+            mask[frames, PATH_X] = mask[frames, PATH_Y] = 1.0
+            has_z = ~np.isnan(z)
+            obs[frames[has_z], 3] = self._norm(z[has_z], 3)
+            mask[frames[has_z], 3] = 1.0
+            for t, yaw in p.facing:
+                f = min(frame_at(t, self.fps), self.frames - 1)
+                obs[f, [PATH_SIN, PATH_COS]] = np.sin(yaw - self.frame.yaw), np.cos(yaw - self.frame.yaw)
+                mask[f, [PATH_SIN, PATH_COS]] = 1.0
+        for plant, frames in self.plants:
+            cols = feat.CONTACT_SLICE.start + (np.array([0, 1]) if plant.side == "left" else np.array([2, 3]))
+            obs[np.ix_(frames, cols)] = self._norm(np.ones(2), cols)
+            mask[np.ix_(frames, cols)] = 1.0
+        return obs, mask
+
+    def path_targets(self, p) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Model frames and window-coordinate root targets (xy, height or NaN) of a root path."""
+        if p.dense:
+            a, b = frame_at(p.times[0], self.fps), frame_at(p.times[-1], self.fps)
+            frames = np.arange(a, min(b, self.frames - 1) + 1)
+            xy, z = p.at(frames / self.fps)
+        else:
+            frames = np.minimum(np.array([frame_at(t, self.fps) for t in p.times]), self.frames - 1)
+            xy, z = p.points, p.heights
+        xy = self.frame.points_to_window(np.concatenate([xy, np.zeros((len(xy), 1))], -1))[:, :2]
+        return frames, xy, z
+
+    def observations(self) -> tuple[np.ndarray, np.ndarray]:
+        """obs and obs_mask (T, OBS_DIM) for the next network call (normalised feature columns)."""
+        if not self.opt.observe:
+            return np.zeros_like(self.static_obs), np.zeros_like(self.static_mask)
+        obs, mask = self.static_obs.copy(), self.static_mask.copy()
+        if self.last is None:
+            return obs, mask
+        traj = Trajectory.from_features(self.last, self.fps)
+        for term, frames in zip(self.terms, self.term_frames, strict=True):
+            if isinstance(term, JointPosition) and term.weight > 0:
+                target = self.frame.points_to_window(term.position)
+                self._observe_joint(obs, mask, traj, term.joint, frames, np.broadcast_to(target, (len(frames), 3)))
+        for plant, frames in self.plants:
+            if plant.position is not None:
+                j = CANONICAL.index(f"{plant.side}_ankle")
+                target = np.array([*plant.position, FOOT_REST_HEIGHTS[f"{plant.side}_ankle"]])
+                target = self.frame.points_to_window(target)
+                self._observe_joint(obs, mask, traj, j, frames, np.broadcast_to(target, (len(frames), 3)))
+        return obs, mask
+
+    def _observe_joint(self, obs, mask, traj: Trajectory, joint: int, frames, target) -> None:
+        if joint == 0:
+            obs[frames, PATH_X] = target[:, 0] / ROOT_PATH_SCALE
+            obs[frames, PATH_Y] = target[:, 1] / ROOT_PATH_SCALE
+            obs[frames, 3] = self._norm(target[:, 2], 3)
+            mask[frames, PATH_X] = mask[frames, PATH_Y] = mask[frames, 3] = 1.0
+            return
+        root, yaw = traj.root[frames], traj.yaw[frames]
+        d = target[:, :2] - root
+        c, s = np.cos(-yaw), np.sin(-yaw)
+        rel = np.stack([c * d[:, 0] - s * d[:, 1], s * d[:, 0] + c * d[:, 1], target[:, 2]], -1)
+        cols = np.arange(feat.POS_SLICE.start + 3 * (joint - 1), feat.POS_SLICE.start + 3 * joint)
+        obs[np.ix_(frames, cols)] = self._norm(rel, cols)
+        mask[np.ix_(frames, cols)] = 1.0
+        if not mask[frames, PATH_X].all():  # keep an explicit path where one is given
+            free = frames[mask[frames, PATH_X] == 0]
+            obs[free, PATH_X] = traj.root[free, 0] / ROOT_PATH_SCALE
+            obs[free, PATH_Y] = traj.root[free, 1] / ROOT_PATH_SCALE
+            mask[free, PATH_X] = mask[free, PATH_Y] = 1.0
+
+    # ------------------------------------------------------------ guidance
+
+    def apply(self, x0: np.ndarray, last_step: bool = False) -> np.ndarray:
+        """Guided normalised x0 (T, F) from a normalised prediction."""
+        raw = x0.astype(np.float64) * self.std + self.mean
+        if self.opt.strength > 0 and (self.opt.guide_last_step or not last_step):
+            raw = self.guide_raw(raw)
+        self.last = raw
+        return ((raw - self.mean) / self.std).astype(x0.dtype)
+
+    def guide_raw(self, raw: np.ndarray) -> np.ndarray:
+        traj = Trajectory.from_features(raw, self.fps)
+        for _ in range(self.opt.iterations if (self.terms or self.plants) else 0):
+            self._gauss_newton(traj)
+        self._project_paths(traj)
+        return traj.to_features(raw)
+
+    def _gauss_newton(self, traj: Trajectory) -> None:
+        t = len(traj.yaw)
+        world = self.frame.points_to_world(traj.world())
+        body = np.zeros((t, NUM_JOINTS, 3))
+        root, root_n = np.zeros((t, 2)), np.zeros(t)
+        yaw, yaw_n = np.zeros(t), np.zeros(t)
+        k = self.opt.strength
+        steps = [
+            (term, frames, term.step(world[frames])) for term, frames in zip(self.terms, self.term_frames, strict=True)
+        ]
+        steps += [(None, frames, self._plant_step(p, world[frames])) for p, frames in self.plants]
+        for term, frames, d in steps:
+            w = min(1.0, k * (term.weight if term is not None else 1.0))
+            d = self.frame.vectors_to_window(d) * w
+            sb, sr, sy = term.shares if term is not None else (0.8, 0.2, 0.0)
+            active = np.any(np.abs(d) > 0, axis=-1)  # (F, J)
+            body[frames, 1:] += sb * d[:, 1:]
+            body[frames, 0, 2] += d[:, 0, 2]  # the pelvis height is the root's own
+            # the pelvis' ground displacement is the root's; other joints lend it a share
+            root[frames] += d[:, 0, :2] + sr * _mean_over(d[:, 1:, :2], active[:, 1:])
+            root_n[frames] += active.any(axis=1)
+            if sy > 0:
+                lever = traj.rel[frames, :, :2]
+                wx = np.cos(traj.yaw[frames, None]) * lever[..., 0] - np.sin(traj.yaw[frames, None]) * lever[..., 1]
+                wy = np.sin(traj.yaw[frames, None]) * lever[..., 0] + np.cos(traj.yaw[frames, None]) * lever[..., 1]
+                num = np.sum(-d[..., 0] * wy + d[..., 1] * wx, axis=1)
+                den = np.sum((wx**2 + wy**2) * active, axis=1) + 1e-6
+                yaw[frames] += sy * num / den
+                yaw_n[frames] += 1.0
+        c, s = np.cos(-traj.yaw)[:, None], np.sin(-traj.yaw)[:, None]
+        traj.rel[:, 1:, 0] += c * body[:, 1:, 0] - s * body[:, 1:, 1]
+        traj.rel[:, 1:, 1] += s * body[:, 1:, 0] + c * body[:, 1:, 1]
+        traj.rel[:, 1:, 2] += body[:, 1:, 2]
+        traj.height += body[:, 0, 2]
+        sigma = self.opt.root_sigma
+        if root_n.any():
+            shift = smooth_bumps(root, sigma) / np.maximum(smooth_bumps(root_n, sigma), 1.0)[:, None]
+            traj.root[1:] += shift[1:]  # frame 0 is the window origin
+        if yaw_n.any():
+            turn = smooth_bumps(yaw, sigma) / np.maximum(smooth_bumps(yaw_n, sigma), 1.0)
+            traj.yaw[1:] += turn[1:]
+
+    def _plant_step(self, plant: FootPlant, world: np.ndarray) -> np.ndarray:
+        """Keep the ankle and ball still at one spot on the floor (given, or where they are on average)."""
+        d = np.zeros_like(world)
+        for name in (f"{plant.side}_ankle", f"{plant.side}_foot"):
+            j = CANONICAL.index(name)
+            spot = world[:, j].mean(axis=0)
+            if plant.position is not None and name.endswith("ankle"):
+                spot[:2] = plant.position
+            spot[2] = FOOT_REST_HEIGHTS[name]
+            d[:, j] = spot - world[:, j]
+        return d * plant.weight
+
+    def _project_paths(self, traj: Trajectory) -> None:
+        """Root paths and facing exactly on target, corrections interpolated in between."""
+        for p in self.cset.paths:
+            w = min(1.0, self.opt.strength * p.weight)
+            frames, xy, z = self.path_targets(p)
+            traj.root[:] += w * _interp_correction(frames, xy - traj.root[frames], len(traj.root))
+            has_z = ~np.isnan(z)
+            if has_z.any():
+                traj.height += w * _interp_correction(frames[has_z], z[has_z] - traj.height[frames[has_z]],
+                                                      len(traj.height), keep_start=False)  # fmt: skip
+            if len(p.facing):
+                ff = np.minimum([frame_at(t, self.fps) for t in p.facing[:, 0]], len(traj.yaw) - 1)
+                target = p.facing[:, 1] - self.frame.yaw
+                err = (target - traj.yaw[ff] + np.pi) % (2 * np.pi) - np.pi
+                traj.yaw[:] += w * _interp_correction(np.asarray(ff), err, len(traj.yaw))
+
+
+def _mean_over(d: np.ndarray, active: np.ndarray) -> np.ndarray:
+    n = active.sum(axis=1)
+    return d.sum(axis=1) / np.maximum(n, 1)[:, None]
+
+
+def _interp_correction(frames: np.ndarray, corr: np.ndarray, length: int, keep_start: bool = True) -> np.ndarray:
+    """Per-frame correction: exact at `frames`, linear between, held after the last;
+    ramped from zero at frame 0 (the window origin) when `keep_start`, else held before the first."""
+    frames = np.asarray(frames)
+    order = np.argsort(frames, kind="stable")
+    frames, corr = frames[order], np.asarray(corr, dtype=np.float64)[order]
+    if keep_start and frames[0] > 0:
+        frames = np.concatenate([[0], frames])
+        corr = np.concatenate([np.zeros((1,) + corr.shape[1:]), corr])
+    elif keep_start:
+        corr = corr.copy()
+        corr[frames == 0] = 0.0
+    x = np.arange(length)
+    if corr.ndim == 1:
+        return np.interp(x, frames, corr)
+    return np.stack([np.interp(x, frames, corr[:, i]) for i in range(corr.shape[1])], axis=-1)

@@ -1,0 +1,99 @@
+"""Inverse kinematics for clean-up: analytic two-bone limbs, bounded CCD elsewhere, root shifts.
+
+Only rotations (and the root translation) change, so bone lengths are kept
+exactly. Every solver runs a fixed number of iterations: an unreachable
+target ends as close as the skeleton allows and the caller reports the
+residual. All functions are vectorised over frames.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .. import quaternion as quat
+from ..skeleton import CANONICAL
+
+CCD_ITERATIONS = 12
+CCD_DEPTH = 4  # ancestors a CCD chain may rotate (never the pelvis)
+_J = {n: i for i, n in enumerate(CANONICAL.names)}
+#: limb end -> (upper joint, middle joint); the two-bone chains
+TWO_BONE = {
+    _J["left_wrist"]: (_J["left_shoulder"], _J["left_elbow"]),
+    _J["right_wrist"]: (_J["right_shoulder"], _J["right_elbow"]),
+    _J["left_ankle"]: (_J["left_hip"], _J["left_knee"]),
+    _J["right_ankle"]: (_J["right_hip"], _J["right_knee"]),
+}
+#: where a straight limb should bend (world direction in the character's rest frame)
+_BEND_HINT = {
+    _J["left_wrist"]: (0.0, 1.0, -0.3),
+    _J["right_wrist"]: (0.0, 1.0, -0.3),
+    _J["left_ankle"]: (0.0, -1.0, 0.0),
+    _J["right_ankle"]: (0.0, -1.0, 0.0),
+}
+
+
+def _world_to_local(world: np.ndarray, joint: int, new_world: np.ndarray) -> np.ndarray:
+    parent = CANONICAL.parents[joint]
+    return quat.multiply(quat.conjugate(world[:, parent]), new_world)
+
+
+def two_bone(rotations: np.ndarray, root: np.ndarray, end: int, target: np.ndarray) -> np.ndarray:
+    """Local rotations (F, J, 4) with the limb ending at `end` reaching `target` (F, 3) where it can."""
+    upper, middle = TWO_BONE[end]
+    rot = rotations.copy()
+    pos, world = CANONICAL.forward_kinematics(rot, root)
+    a, b, c = pos[:, upper], pos[:, middle], pos[:, end]
+    l1 = np.linalg.norm(b - a, axis=-1)
+    l2 = np.linalg.norm(c - b, axis=-1)
+    v = target - a
+    dist = np.linalg.norm(v, axis=-1)
+    direction = np.where(
+        dist[:, None] > 1e-9, v / np.maximum(dist, 1e-9)[:, None], (c - a) / np.maximum(l1 + l2, 1e-9)[:, None]
+    )
+    d = np.clip(dist, np.abs(l1 - l2) + 1e-6, (l1 + l2) * (1 - 1e-9))
+    perp = (b - a) - np.sum((b - a) * direction, -1, keepdims=True) * direction
+    hint = quat.rotate(world[:, 0], np.broadcast_to(np.asarray(_BEND_HINT[end]), perp.shape))
+    hint = hint - np.sum(hint * direction, -1, keepdims=True) * direction
+    straight = np.linalg.norm(perp, axis=-1) < 1e-4
+    perp = np.where(straight[:, None], hint, perp)
+    perp = perp / np.maximum(np.linalg.norm(perp, axis=-1, keepdims=True), 1e-12)
+    along = (l1**2 - l2**2 + d**2) / (2 * d)
+    h = np.sqrt(np.maximum(l1**2 - along**2, 0.0))
+    new_b = a + along[:, None] * direction + h[:, None] * perp
+    new_c = a + d[:, None] * direction
+    q1 = quat.from_two_vectors(b - a, new_b - a)
+    w_upper = quat.multiply(q1, world[:, upper])
+    moved_c = new_b + quat.rotate(q1, c - b)
+    q2 = quat.from_two_vectors(moved_c - new_b, new_c - new_b)
+    w_middle = quat.multiply(q2, quat.multiply(q1, world[:, middle]))
+    rot[:, upper] = _world_to_local(world, upper, w_upper)
+    rot[:, middle] = quat.multiply(quat.conjugate(w_upper), w_middle)
+    return rot
+
+
+def ccd(rotations: np.ndarray, root: np.ndarray, end: int, target: np.ndarray,
+        iterations: int = CCD_ITERATIONS) -> np.ndarray:  # fmt: skip
+    """Local rotations moving joint `end` to `target` by rotating up to CCD_DEPTH ancestors (not the pelvis)."""
+    chain = []
+    j = CANONICAL.parents[end]
+    while j > 0 and len(chain) < CCD_DEPTH:
+        chain.append(j)
+        j = CANONICAL.parents[j]
+    rot = rotations.copy()
+    for _ in range(iterations):
+        for a in chain:
+            pos, world = CANONICAL.forward_kinematics(rot, root)
+            q = quat.from_two_vectors(pos[:, end] - pos[:, a], target - pos[:, a])
+            rot[:, a] = _world_to_local(world, a, quat.multiply(q, world[:, a]))
+    return rot
+
+
+def reach(rotations: np.ndarray, root: np.ndarray, joint: int, target: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(rotations, root) with `joint` on `target`: root shift for the pelvis and its direct children,
+    two-bone IK for wrists and ankles, CCD for the rest."""
+    if joint == 0 or CANONICAL.parents[joint] == 0:
+        pos, _ = CANONICAL.forward_kinematics(rotations, root)
+        return rotations, root + (target - pos[:, joint])
+    if joint in TWO_BONE:
+        return two_bone(rotations, root, joint, target), root
+    return ccd(rotations, root, joint, target), root

@@ -1,0 +1,354 @@
+"""Constraints without the trained model: parsing and bad input, feature FK, guidance, IK and clean-up,
+programmable error terms, and the editing operations' bookkeeping with a stand-in denoiser."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from engine import editing
+from engine import features as feat
+from engine import quaternion as quat
+from engine.constraints import (
+    AboveHeight,
+    BelowHeight,
+    FunctionTerm,
+    InsideBox,
+    InsideCircle,
+    LookAt,
+    MinDistance,
+    cleanup,
+    ik,
+    measure,
+    parse_constraints,
+)
+from engine.constraints import generate as cgen
+from engine.constraints.frames import WindowFrame, choose_frame, standing_root
+from engine.constraints.guidance import Guide
+from engine.constraints.programmable import finite_difference
+from engine.constraints.trajectory import Trajectory
+from engine.errors import RequestError
+from engine.motion import Motion
+from engine.request import GenerationRequest
+from engine.skeleton import CANONICAL
+
+J = {n: i for i, n in enumerate(CANONICAL.names)}
+
+
+def walk(seconds=4.0, fps=20.0, speed=1.0, phase=0.0) -> Motion:
+    """A smooth, plausible walk-like motion along -Y: arms down, legs swinging."""
+    n = int(round(seconds * fps)) + 1
+    t = np.arange(n) / fps + phase
+    rv = np.zeros((n, CANONICAL.num_joints, 3))
+    swing = 0.4 * np.sin(2 * np.pi * t)
+    rv[:, J["left_hip"], 0] = swing
+    rv[:, J["right_hip"], 0] = -swing
+    rv[:, J["left_knee"], 0] = -0.3 * (1 + np.sin(2 * np.pi * t + 1))
+    rv[:, J["right_knee"], 0] = -0.3 * (1 - np.sin(2 * np.pi * t + 1))
+    rv[:, J["left_shoulder"], 1] = 1.2
+    rv[:, J["right_shoulder"], 1] = -1.2
+    rv[:, J["left_elbow"], 1] = 0.3 + 0.2 * np.sin(2 * np.pi * t)
+    rv[:, J["right_elbow"], 1] = -0.3 - 0.2 * np.sin(2 * np.pi * t)
+    rv[:, 0, 2] = 0.1 * np.sin(np.pi * t)
+    rot = quat.from_axis_angle(rv)
+    h = standing_root(quat.identity((CANONICAL.num_joints,)))[2]
+    root = np.stack([0.05 * np.sin(np.pi * t), -speed * (t - phase), h - 0.05 + 0.01 * np.sin(4 * np.pi * t)], -1)
+    return Motion(fps, root, rot)
+
+
+# ---------------------------------------------------------------- parsing and bad input
+
+
+def parse(items, seconds=4.0, fps=30.0):
+    return parse_constraints(items, seconds, fps)
+
+
+def test_parse_all_types(tmp_path):
+    pose = {"rotations": quat.identity((22,)).tolist(), "root_translation": [0, 0, 0.9]}
+    (tmp_path / "pose.json").write_text(__import__("json").dumps(pose))
+    cs = parse_constraints([
+        {"type": "joint", "joint": "left_wrist", "time": 2.0, "position": [0.3, -0.2, 1.5], "weight": 0.5},
+        {"type": "joint", "joint": "head", "start": 1.0, "end": 2.0, "position": [0, -1, 1.6]},
+        {"type": "root_path", "points": [[0, 0, 0], [4, 0, -4, 0.9]] and [[0, 0, 0], [4, 0, -4]]},
+        {"type": "root_path", "curve": [[0, 0, 0.9], [1, -1, 0.9], [2, -1, 0.9]], "start": 1, "end": 3,
+         "facing": [[2, 90]]},
+        {"type": "keyframe", "time": 3.0, "pose": "pose.json"},
+        {"type": "keyframe", "time": 1.0, "pose": pose},
+        {"type": "foot_plant", "foot": "left", "start": 0.5, "end": 1.0, "position": [0.1, -0.5]},
+    ], 4.0, 30.0, base_dir=tmp_path)  # fmt: skip
+    assert len(cs.joints) == 2 and cs.joints[0].joint == J["left_wrist"] and cs.joints[0].weight == 0.5
+    assert cs.joints[1].start == 1.0 and cs.joints[1].end == 2.0
+    assert not cs.paths[0].dense and cs.paths[1].dense and cs.paths[1].times[-1] == pytest.approx(3.0)
+    assert cs.paths[1].facing[0, 1] == pytest.approx(np.pi / 2)
+    assert len(cs.keyframes) == 2 and cs.keyframes[0].root[2] == 0.9
+    assert cs.plants[0].side == "left" and np.allclose(cs.plants[0].position, [0.1, -0.5])
+
+
+ID = quat.identity((22,)).tolist()
+
+
+@pytest.mark.parametrize(
+    "item, message",
+    [
+        ({"type": "joint", "joint": "left_wrist", "time": 5.0, "position": [0, 0, 1]}, "outside the clip"),
+        ({"type": "joint", "joint": "left_wrist", "time": -1.0, "position": [0, 0, 1]}, "outside the clip"),
+        ({"type": "joint", "joint": "left_wrist", "time": 1.0, "position": [0, float("nan"), 1]}, "NaN"),
+        ({"type": "joint", "joint": "left_wrist", "time": float("inf"), "position": [0, 0, 1]}, "finite"),
+        ({"type": "joint", "joint": "tail", "time": 1.0, "position": [0, 0, 1]}, "unknown joint"),
+        ({"type": "joint", "joint": "head", "time": 1.0, "position": [0, 0, 1], "weight": -1}, "weight"),
+        ({"type": "root_path", "points": [[0, 0, 0]]}, "at least two points"),
+        ({"type": "root_path", "curve": [[0, 0]]}, "at least two points"),
+        ({"type": "root_path", "points": [[1, 0, 0], [1, 1, 0]]}, "increase"),
+        ({"type": "root_path", "points": [[0, 0, 0], [9, 1, 0]]}, "outside the clip"),
+        ({"type": "keyframe", "time": 1.0, "pose": {"rotations": ID[:5]}}, "22 x 4"),
+        ({"type": "keyframe", "time": 1.0, "pose": "missing.json"}, "does not exist"),
+        ({"type": "foot_plant", "foot": "middle", "time": 1.0}, "left' or 'right"),
+        ({"type": "teleport"}, "unknown type"),
+        ({"type": "joint", "joint": "head", "time": 1, "position": [0, 0, 1], "colour": 1}, "unknown field"),
+    ],
+)
+def test_bad_constraints(item, message):
+    with pytest.raises(RequestError, match=message):
+        parse([item])
+
+
+def test_conflicting_keyframes():
+    bent = quat.identity((22,))
+    bent[J["left_elbow"]] = quat.from_axis_angle(np.array([0.0, 0.0, 1.0]))
+    same = [{"type": "keyframe", "time": 1.0, "pose": {"rotations": ID}}] * 2
+    assert len(parse(same).keyframes) == 1  # identical keys merge
+    with pytest.raises(RequestError, match="different poses on frame 30"):
+        parse([same[0], {"type": "keyframe", "time": 1.01, "pose": {"rotations": bent.tolist()}}])
+
+
+def test_request_constraints_reach_parser():
+    req = GenerationRequest.from_dict({"text": "walk", "seconds": 2, "constraints": [
+        {"type": "root_path", "points": [[0, 0, 0], [3, 0, -1]]}]})  # fmt: skip
+    with pytest.raises(RequestError, match="outside the clip"):
+        cgen.generate_constrained(req, model_dir="/nonexistent")
+
+
+# ---------------------------------------------------------------- features FK and guidance
+
+
+def test_trajectory_matches_fk_and_round_trips():
+    m = walk()
+    f = feat.encode(m).astype(np.float64)
+    traj = Trajectory.from_features(f, m.fps)
+    decoded = feat.decode(f, m.fps)
+    assert np.abs(traj.world() - decoded.positions()).max() < 1e-4
+    g = traj.to_features(f)
+    assert np.abs(g[:-1] - f[:-1]).max() < 1e-4
+
+
+def test_pullback_is_the_gradient():
+    f = feat.encode(walk(2.0)).astype(np.float64)
+    traj = Trajectory.from_features(f, 20.0)
+    rng = np.random.default_rng(1)
+    g = rng.normal(size=traj.world().shape)
+    g_rel, g_root, g_yaw, g_h = traj.pullback(g)
+    eps = 1e-6
+    for name, grad, idx in (("yaw", g_yaw, (7,)), ("root", g_root, (5, 1)), ("rel", g_rel, (3, 20, 0))):
+        t2 = traj.copy()
+        getattr(t2, name)[idx] += eps
+        numeric = np.sum(g * (t2.world() - traj.world())) / eps
+        assert numeric == pytest.approx(grad[idx], rel=1e-4, abs=1e-6), name
+
+
+def test_guidance_puts_joint_on_target():
+    m = walk()
+    cs = parse([{"type": "joint", "joint": "right_wrist", "time": 2.0, "position": [0.5, -2.2, 1.4]}], fps=20.0)
+    f = feat.encode(m).astype(np.float64)
+    guide = Guide(cs, np.zeros(203), np.ones(203), 20.0, len(f), WindowFrame())
+    out = guide.guide_raw(f)
+    world = Trajectory.from_features(out, 20.0).world()
+    assert np.linalg.norm(world[40, J["right_wrist"]] - [0.5, -2.2, 1.4]) < 0.01
+    # the learned conditioning: wrist relative to the root, in the heading frame, plus the root
+    guide.last = out
+    obs, mask = guide.observations()
+    assert mask[40].sum() == 5 and mask[39].sum() == 0
+
+
+def test_guidance_root_path_and_window_frame():
+    cs = parse([{"type": "root_path", "points": [[0, 1, 1], [2, 3, 1], [4, 3, -1]]}], fps=20.0)
+    frame = choose_frame(cs, 20.0)
+    assert frame.origin == (1.0, 1.0) and frame.yaw == pytest.approx(np.pi / 2)  # facing +X, along the path
+    f = feat.encode(walk()).astype(np.float64)
+    guide = Guide(cs, np.zeros(203), np.ones(203), 20.0, len(f), frame)
+    world = frame.points_to_world(Trajectory.from_features(guide.guide_raw(f), 20.0).world())
+    assert np.abs(world[[0, 40, 80], 0, :2] - [[1, 1], [3, 1], [3, -1]]).max() < 1e-6
+    obs, mask = guide.observations()
+    assert mask[40, 203:205].all() and obs[80, 203] == pytest.approx(
+        -2 / 3
+    )  # window x/3: the last point is to the right
+
+
+# ---------------------------------------------------------------- IK and clean-up
+
+
+def test_two_bone_reaches_and_reports_unreachable():
+    m = walk(1.0)
+    pos = m.positions()
+    target = pos[:, J["left_wrist"]] + [0.1, -0.15, 0.2]
+    rot = ik.two_bone(m.rotations, m.root_translation, J["left_wrist"], target)
+    new = CANONICAL.forward_kinematics(rot, m.root_translation)[0]
+    assert np.abs(new[:, J["left_wrist"]] - target).max() < 1e-6
+    far = pos[:, J["left_shoulder"]] + [3.0, 0, 0]
+    rot = ik.two_bone(m.rotations, m.root_translation, J["left_wrist"], far)
+    new = CANONICAL.forward_kinematics(rot, m.root_translation)[0]
+    reach = CANONICAL.bone_lengths()[[J["left_elbow"], J["left_wrist"]]].sum()
+    assert np.linalg.norm(new[:, J["left_wrist"]] - far, axis=-1) == pytest.approx(3.0 - reach, abs=1e-4)
+
+
+def test_cleanup_meets_every_constraint_exactly():
+    m = walk(4.0, fps=30.0)
+    pos = m.positions()
+    key = quat.identity((22,))
+    key[J["right_shoulder"]] = quat.from_axis_angle(np.array([0, 0, 0.5]))
+
+    def near(joint, frame, offset):
+        return (pos[frame, J[joint]] + offset).tolist()
+
+    cs = parse([
+        {"type": "joint", "joint": "right_wrist", "time": 1.0, "position": near("right_wrist", 30, [-0.1, -0.2, 0.3])},
+        {"type": "joint", "joint": "head", "start": 2.1, "end": 2.2, "position": near("head", 64, [0.0, -0.1, -0.05])},
+        {"type": "joint", "joint": "left_foot", "time": 3.0, "position": near("left_foot", 90, [0.05, -0.1, 0.1])},
+        {"type": "root_path", "points": [[0, 0, 0], [2, 0.03, -2], [4, 0, -4.05]]},
+        {"type": "keyframe", "time": 3.5, "pose": {"rotations": key.tolist(), "root_translation": [0, -3.4, 0.9]}},
+        {"type": "foot_plant", "foot": "right", "start": 0.4, "end": 0.7},
+    ])  # fmt: skip
+    cs.functions.append(AboveHeight("left_wrist", 1.6, 1.5, 1.8))
+    out = cleanup(m, cs)
+    rows = measure(out, cs)
+    assert all(r["max"] < 0.01 for r in rows), rows
+    # bone lengths are untouched: only rotations and the root change
+    pos = out.positions()
+    for j, p in enumerate(CANONICAL.parents[1:], 1):
+        assert np.allclose(np.linalg.norm(pos[:, j] - pos[:, p], axis=-1), CANONICAL.bone_lengths()[j])
+    assert np.isfinite(out.rotations).all()
+
+
+def test_cleanup_reports_unreachable_target():
+    cs = parse([{"type": "joint", "joint": "left_wrist", "time": 1.0, "position": [5.0, 0.0, 1.0]}])
+    rows = measure(cleanup(walk(2.0, fps=30.0), cs), cs)
+    assert 3.0 < rows[0]["max"] < 5.0
+
+
+# ---------------------------------------------------------------- programmable terms
+
+
+@pytest.mark.parametrize(
+    "term",
+    [
+        AboveHeight("right_wrist", 1.6),
+        BelowHeight("head", 1.0),
+        InsideCircle("pelvis", [3, 0], 0.5),
+        InsideBox("left_wrist", [0.5, 0.5, 0.5], [1, 1, 1]),
+        MinDistance("pelvis", [0.0, -0.5, 0.92], 1.0),
+    ],
+)
+def test_ready_terms_gradient_and_step(term):
+    pos = walk(1.0).positions()
+    r = term.residual(pos)
+    assert (r > 0).all()
+    analytic = term.gradient(pos)
+    assert np.allclose(analytic, finite_difference(term.residual, pos), atol=1e-3)
+    assert term.residual(pos + term.step(pos)).max() < 1e-6
+
+
+def test_user_function_with_finite_differences_and_look_at():
+    term = FunctionTerm(lambda p: np.maximum(1.6 - p[:, J["right_wrist"], 2], 0), start=1.0, end=3.0)
+    pos = walk(1.0).positions()
+    assert term.residual(pos + term.step(pos)).max() < 1e-6
+    look = LookAt([3.0, 0.0])
+    assert look.residual(pos).min() > 1.0  # the walker faces -Y, the point is to its left
+    bad = FunctionTerm(lambda p: np.zeros(3))
+    with pytest.raises(RequestError, match="finite residuals"):
+        bad.residual(pos)
+    with pytest.raises(RequestError, match="unknown joint"):
+        AboveHeight("tail", 1.0)
+
+
+# ---------------------------------------------------------------- editing with a stand-in denoiser
+
+
+class FakeText:
+    def encode(self, texts):
+        return np.zeros((len(texts), 384), np.float32)
+
+
+class InpaintingModels:
+    """Returns the observed features where observed and a reference walk elsewhere (a perfect inpainter)."""
+
+    fps, version = 20.0, "fake"
+    manifest = {"frames_per_token": 2, "max_frames": 320, "default_steps": 4, "default_guidance": 1.0}
+
+    def __init__(self):
+        ref = feat.encode(walk(16.0, phase=0.3, speed=1.3)).astype(np.float32)
+        self.mean = ref.mean(0)
+        self.std = ref.std(0) + 0.1
+        self.ref = (ref - self.mean) / self.std
+        self.text = FakeText()
+
+    def denoise(self, x_t, t, text, obs, obs_mask, valid):
+        n = x_t.shape[1]
+        m, o = obs_mask[..., :203], obs[..., :203]
+        return (m * o + (1 - m) * self.ref[None, :n]).astype(np.float32)
+
+
+@pytest.fixture
+def fake_models(monkeypatch):
+    models = InpaintingModels()
+    monkeypatch.setattr(editing, "load_models", lambda *a, **k: models)
+    monkeypatch.setattr(cgen, "load_models", lambda *a, **k: models)
+    return models
+
+
+def test_regenerate_range_keeps_outside_frames(fake_models):
+    m = walk(6.0, fps=30.0)
+    out = editing.regenerate_range(m, 60, 120, "a person jumps")
+    assert out.num_frames == m.num_frames
+    for a, b in ((out.rotations, m.rotations), (out.root_translation, m.root_translation)):
+        assert np.array_equal(a[:60], b[:60]) and np.array_equal(a[120:], b[120:])
+    step = np.linalg.norm(np.diff(out.root_translation, axis=0), axis=-1)
+    assert step.max() < 0.1  # no root jump at the borders
+    with pytest.raises(RequestError, match="not inside"):
+        editing.regenerate_range(m, 100, 500, "x")
+
+
+def test_extend_keeps_original_frames(fake_models):
+    m = walk(3.0, fps=30.0)
+    fwd = editing.extend(m, 2.0, "a person keeps walking")
+    assert fwd.num_frames == m.num_frames + 60
+    assert np.array_equal(fwd.rotations[: m.num_frames], m.rotations)
+    assert np.array_equal(fwd.root_translation[: m.num_frames], m.root_translation)
+    assert np.linalg.norm(fwd.root_translation[m.num_frames] - m.root_translation[-1]) < 0.1
+    back = editing.extend(m, 1.0, "a person walks", direction="backward")
+    assert back.num_frames == m.num_frames + 30
+    assert np.array_equal(back.root_translation[30:], m.root_translation)
+    assert np.linalg.norm(back.root_translation[29] - m.root_translation[0]) < 0.1
+    with pytest.raises(RequestError, match="positive"):
+        editing.extend(m, float("nan"), "x")
+    with pytest.raises(RequestError, match="forward"):
+        editing.extend(m, 1.0, "x", direction="up")
+
+
+def test_restyle_keeps_root_path_and_checks_strength(fake_models):
+    m = walk(4.0, fps=30.0)
+    out = editing.restyle(m, "an exhausted walk", 0.6)
+    assert out.num_frames == m.num_frames
+    assert np.abs(out.root_translation[:, :2] - m.root_translation[:, :2]).max() < 0.02
+    assert np.array_equal(editing.restyle(m, "x", 0.0).rotations, m.rotations)
+    for bad in (-0.1, 1.5, float("nan")):
+        with pytest.raises(RequestError, match="between 0 and 1"):
+            editing.restyle(m, "x", bad)
+
+
+def test_constrained_generation_plumbing(fake_models):
+    req = GenerationRequest.from_dict({"text": "walk", "seconds": 4, "fps": 30, "constraints": [
+        {"type": "joint", "joint": "left_wrist", "time": 2.0, "position": [0.4, -2.0, 1.2]},
+        {"type": "root_path", "points": [[0, 0, 0], [4, 0, -4]]}]})  # fmt: skip
+    out = cgen.generate_constrained(req, functions=[AboveHeight("right_wrist", 1.6, 1.0, 3.0)])
+    rows = out.metadata["constraints"]
+    assert [r["type"] for r in rows] == ["JointTarget", "RootPath", "AboveHeight"]
+    assert all(r["max"] < 0.01 for r in rows), rows
