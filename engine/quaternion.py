@@ -195,13 +195,17 @@ def slerp(a: np.ndarray, b: np.ndarray, t: np.ndarray | float) -> np.ndarray:
 
 
 def continuous(q: np.ndarray, axis: int = 0) -> np.ndarray:
-    """Flip signs along `axis` (time) so neighbouring quaternions lie in one hemisphere."""
-    q = np.array(q, dtype=np.float64, copy=True)
-    q = np.moveaxis(q, axis, 0)
-    for t in range(1, len(q)):
-        flip = np.sum(q[t] * q[t - 1], axis=-1) < 0
-        q[t][flip] *= -1
-    return np.moveaxis(q, 0, axis)
+    """Flip signs along `axis` (time) so neighbouring quaternions lie in one hemisphere.
+
+    Vectorised: frame t is flipped by the product of the signs of all earlier
+    neighbour dot products, which is what flipping frame by frame amounts to.
+    """
+    q = np.moveaxis(np.asarray(q, dtype=np.float64), axis, 0)
+    if len(q) < 2:
+        return np.moveaxis(q.copy(), 0, axis)
+    dots = np.sum(q[1:] * q[:-1], axis=-1)
+    signs = np.concatenate([np.ones_like(dots[:1]), np.cumprod(np.where(dots < 0, -1.0, 1.0), axis=0)])
+    return np.moveaxis(q * signs[..., None], 0, axis)
 
 
 def to_6d(q: np.ndarray) -> np.ndarray:

@@ -118,7 +118,7 @@ def retarget(
     location = quat.rotate(quat.conjugate(base), offset)
     rotations = {}
     for b in goals:
-        rotations[target.names[b]] = _continuous(quat.normalize(local[b]))
+        rotations[target.names[b]] = quat.continuous(quat.normalize(local[b]))
     return RetargetResult(
         fps=motion.fps,
         rotations=rotations,
@@ -129,13 +129,6 @@ def retarget(
         bone_orientations={target.names[b]: q for b, q in world.items()},
         bone_heads={target.names[b]: p for b, p in heads.items()},
     )
-
-
-def _continuous(q: np.ndarray) -> np.ndarray:
-    """Signs chosen so neighbouring frames lie in one hemisphere (no flips in F-curves), w >= 0 first."""
-    flip = np.sum(q[1:] * q[:-1], axis=-1) < 0
-    sign = np.cumprod(np.concatenate([[-1.0 if q[0, 0] < 0 else 1.0], np.where(flip, -1.0, 1.0)]))
-    return q * sign[:, None]
 
 
 def _world_deltas(al: RestAlignment, mapping: BoneMapping, pos_c: np.ndarray, rot_c: np.ndarray) -> dict:
