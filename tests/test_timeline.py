@@ -261,3 +261,28 @@ def test_api_keeps_single_full_tracks_on_the_plain_path(monkeypatch):
     api.generate(GenerationRequest.from_dict({"text": "a person walks", "seconds": 6}))
     assert len(fake.net.calls[0]["x"]) == 2
     assert not fake.net.calls[0]["mask"].any()
+
+
+class FakeEvaluator:
+    def texts(self, captions):
+        return np.stack([np.random.default_rng(len(c)).standard_normal(8) for c in captions])
+
+    def motions(self, clips):
+        return np.stack([np.random.default_rng(len(c)).standard_normal(8) for c in clips])
+
+
+def test_timeline_suite_runs_and_reports_rows(monkeypatch, tmp_path):
+    from engine.eval import timeline_suite
+    from engine.eval.clips import Split
+    from engine.eval.suites import Context
+
+    fake = FakeModels()
+    monkeypatch.setattr(api, "load_models", lambda *a, **k: fake)
+    pairs = [("wave-right-hand", "normal"), ("walk", "normal"), ("bow", "active"), ("raise-up-both-hands", "normal")]
+    test = Split([np.zeros((60, F), np.float32)] * 4, [p[0] for p in pairs], [p[1] for p in pairs],
+                 ["a", "b", "c", "d"], np.zeros(4, bool), FPS)  # fmt: skip
+    ctx = Context(tmp_path, tmp_path, 0, True, FakeEvaluator(), test)
+    result = timeline_suite.run(ctx)
+    names = [r.metric for r in result.rows]
+    assert "segment R-precision top-1" in names and "transition / inside jerk" in names
+    assert {g.name for g in result.goals} == {"3-track 10 s timeline (s)", "transition jerk / inside jerk"}

@@ -12,9 +12,13 @@ from .generate import sample_timeline
 
 
 def window_frames(models) -> tuple[int, int]:
-    """(window, overlap) in model frames, multiples of the frames per token."""
+    """(window, overlap) in model frames, multiples of the frames per token.
+
+    The window holds WINDOW_S inclusive of both ends (a 10 s request is one window).
+    """
     fpt = int(models.manifest["frames_per_token"])
-    window = min(int(round(plan.WINDOW_S * models.fps)), int(models.manifest["max_frames"]))
+    window = int(round(plan.WINDOW_S * models.fps)) + 1
+    window = min(window + (-window) % fpt, int(models.manifest["max_frames"]))
     overlap = int(round(plan.OVERLAP_S * models.fps))
     return window - window % fpt, overlap + (-overlap) % fpt
 

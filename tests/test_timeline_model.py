@@ -1,0 +1,97 @@
+"""Timelines with the shipped model (skipped when exported_models/manifest.json is absent).
+
+MC_TEST_MODEL_DIR points these tests at another model folder (e.g. a
+mid-training export). Everything runs at the model rate (20 fps), on 2 threads.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from engine import api
+from engine import features as feat
+from engine.request import GenerationRequest
+from engine.skeleton import JOINT_NAMES
+
+ROOT = Path(__file__).resolve().parent.parent
+MODEL_DIR = Path(os.environ.get("MC_TEST_MODEL_DIR", ROOT / "exported_models"))
+pytestmark = pytest.mark.skipif(not (MODEL_DIR / "manifest.json").exists(), reason="needs the trained model")
+FPS = 20.0
+
+
+def gen(job: dict):
+    req = GenerationRequest.from_dict({"fps": FPS, "seed": 0, **job})
+    return api.generate(req, model_dir=MODEL_DIR, provider="cpu", threads=2)
+
+
+def speeds(positions: np.ndarray) -> np.ndarray:
+    """(T-1,) the fastest joint's speed per frame step, m/s."""
+    return np.linalg.norm(np.diff(positions, axis=0), axis=-1).max(axis=1) * FPS
+
+
+def test_single_full_track_through_the_timeline_equals_the_plain_path():
+    req = GenerationRequest.from_dict({"text": "a person walks forward", "seconds": 6.0, "fps": FPS, "seed": 3})
+    plain = api.generate(req, model_dir=MODEL_DIR, provider="cpu", threads=2)
+    models = api.load_models(MODEL_DIR, "cpu", 2)
+    steps, guidance = int(models.manifest["default_steps"]), float(models.manifest["default_guidance"])
+    composed = api._generate_timeline(req, models, steps, guidance, None, None)
+    np.testing.assert_allclose(composed.rotations, plain.rotations, atol=1e-5)
+    np.testing.assert_allclose(composed.root_translation, plain.root_translation, atol=1e-5)
+
+
+def test_walk_with_a_right_hand_wave_moves_the_root_and_raises_the_right_wrist_in_its_interval():
+    motion = gen({"seconds": 8.0, "tracks": [
+        {"text": "a person walks forward", "start": 0.0, "end": 8.0, "body_parts": ["legs"]},
+        {"text": "a person waves the right hand", "start": 2.0, "end": 5.0, "body_parts": ["right_arm"]}]})  # fmt: skip
+    pos = motion.positions()
+    travel = np.linalg.norm(motion.root_translation[-1, :2] - motion.root_translation[0, :2])
+    assert travel > 1.0, f"the walk covers only {travel:.2f} m"
+    wrist = pos[:, JOINT_NAMES.index("right_wrist"), 2] - pos[:, 0, 2]
+    t = np.arange(len(wrist)) / FPS
+    inside = wrist[(t >= 2.5) & (t <= 4.5)].mean()
+    outside = wrist[(t <= 1.5) | (t >= 6.0)].mean()
+    assert inside > outside + 0.15, f"right wrist {inside:.2f} m above the pelvis in the wave, {outside:.2f} outside"
+
+
+def test_transitions_have_no_velocity_spikes():
+    motion = gen({"seconds": 8.0, "tracks": [
+        {"text": "a person walks forward", "start": 0.0, "end": 6.0, "body_parts": ["legs", "torso"]},
+        {"text": "a person waves the right hand", "start": 2.0, "end": 5.0},
+        {"text": "a person bows", "start": 6.0, "end": 8.0}]})  # fmt: skip
+    v = speeds(motion.positions())
+    t = (np.arange(len(v)) + 0.5) / FPS
+    near = np.zeros(len(v), bool)
+    for border in (2.0, 5.0, 6.0):
+        near |= np.abs(t - border) < 0.5
+    peak, typical = v[near].max(), np.percentile(v[~near], 95)
+    assert peak < max(2.0 * typical, 1.0), f"{peak:.2f} m/s at a border, 95th percentile elsewhere {typical:.2f}"
+    assert np.abs(np.diff(v)).max() * FPS < 60.0  # no joint accelerates by more than 60 m/s^2 in one frame
+
+
+def test_a_60_s_timeline_runs_end_to_end_without_drift():
+    tracks = [{"text": "a person walks forward", "start": 0.0, "end": 60.0, "body_parts": ["legs"]}]
+    tracks += [{"text": t, "start": s, "end": s + 4.0} for s, t in
+               [(5, "a person waves the right hand"), (20, "a person raises both hands"), (40, "a person bows")]]  # fmt: skip
+    motion = gen({"seconds": 60.0, "tracks": tracks})
+    assert motion.num_frames == 1201
+    z = motion.root_translation[:, 2]
+    assert 0.5 < z.min() and z.max() < 1.3, f"root height {z.min():.2f}-{z.max():.2f} m"
+    yaw = np.unwrap(feat.heading(motion.forward_kinematics()[1][:, 0]))
+    assert np.abs(np.diff(yaw)).max() < 0.3  # heading continuous across windows
+    v = np.linalg.norm(np.diff(motion.root_translation, axis=0), axis=-1) * FPS
+    assert v.max() < 4.0, f"root speed peaks at {v.max():.2f} m/s"
+
+
+def test_cli_generates_the_example_timeline(tmp_path):
+    out = tmp_path / "x.bvh"
+    cmd = [sys.executable, "-m", "engine", "generate", "--job", str(ROOT / "examples" / "timeline.json"),
+           "--out", str(out), "--model-dir", str(MODEL_DIR), "--threads", "2"]  # fmt: skip
+    done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "Frames: 241" in out.read_text()
