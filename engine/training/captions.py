@@ -63,6 +63,51 @@ CONTENTS: dict[str, tuple[list[str], list[str]]] = {
                             ["puts the right arm up in the air"]),
 }  # fmt: skip
 
+# DeepMimic clips (engine/training/deepmimic.py); "walk", "run", "kick", "punch" and "dance-short" reuse the
+# entries above.
+CONTENTS |= {
+    "jog": (["jogs forward", "jogs", "jogs at an easy pace", "runs at a slow, steady pace"],
+            ["trots ahead at a relaxed speed"]),
+    "jump": (["jumps forward", "jumps", "leaps forward with both feet", "does a jump"],
+             ["hops ahead, taking off from both feet"]),
+    "backflip": (["does a backflip", "flips backwards", "does a back somersault"],
+                 ["somersaults backward through the air"]),
+    "sideflip": (["does a side flip", "flips sideways", "does a sideways somersault"],
+                 ["somersaults to the side in mid-air"]),
+    "cartwheel": (["does a cartwheel", "turns a cartwheel", "cartwheels sideways"],
+                  ["wheels sideways over the hands"]),
+    "crawl": (["crawls forward", "crawls on hands and knees", "crawls along the floor"],
+              ["creeps forward on all fours"]),
+    "dance-spin": (["dances and spins around", "does a spinning dance move", "spins around while dancing"],
+                   ["twirls as part of a dance"]),
+    "get-up-face-down": (["gets up from lying face down", "stands up after lying on the stomach",
+                          "pushes up off the floor and stands up"],
+                         ["rises to the feet from a prone position"]),
+    "get-up-face-up": (["gets up from lying on the back", "stands up after lying face up",
+                        "sits up and gets to the feet"],
+                       ["rises to the feet from a supine position"]),
+    "roll": (["does a forward roll", "rolls forward on the ground", "tucks and rolls forward"],
+             ["tumbles head over heels along the floor"]),
+    "spin": (["spins around", "turns around on the spot", "spins in a full circle"],
+             ["pirouettes in place"]),
+    "spin-kick": (["does a spinning kick", "spins and kicks", "does a roundhouse kick"],
+                  ["whirls around and strikes with the foot"]),
+    "stealthy-walk": (["sneaks forward", "walks stealthily", "tiptoes forward quietly"],
+                      ["creeps ahead without making a sound"]),
+    "zombie-walk": (["walks like a zombie", "shambles forward like a zombie", "staggers forward with arms outstretched"],
+                    ["lurches ahead like the undead"]),
+    "walk-around": (["walks around", "walks around in different directions", "wanders around"],
+                    ["strolls about, changing direction"]),
+    "punch-left": (["punches to the left", "throws a punch to the left side", "punches toward the left"],
+                   ["strikes with a fist toward the left"]),
+    "punch-right": (["punches to the right", "throws a punch to the right side", "punches toward the right"],
+                    ["strikes with a fist toward the right"]),
+    "run-turn-left": (["runs and turns left", "runs in a curve to the left", "turns left while running"],
+                      ["sprints around a bend to the left"]),
+    "run-turn-right": (["runs and turns right", "runs in a curve to the right", "turns right while running"],
+                       ["sprints around a bend to the right"]),
+}  # fmt: skip
+
 # style label -> (training adjectives, training adverbs, held-out adjectives, held-out adverbs).
 # Label jargon turned into plain English: chimpira -> swaggering, thuggish; giant -> huge, lumbering.
 STYLES: dict[str, tuple[list[str], list[str], list[str], list[str]]] = {
@@ -99,6 +144,8 @@ MIRRORED_CONTENT = {
     "walk-turn-left": "walk-turn-right", "walk-turn-right": "walk-turn-left",
     "wave-left-hand": "wave-right-hand", "wave-right-hand": "wave-left-hand",
     "raise-up-left-hand": "raise-up-right-hand", "raise-up-right-hand": "raise-up-left-hand",
+    "punch-left": "punch-right", "punch-right": "punch-left",
+    "run-turn-left": "run-turn-right", "run-turn-right": "run-turn-left",
 }  # fmt: skip
 
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import quaternion as quat
+from ..io.bvh_math import axis_matrix
 from ..motion import Motion
 from ..skeleton import CANONICAL, JOINT_NAMES, PARENTS
 
@@ -34,13 +35,20 @@ class SourceRig:
     follows: tuple[str, ...] = ()
 
 
-def _m(rows) -> np.ndarray:
-    return quat.from_matrix(np.array(rows, dtype=np.float64))
+def _m(rows, up: str = "Y") -> np.ndarray:
+    """Frame change written in the source file's own axes, as seen by the engine.
+
+    The BVH reader conjugates every rotation by the file->engine axis change A
+    (W_engine = A W_file A^T), so a frame change C_file read off the file's local
+    axes becomes A C_file.
+    """
+    return quat.from_matrix(axis_matrix(up) @ np.array(rows, dtype=np.float64))
 
 
 def _bandai_rig() -> SourceRig:
-    # Bandai local axes: X along the bone. These signed permutations were read
-    # off standing frames (measured residual < 5 degrees, arms' twist aside).
+    # Bandai local axes (in the Y-up file): X along the bone. These signed
+    # permutations were read off standing frames (measured residual < 5 degrees,
+    # arms' twist aside); every bone direction then matches the source's.
     spine = _m([[0, 0, 1], [0, -1, 0], [1, 0, 0]])
     left_leg = _m([[0, 0, -1], [1, 0, 0], [0, -1, 0]])
     right_leg = _m([[0, 0, 1], [1, 0, 0], [0, 1, 0]])
