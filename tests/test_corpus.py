@@ -252,6 +252,8 @@ def test_committed_split_file_holds_each_clip_once():
     bandai = [cid for cid in ids if cid.startswith("dataset-")]
     assert sum(cid.startswith("dataset-1_") for cid in bandai) == 174
     assert sum(cid.startswith("dataset-2_") for cid in bandai) == 2902
+    # DeepMimic: 20 + 6 long/ + 27 sie/ clips once their shipped mirror copies are left out
+    assert sum(cid.startswith("deepmimic_") for cid in ids) == 53
 
 
 def test_make_splits_is_stratified_and_complete():
