@@ -13,7 +13,7 @@ import pytest
 from engine import api
 from engine import features as feat
 from engine.request import GenerationRequest, Track
-from engine.timeline import plan
+from engine.timeline import compose, plan
 from engine.timeline.generate import sample_timeline
 from engine.timeline.parts import PART_COLUMNS, infer_body_parts
 
@@ -115,29 +115,48 @@ def test_fill_text_replaces_the_unconditional_fill():
     assert part_value(out, "legs", 5.5) == text.ids["a person stands still"]
 
 
-def test_one_network_call_per_step_with_cropped_rows():
+def step_rows(net, step: int) -> dict:
+    """All rows the network saw at one denoising step (possibly over several length-grouped calls)."""
+    ts = sorted({int(c["t"][0]) for c in net.calls}, reverse=True)
+    calls = [c for c in net.calls if int(c["t"][0]) == ts[step]]
+    keys = ("x", "text", "valid", "obs", "mask")
+    return {"calls": len(calls), **{k: [row for c in calls for row in c[k]] for k in keys}}
+
+
+def test_rows_are_cropped_tracks_plus_the_unconditional_row_in_few_calls_per_step():
     out, net, text = run(EXAMPLE, 8.0, steps=4)
-    assert len(net.calls) == 4
-    call = net.calls[0]
-    assert len(call["x"]) == 4  # three tracks + unconditional
-    assert not call["text"][-1].any()  # unconditional row last
-    lengths = call["valid"].sum(axis=1)
-    total = call["x"].shape[1]
-    assert lengths[-1] == total
+    total = len(out)
+    step = step_rows(net, 0)
+    assert 1 <= step["calls"] <= compose.MAX_CALLS
+    assert len(net.calls) == 4 * step["calls"]
+    assert len(step["x"]) == 4  # three tracks + unconditional
+    lengths = [int(v.sum()) for v in step["valid"]]
+    uncond = [i for i, t in enumerate(step["text"]) if not t.any()]
+    assert len(uncond) == 1 and lengths[uncond[0]] == total
     # the wave (2-5 s) sees its interval plus context, starting at its crop: shorter than the window
-    wave_row = int(np.argmax(call["text"][:, text.ids[EXAMPLE[1].text]]))
+    wave_row = [i for i, t in enumerate(step["text"]) if t[text.ids[EXAMPLE[1].text]]][0]
     a, b = plan.crop(plan.spans_from_tracks([EXAMPLE[1]], FPS)[0], 0, total, FPS, 2)
     assert lengths[wave_row] == b - a < total
-    np.testing.assert_array_equal(call["x"][wave_row, : b - a], call["x"][-1, a:b])
-    assert not call["x"][wave_row, b - a :].any()
-    assert (lengths % 2 == 0).all()
+    np.testing.assert_array_equal(step["x"][wave_row][: b - a], step["x"][uncond[0]][a:b])
+    assert not step["x"][wave_row][b - a :].any()
+    assert all(n % 2 == 0 for n in lengths)
+
+
+def test_one_call_per_step_unless_lengths_differ_a_lot():
+    assert compose.length_groups([202, 202]) == [([0, 1], 202)]
+    assert compose.length_groups([202, 190, 202]) == [([0, 1, 2], 202)]
+    assert compose.length_groups([40, 202, 40, 40, 202, 40]) == [([1, 4], 202), ([0, 2, 3, 5], 40)]
+    assert len(compose.length_groups([202, 150, 100, 60, 30, 20], max_calls=2)) <= 2
 
 
 def test_tracks_outside_a_window_are_not_in_its_batch():
     tracks = [Track("a person walks", 0.0, 30.0, ["legs"]), Track("a person waves the right hand", 2.0, 4.0)]
-    _, net, _ = run(tracks, 30.0, steps=2)
-    sizes = [len(c["x"]) for c in net.calls]
-    assert sizes[:2] == [3, 3] and set(sizes[2:]) == {2}
+    spans = plan.spans_from_tracks(tracks, FPS)
+    emb = {t.text: np.zeros(384, np.float32) for t in tracks} | {"": np.zeros(384, np.float32)}
+    wins = plan.windows(602, 202, 40, 2)
+    rows = [len(compose.WindowComposer(FakeNet(), emb, spans, lo, hi, last=600.0, fps=FPS, guidance=1.0,
+                                       frames_per_token=2, obs_dim=OBS).rows) for lo, hi in wins]  # fmt: skip
+    assert rows == [3] + [2] * (len(wins) - 1)
 
 
 class WindowNet(FakeNet):
@@ -252,7 +271,8 @@ def test_api_routes_timelines_and_long_requests(monkeypatch):
     assert motion.num_frames == 241 and motion.fps == 30
     long = GenerationRequest.from_dict({"text": "a person walks", "seconds": 60})
     assert api.generate(long).num_frames == 60 * 30 + 1
-    assert len({len(c["x"][0]) for c in fake.net.calls}) == 2  # 8 s in one window, 60 s in 10 s windows
+    lengths = {len(c["x"][0]) for c in fake.net.calls}
+    assert max(lengths) == 202 and 162 in lengths  # 8 s in one window, 60 s in 10 s windows
 
 
 def test_api_keeps_single_full_tracks_on_the_plain_path(monkeypatch):
