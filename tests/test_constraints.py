@@ -229,9 +229,12 @@ def test_cleanup_meets_every_constraint_exactly():
 
 
 def test_cleanup_reports_unreachable_target():
-    cs = parse([{"type": "joint", "joint": "left_wrist", "time": 1.0, "position": [5.0, 0.0, 1.0]}])
-    rows = measure(cleanup(walk(2.0, fps=30.0), cs), cs)
-    assert 3.0 < rows[0]["max"] < 5.0
+    m = walk(2.0, fps=30.0)
+    high = parse([{"type": "joint", "joint": "left_wrist", "time": 1.0, "position": [0.3, -1.0, 3.0]}])
+    assert 1.0 < measure(cleanup(m, high), high)[0]["max"] < 1.5  # above any reach: reported, not looped on
+    far = parse([{"type": "joint", "joint": "left_wrist", "time": 1.0, "position": [5.0, 0.0, 1.0]}])
+    assert 3.0 < measure(cleanup(m, far, root_assist=False), far)[0]["max"] < 5.0
+    assert measure(cleanup(m, far), far)[0]["max"] < 1e-3  # the root walks over to it
 
 
 # ---------------------------------------------------------------- programmable terms

@@ -20,6 +20,8 @@ from .programmable import ErrorTerm
 from .types import ConstraintSet, FootPlant, JointTarget, KeyframePose, RootPath, frame_at
 
 PASSES = 2
+ASSIST_MIN = 0.001  # m: a horizontal miss above this moves the root
+ASSIST_PASSES = 4
 MAX_PLANT_TRAVEL = 0.15  # m: predicted contacts whose ankle moves more than this are not pinned
 DEPTH = [0] * CANONICAL.num_joints
 for _j, _p in enumerate(CANONICAL.parents):
@@ -58,8 +60,13 @@ def _frames(start: float, end: float, fps: float, n: int) -> np.ndarray:
     return np.arange(a, min(frame_at(end, fps), n - 1) + 1)
 
 
-def cleanup(motion: Motion, cset: ConstraintSet, blend_seconds: float = 0.3, feet: bool = True) -> Motion:
-    """A copy of `motion` with every constraint met where the skeleton can reach."""
+def cleanup(motion: Motion, cset: ConstraintSet, blend_seconds: float = 0.3, feet: bool = True,
+            root_assist: bool = True) -> Motion:  # fmt: skip
+    """A copy of `motion` with every constraint met where the skeleton can reach.
+
+    With `root_assist`, a joint target the limb cannot reach from where the
+    body stands moves the root over the ground (faded over 2 x blend) first.
+    """
     fps, n = motion.fps, motion.num_frames
     blend = max(1, int(round(blend_seconds * fps)))
     rot, root = motion.rotations.copy(), motion.root_translation.copy()
@@ -77,11 +84,23 @@ def cleanup(motion: Motion, cset: ConstraintSet, blend_seconds: float = 0.3, fee
                 rot, root = _term(rot, root, term, fps, blend)
         for jt in sorted(cset.joints, key=lambda j: DEPTH[j.joint]):
             if jt.weight > 0:
-                frames = _frames(jt.start, jt.end, fps, n)
-                target = np.broadcast_to(jt.position, (len(frames), 3))
-                new_rot, new_root = ik.reach(rot[frames], root[frames], jt.joint, target)
-                rot, root = _blend_in(rot, root, frames, new_rot, new_root, blend)
+                rot, root = _joint(rot, root, jt, fps, blend, root_assist)
     return replace(motion, rotations=quat.continuous(quat.normalize(rot)), root_translation=root)
+
+
+def _joint(rot, root, jt: JointTarget, fps: float, blend: int, root_assist: bool):
+    frames = _frames(jt.start, jt.end, fps, len(rot))
+    target = np.broadcast_to(jt.position, (len(frames), 3))
+    new_rot, new_root = ik.reach(rot[frames], root[frames], jt.joint, target)
+    for _ in range(ASSIST_PASSES if root_assist and jt.joint != 0 else 0):
+        pos, _ = ik.fk(new_rot, new_root)
+        miss = target - pos[:, jt.joint]
+        miss[:, 2] = 0.0
+        if np.linalg.norm(miss, axis=-1).max() <= ASSIST_MIN:
+            break
+        rot, root = _blend_in(rot, root, frames, rot[frames], root[frames] + miss, 2 * blend)
+        new_rot, new_root = ik.reach(rot[frames], root[frames], jt.joint, target)
+    return _blend_in(rot, root, frames, new_rot, new_root, blend)
 
 
 def _path(rot, root, p: RootPath, fps: float):
@@ -152,7 +171,12 @@ def _feet(rot, root, contacts, plants: list[FootPlant], fps: float, blend: int):
 def _term(rot, root, term: ErrorTerm, fps: float, blend: int, passes: int = 3):
     frames = term.frames(fps, len(rot))
     for _ in range(passes):
-        pos, _ = CANONICAL.forward_kinematics(rot[frames], root[frames])
+        pos, _ = ik.fk(rot[frames], root[frames])
+        if hasattr(term, "turn"):  # heading terms turn the body about the pelvis
+            new_rot = rot[frames].copy()
+            new_rot[:, 0] = quat.multiply(quat.about_z(term.turn(pos)), new_rot[:, 0])
+            rot, root = _blend_in(rot, root, frames, new_rot, root[frames], blend)
+            continue
         d = term.step(pos)
         if not np.any(np.abs(d) > 1e-6):
             break

@@ -46,7 +46,7 @@ def sample_window(models: Models, text: str, guide: Guide, *, seed: int, steps: 
         both = models.denoise(np.concatenate([x_t, x_t]), np.full(2, t), emb, obs2, mask2, valid)
         cond, uncond = np.split(both, 2)
         x0 = uncond + guidance * (cond - uncond)
-        return guide.apply(x0[0], last_step=t == last_t)[None]
+        return guide.apply(x0[0], last_step=t == last_t, t=t)[None]
 
     rng = np.random.default_rng(seed)
     noise = rng.standard_normal((1, frames, models.mean.shape[0])).astype(np.float32)

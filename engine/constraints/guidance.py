@@ -38,6 +38,8 @@ class GuideOptions:
     strength: float = 1.0  # scales every correction (0 disables guidance, observations stay)
     root_sigma: float = 6.0  # frames: how far a root correction spreads in time
     guide_last_step: bool = True  # also correct the final prediction
+    project_rotations: bool = True  # IK the joint rotations onto the guided positions (decode uses rotations)
+    project_below_t: int = 700  # ... only once the prediction is clean enough to be worth it
     observe: bool = True  # feed constraints to the model as observations
 
 
@@ -161,20 +163,35 @@ class Guide:
 
     # ------------------------------------------------------------ guidance
 
-    def apply(self, x0: np.ndarray, last_step: bool = False) -> np.ndarray:
-        """Guided normalised x0 (T, F) from a normalised prediction."""
+    def apply(self, x0: np.ndarray, last_step: bool = False, t: int = 0) -> np.ndarray:
+        """Guided normalised x0 (T, F) from a normalised prediction at diffusion time `t`."""
         raw = x0.astype(np.float64) * self.std + self.mean
         if self.opt.strength > 0 and (self.opt.guide_last_step or not last_step):
-            raw = self.guide_raw(raw)
+            raw = self.guide_raw(raw, project=t <= self.opt.project_below_t)
         self.last = raw
         return ((raw - self.mean) / self.std).astype(x0.dtype)
 
-    def guide_raw(self, raw: np.ndarray) -> np.ndarray:
+    def guide_raw(self, raw: np.ndarray, project: bool = True) -> np.ndarray:
         traj = Trajectory.from_features(raw, self.fps)
         for _ in range(self.opt.iterations if (self.terms or self.plants) else 0):
             self._gauss_newton(traj)
         self._project_paths(traj)
-        return traj.to_features(raw)
+        out = traj.to_features(raw)
+        if project and self.opt.project_rotations and (self.terms or self.plants or self.cset.keyframes):
+            out = self._project_rotations(out)
+        return out
+
+    def _project_rotations(self, raw: np.ndarray) -> np.ndarray:
+        """Rotations that reach the guided targets (IK, as in clean-up), so the decoded motion follows them."""
+        from .cleanup import cleanup
+
+        motion = feat.decode(raw, self.fps, start_position=self.frame.origin, start_yaw=self.frame.yaw)
+        c = self.cset
+        part = ConstraintSet(keyframes=c.keyframes, joints=c.joints, plants=c.plants, functions=c.functions)
+        motion = cleanup(motion, part, feet=False, root_assist=False)
+        out = feat.encode(motion).astype(np.float64)
+        out[:, feat.CONTACT_SLICE] = raw[:, feat.CONTACT_SLICE]
+        return out
 
     def _gauss_newton(self, traj: Trajectory) -> None:
         t = len(traj.yaw)

@@ -32,16 +32,43 @@ _BEND_HINT = {
 }
 
 
-def _world_to_local(world: np.ndarray, joint: int, new_world: np.ndarray) -> np.ndarray:
-    parent = CANONICAL.parents[joint]
-    return quat.multiply(quat.conjugate(world[:, parent]), new_world)
+_PARENTS = CANONICAL.parents
+_OFFSETS = CANONICAL.offsets
+
+
+def fk(rotations: np.ndarray, root: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """World positions (F, J, 3) and world rotation matrices (F, J, 3, 3) of the canonical skeleton.
+
+    Same result as Skeleton.forward_kinematics, through matrices: IK calls FK
+    on a few frames many times, where per-call overhead dominates.
+    """
+    local = quat.to_matrix(rotations)
+    mats = np.empty_like(local)
+    pos = np.empty(rotations.shape[:-1] + (3,))
+    for j, p in enumerate(_PARENTS):
+        if p < 0:
+            mats[:, j] = local[:, j]
+            pos[:, j] = root
+        else:
+            mats[:, j] = mats[:, p] @ local[:, j]
+            pos[:, j] = pos[:, p] + mats[:, p] @ _OFFSETS[j]
+    return pos, mats
+
+
+def _world_quat(mats: np.ndarray, joint: int) -> np.ndarray:
+    return quat.from_matrix(mats[:, joint])
+
+
+def _world_to_local(mats: np.ndarray, joint: int, new_world: np.ndarray) -> np.ndarray:
+    parent = _PARENTS[joint]
+    return quat.multiply(quat.conjugate(_world_quat(mats, parent)), new_world)
 
 
 def two_bone(rotations: np.ndarray, root: np.ndarray, end: int, target: np.ndarray) -> np.ndarray:
     """Local rotations (F, J, 4) with the limb ending at `end` reaching `target` (F, 3) where it can."""
     upper, middle = TWO_BONE[end]
     rot = rotations.copy()
-    pos, world = CANONICAL.forward_kinematics(rot, root)
+    pos, mats = fk(rot, root)
     a, b, c = pos[:, upper], pos[:, middle], pos[:, end]
     l1 = np.linalg.norm(b - a, axis=-1)
     l2 = np.linalg.norm(c - b, axis=-1)
@@ -52,7 +79,7 @@ def two_bone(rotations: np.ndarray, root: np.ndarray, end: int, target: np.ndarr
     )
     d = np.clip(dist, np.abs(l1 - l2) + 1e-6, (l1 + l2) * (1 - 1e-9))
     perp = (b - a) - np.sum((b - a) * direction, -1, keepdims=True) * direction
-    hint = quat.rotate(world[:, 0], np.broadcast_to(np.asarray(_BEND_HINT[end]), perp.shape))
+    hint = mats[:, 0] @ np.asarray(_BEND_HINT[end])
     hint = hint - np.sum(hint * direction, -1, keepdims=True) * direction
     straight = np.linalg.norm(perp, axis=-1) < 1e-4
     perp = np.where(straight[:, None], hint, perp)
@@ -62,11 +89,11 @@ def two_bone(rotations: np.ndarray, root: np.ndarray, end: int, target: np.ndarr
     new_b = a + along[:, None] * direction + h[:, None] * perp
     new_c = a + d[:, None] * direction
     q1 = quat.from_two_vectors(b - a, new_b - a)
-    w_upper = quat.multiply(q1, world[:, upper])
+    w_upper = quat.multiply(q1, _world_quat(mats, upper))
     moved_c = new_b + quat.rotate(q1, c - b)
     q2 = quat.from_two_vectors(moved_c - new_b, new_c - new_b)
-    w_middle = quat.multiply(q2, quat.multiply(q1, world[:, middle]))
-    rot[:, upper] = _world_to_local(world, upper, w_upper)
+    w_middle = quat.multiply(q2, quat.multiply(q1, _world_quat(mats, middle)))
+    rot[:, upper] = _world_to_local(mats, upper, w_upper)
     rot[:, middle] = quat.multiply(quat.conjugate(w_upper), w_middle)
     return rot
 
@@ -82,9 +109,9 @@ def ccd(rotations: np.ndarray, root: np.ndarray, end: int, target: np.ndarray,
     rot = rotations.copy()
     for _ in range(iterations):
         for a in chain:
-            pos, world = CANONICAL.forward_kinematics(rot, root)
+            pos, mats = fk(rot, root)
             q = quat.from_two_vectors(pos[:, end] - pos[:, a], target - pos[:, a])
-            rot[:, a] = _world_to_local(world, a, quat.multiply(q, world[:, a]))
+            rot[:, a] = _world_to_local(mats, a, quat.multiply(q, _world_quat(mats, a)))
     return rot
 
 
@@ -92,7 +119,7 @@ def reach(rotations: np.ndarray, root: np.ndarray, joint: int, target: np.ndarra
     """(rotations, root) with `joint` on `target`: root shift for the pelvis and its direct children,
     two-bone IK for wrists and ankles, CCD for the rest."""
     if joint == 0 or CANONICAL.parents[joint] == 0:
-        pos, _ = CANONICAL.forward_kinematics(rotations, root)
+        pos, _ = fk(rotations, root)
         return rotations, root + (target - pos[:, joint])
     if joint in TWO_BONE:
         return two_bone(rotations, root, joint, target), root

@@ -66,10 +66,21 @@ class ErrorTerm:
 
 
 def finite_difference(fn: Callable[[np.ndarray], np.ndarray], positions: np.ndarray) -> np.ndarray:
-    """Central differences of a per-frame residual, one vectorised call per coordinate."""
+    """Central differences of a per-frame residual, one vectorised call per coordinate.
+
+    A first probe per joint skips the joints the function does not read.
+    """
     g = np.zeros_like(positions)
     p = positions.copy()
+    base = fn(p)
+    used = []
     for j in range(positions.shape[1]):
+        keep = p[:, j].copy()
+        p[:, j] += FD_EPS * np.array([0.577, -0.577, 0.577])
+        if np.any(fn(p) != base):
+            used.append(j)
+        p[:, j] = keep
+    for j in used:
         for a in range(3):
             keep = p[:, j, a].copy()
             p[:, j, a] = keep + FD_EPS
@@ -240,8 +251,9 @@ class MinDistance(ErrorTerm):
 class LookAt(ErrorTerm):
     """The chest faces a point on the ground plane (angle in radians, within `tolerance`).
 
-    Uses the finite-difference fallback: the body's forward direction comes
-    from the shoulder line, so the correction mostly turns the root.
+    Guidance uses the finite-difference fallback (the body's forward direction
+    comes from the shoulder line, so the correction mostly turns the root);
+    clean-up turns the whole body about the pelvis by `turn`.
     """
 
     shares = (0.2, 0.0, 0.8)
@@ -254,9 +266,13 @@ class LookAt(ErrorTerm):
         self.left, self.right = CANONICAL.index("left_shoulder"), CANONICAL.index("right_shoulder")
         self.head = CANONICAL.index("head")
 
-    def residual(self, positions):
+    def turn(self, positions):
+        """Signed turn about +Z (radians) per frame that brings the point within the tolerance."""
         side = positions[:, self.left, :2] - positions[:, self.right, :2]
         forward = np.stack([side[:, 1], -side[:, 0]], axis=-1)  # side x up
         to = self.point - positions[:, self.head, :2]
         ang = np.arctan2(forward[:, 0] * to[:, 1] - forward[:, 1] * to[:, 0], np.sum(forward * to, axis=-1))
-        return np.maximum(np.abs(ang) - self.tolerance, 0.0)
+        return np.sign(ang) * np.maximum(np.abs(ang) - self.tolerance, 0.0)
+
+    def residual(self, positions):
+        return np.abs(self.turn(positions))
