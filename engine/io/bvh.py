@@ -18,9 +18,10 @@ Conventions, chosen to agree with Blender's importer (`io_anim_bvh`):
   translation; a non-root joint's give its offset (axes without a channel
   read as 0). The engine has fixed bone lengths, so a non-root joint takes
   the mean over frames, with a warning when it moves by more than 1 mm.
-  One exception keeps such files exact: a root whose channels never change
-  with a single child that moves (joint_Root > Hips in the Bandai Namco
-  files) is folded away, and that child becomes the Motion's root.
+  One exception keeps such files exact: a root with a single child that
+  moves (joint_Root > Hips in the Bandai Namco files) is folded away, and
+  that child becomes the Motion's root with the root's transform composed
+  in, frame by frame.
 - End Sites are not joints; they only help to guess the units.
 - `scale` on reading multiplies file values into metres (0.01 or "cm" for a
   centimetre file); None guesses from the rest pose's size. On writing it

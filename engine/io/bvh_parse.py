@@ -115,14 +115,11 @@ class _Frames:
         self.pos_sum = np.zeros((len(self.moving), 3))
         self.pos_min = np.full((len(self.moving), 3), np.inf)
         self.pos_max = np.full((len(self.moving), 3), -np.inf)
-        # A root that never moves, with one child carrying the translation (the Bandai
-        # files' joint_Root > Hips), is folded away: that child becomes the root.
+        # A root whose only child carries the translation (the Bandai files' joint_Root >
+        # Hips) is folded away: that child becomes the root, world transforms unchanged.
         children = [j for j, jt in enumerate(joints) if jt.parent == 0]
         self.carrier = children[0] if len(children) == 1 and children[0] in self.moving else None
         self.carrier_pos = np.empty((num_frames, 3)) if self.carrier is not None else None
-        self.root_cols = [c for c in joints[0].rot_cols + joints[0].pos_cols if c is not None]
-        self.root_first: np.ndarray | None = None
-        self.root_static = True
 
     @staticmethod
     def positions(values: np.ndarray, cols: list[int | None]) -> np.ndarray:
@@ -146,10 +143,6 @@ class _Frames:
             self.rotations[start:stop, [self.dest[j] for j in members]] = bvh_math.convert_rotations(q, self.axes)
         if self.carrier is not None:
             self.carrier_pos[start:stop] = self.positions(values, self.joints[self.carrier].pos_cols)
-            root_values = values[:, self.root_cols]
-            if self.root_first is None:
-                self.root_first = root_values[0].copy()
-            self.root_static &= bool(np.all(np.abs(root_values - self.root_first) < 1e-9))
         for s, j in enumerate(self.moving):
             p = self.positions(values, self.joints[j].pos_cols)
             self.pos_sum[s] += p.sum(0)
@@ -157,8 +150,8 @@ class _Frames:
             np.maximum(self.pos_max[s], p.max(0), out=self.pos_max[s])
 
     def folds_root(self, metres: float) -> bool:
-        """Whether the root is static and its only child moves against it by more than the tolerance."""
-        if self.carrier is None or not self.root_static:
+        """Whether the root's only child moves against it by more than the tolerance."""
+        if self.carrier is None:
             return False
         s = self.moving.index(self.carrier)
         return float(np.max(self.pos_max[s] - self.pos_min[s])) * metres > _STRETCH_TOLERANCE
@@ -266,7 +259,7 @@ def read_bvh(path: str | os.PathLike, *, up: str = "Y", scale: float | str | Non
 
 def _fold_root(skeleton: Skeleton, out: _Frames, root_translation: np.ndarray, carrier_pos: np.ndarray,
                fps: float) -> Motion:  # fmt: skip
-    """Drop a static root: its only child, which carries the translation, becomes the root."""
+    """Drop the root: its only child, which carries the translation, becomes the root (exact per frame)."""
     root_rot = out.rotations[:, 0]
     rotations = out.rotations[:, 1:].copy()
     rotations[:, 0] = quat.multiply(root_rot, rotations[:, 0])
