@@ -19,7 +19,6 @@ from . import ik
 from .programmable import ErrorTerm
 from .types import ConstraintSet, FootPlant, JointTarget, KeyframePose, RootPath, frame_at
 
-PASSES = 2
 ASSIST_MIN = 0.001  # m: a horizontal miss above this moves the root
 ASSIST_PASSES = 4
 MAX_PLANT_TRAVEL = 0.15  # m: predicted contacts whose ankle moves more than this are not pinned
@@ -61,7 +60,7 @@ def _frames(start: float, end: float, fps: float, n: int) -> np.ndarray:
 
 
 def cleanup(motion: Motion, cset: ConstraintSet, blend_seconds: float = 0.3, feet: bool = True,
-            root_assist: bool = True) -> Motion:  # fmt: skip
+            root_assist: bool = True, passes: int = 3) -> Motion:  # fmt: skip
     """A copy of `motion` with every constraint met where the skeleton can reach.
 
     With `root_assist`, a joint target the limb cannot reach from where the
@@ -72,13 +71,13 @@ def cleanup(motion: Motion, cset: ConstraintSet, blend_seconds: float = 0.3, fee
     rot, root = motion.rotations.copy(), motion.root_translation.copy()
     for p in cset.paths:
         rot, root = _path(rot, root, p, fps)
-    for k in cset.keyframes:
+    if feet or cset.plants:
+        rot, root = _feet(rot, root, motion.contacts if feet else None, cset.plants, fps, blend, root_assist)
+    for k in cset.keyframes:  # after the feet: a keyframe's legs win over a foot lock
         f = min(frame_at(k.time, fps), n - 1)
         new_root = root[f] if k.root is None else k.root
         rot, root = _blend_in(rot, root, [f], k.rotations[None], np.asarray(new_root)[None], blend)
-    if feet or cset.plants:
-        rot, root = _feet(rot, root, motion.contacts if feet else None, cset.plants, fps, blend)
-    for _ in range(PASSES):  # a fix's fade can disturb a neighbour's; a second pass settles it
+    for _ in range(passes):  # a fix's fade can disturb a neighbour's; more passes settle it
         for term in cset.functions:
             if term.weight > 0:
                 rot, root = _term(rot, root, term, fps, blend)
@@ -91,15 +90,30 @@ def cleanup(motion: Motion, cset: ConstraintSet, blend_seconds: float = 0.3, fee
 def _joint(rot, root, jt: JointTarget, fps: float, blend: int, root_assist: bool):
     frames = _frames(jt.start, jt.end, fps, len(rot))
     target = np.broadcast_to(jt.position, (len(frames), 3))
-    new_rot, new_root = ik.reach(rot[frames], root[frames], jt.joint, target)
-    for _ in range(ASSIST_PASSES if root_assist and jt.joint != 0 else 0):
+    return _reach(rot, root, jt.joint, frames, target, blend, root_assist)
+
+
+def _reach(rot, root, joint: int, frames, target, blend: int, root_assist: bool, keep_world: bool = False,
+           vertical: bool = False):  # fmt: skip
+    """IK `joint` onto `target` on `frames`; with `root_assist`, first walk the root over to a target out of reach
+    (and, with `vertical`, lower or raise it: a planted foot must reach the floor).
+
+    `keep_world` keeps the joint's world orientation (a planted foot keeps its angle)."""
+    new_rot, new_root = ik.reach(rot[frames], root[frames], joint, target)
+    for _ in range(ASSIST_PASSES if root_assist and joint != 0 else 0):
         pos, _ = ik.fk(new_rot, new_root)
-        miss = target - pos[:, jt.joint]
-        miss[:, 2] = 0.0
+        miss = target - pos[:, joint]
+        if not vertical:
+            miss[:, 2] = 0.0
         if np.linalg.norm(miss, axis=-1).max() <= ASSIST_MIN:
             break
         rot, root = _blend_in(rot, root, frames, rot[frames], root[frames] + miss, 2 * blend)
-        new_rot, new_root = ik.reach(rot[frames], root[frames], jt.joint, target)
+        new_rot, new_root = ik.reach(rot[frames], root[frames], joint, target)
+    if keep_world:
+        _, old_mats = ik.fk(rot[frames], root[frames])
+        _, new_mats = ik.fk(new_rot, new_root)
+        parent = CANONICAL.parents[joint]
+        new_rot[:, joint] = quat.from_matrix(np.swapaxes(new_mats[:, parent], -1, -2) @ old_mats[:, joint])
     return _blend_in(rot, root, frames, new_rot, new_root, blend)
 
 
@@ -134,22 +148,23 @@ def contact_runs(mask: np.ndarray) -> list[tuple[int, int]]:
     return list(zip(edges[::2].tolist(), edges[1::2].tolist(), strict=True))
 
 
-def _feet(rot, root, contacts, plants: list[FootPlant], fps: float, blend: int):
+def _feet(rot, root, contacts, plants: list[FootPlant], fps: float, blend: int, root_assist: bool):
     """Pin ankles during contact runs (predicted contacts and explicit plants) with two-bone leg IK.
 
-    The ankle keeps its world orientation, so the ball of the foot stays put too.
+    The ankle keeps its world orientation, so the ball of the foot stays put
+    too. Only explicit plants may move the root to reach their spot.
     """
     n = len(rot)
     for side, col in (("left", 0), ("right", 2)):
         ankle = CANONICAL.index(f"{side}_ankle")
-        knee = CANONICAL.parents[ankle]
-        pos, world = CANONICAL.forward_kinematics(rot, root)
+        pos, _ = ik.fk(rot, root)
         target = np.full((n, 3), np.nan)
         if contacts is not None:
             for a, b in contact_runs(contacts[:, col] > 0.5):
                 spot = pos[a:b, ankle].mean(axis=0)
                 if np.max(np.linalg.norm(pos[a:b, ankle] - spot, axis=-1)) < MAX_PLANT_TRAVEL:
                     target[a:b] = spot
+        planted = np.zeros(n, bool)
         for p in plants:
             if p.side == side and p.weight > 0:
                 frames = _frames(p.start, p.end, fps, n)
@@ -158,13 +173,11 @@ def _feet(rot, root, contacts, plants: list[FootPlant], fps: float, blend: int):
                     spot[:2] = p.position
                 spot[2] = FOOT_REST_HEIGHTS[f"{side}_ankle"]
                 target[frames] = spot
-        frames = np.flatnonzero(~np.isnan(target[:, 0]))
-        if not len(frames):
-            continue
-        new_rot = ik.two_bone(rot[frames], root[frames], ankle, target[frames])
-        _, new_world = CANONICAL.forward_kinematics(new_rot, root[frames])
-        new_rot[:, ankle] = quat.multiply(quat.conjugate(new_world[:, knee]), world[frames, ankle])
-        rot, root = _blend_in(rot, root, frames, new_rot, root[frames], blend)
+                planted[frames] = True
+        for frames, assist in ((np.flatnonzero(~np.isnan(target[:, 0]) & ~planted), False),
+                               (np.flatnonzero(planted), root_assist)):  # fmt: skip
+            if len(frames):
+                rot, root = _reach(rot, root, ankle, frames, target[frames], blend, assist, True, vertical=True)
     return rot, root
 
 

@@ -39,7 +39,7 @@ class GuideOptions:
     root_sigma: float = 6.0  # frames: how far a root correction spreads in time
     guide_last_step: bool = True  # also correct the final prediction
     project_rotations: bool = True  # IK the joint rotations onto the guided positions (decode uses rotations)
-    project_below_t: int = 700  # ... only once the prediction is clean enough to be worth it
+    project_below_t: int = 500  # ... only once the prediction is clean enough to be worth it
     observe: bool = True  # feed constraints to the model as observations
 
 
@@ -188,7 +188,7 @@ class Guide:
         motion = feat.decode(raw, self.fps, start_position=self.frame.origin, start_yaw=self.frame.yaw)
         c = self.cset
         part = ConstraintSet(keyframes=c.keyframes, joints=c.joints, plants=c.plants, functions=c.functions)
-        motion = cleanup(motion, part, feet=False, root_assist=False)
+        motion = cleanup(motion, part, feet=False, passes=2)
         out = feat.encode(motion).astype(np.float64)
         out[:, feat.CONTACT_SLICE] = raw[:, feat.CONTACT_SLICE]
         return out

@@ -196,8 +196,16 @@ def main(argv=None) -> int:
     ap.add_argument("--clips", type=int, default=16)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--no-speed", action="store_true")
+    ap.add_argument("--eval-dir", default=None, help="evaluator ONNX folder, for the FID rows (default: skip FID)")
     args = ap.parse_args(argv)
-    r = evaluate(load_split(args.corpus, "test"), args.model_dir, args.clips, args.seed)
+    evaluator = None
+    if args.eval_dir:
+        from pathlib import Path
+
+        from .embedder import Evaluator
+
+        evaluator = Evaluator(Path(args.eval_dir), text_dir=Path(args.model_dir) if args.model_dir else None)
+    r = evaluate(load_split(args.corpus, "test"), args.model_dir, args.clips, args.seed, evaluator)
     if not args.no_speed:
         r["speed_s"] = speed(args.model_dir)
     print(json.dumps({k: round(v, 4) if isinstance(v, float) else v for k, v in r.items()}, indent=1))
