@@ -71,13 +71,15 @@ def cleanup(motion: Motion, cset: ConstraintSet, blend_seconds: float = 0.3, fee
     rot, root = motion.rotations.copy(), motion.root_translation.copy()
     for p in cset.paths:
         rot, root = _path(rot, root, p, fps)
-    if feet or cset.plants:
-        rot, root = _feet(rot, root, motion.contacts if feet else None, cset.plants, fps, blend, root_assist)
+    if feet:
+        rot, root = _feet(rot, root, motion.contacts, [], fps, blend, False)
     for k in cset.keyframes:  # after the feet: a keyframe's legs win over a foot lock
         f = min(frame_at(k.time, fps), n - 1)
         new_root = root[f] if k.root is None else k.root
         rot, root = _blend_in(rot, root, [f], k.rotations[None], np.asarray(new_root)[None], blend)
     for _ in range(passes):  # a fix's fade can disturb a neighbour's; more passes settle it
+        if cset.plants:
+            rot, root = _feet(rot, root, None, cset.plants, fps, blend, root_assist)
         for term in cset.functions:
             if term.weight > 0:
                 rot, root = _term(rot, root, term, fps, blend)

@@ -98,20 +98,53 @@ def two_bone(rotations: np.ndarray, root: np.ndarray, end: int, target: np.ndarr
     return rot
 
 
+def _turn_matrix(u: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """Shortest-arc rotation matrices (F, 3, 3) taking directions u to v (Rodrigues)."""
+    u = u / np.maximum(np.linalg.norm(u, axis=-1, keepdims=True), 1e-12)
+    v = v / np.maximum(np.linalg.norm(v, axis=-1, keepdims=True), 1e-12)
+    axis = np.cross(u, v)
+    s = np.linalg.norm(axis, axis=-1)
+    c = np.sum(u * v, axis=-1)
+    k = axis / np.maximum(s, 1e-12)[:, None]
+    kx = np.zeros(u.shape[:-1] + (3, 3))
+    kx[:, 0, 1], kx[:, 0, 2], kx[:, 1, 2] = -k[:, 2], k[:, 1], -k[:, 0]
+    kx = kx - np.swapaxes(kx, -1, -2)
+    eye = np.broadcast_to(np.eye(3), kx.shape)
+    # nearly opposite directions are left alone: the next joint in the chain takes over
+    return eye + s[:, None, None] * kx + (1 - c)[:, None, None] * (kx @ kx)
+
+
 def ccd(rotations: np.ndarray, root: np.ndarray, end: int, target: np.ndarray,
         iterations: int = CCD_ITERATIONS) -> np.ndarray:  # fmt: skip
-    """Local rotations moving joint `end` to `target` by rotating up to CCD_DEPTH ancestors (not the pelvis)."""
-    chain = []
-    j = CANONICAL.parents[end]
-    while j > 0 and len(chain) < CCD_DEPTH:
-        chain.append(j)
-        j = CANONICAL.parents[j]
-    rot = rotations.copy()
+    """Local rotations moving joint `end` to `target` by rotating up to CCD_DEPTH ancestors (not the pelvis).
+
+    Works on rotation matrices along the root-to-end path only, so each
+    iteration is a handful of 3x3 products.
+    """
+    path = [end]
+    while path[-1] > 0:
+        path.append(_PARENTS[path[-1]])
+    path = path[::-1]  # pelvis ... end
+    chain = list(range(len(path) - 2, 0, -1))[:CCD_DEPTH]  # path indices, nearest the end first
+    local = quat.to_matrix(rotations[:, path])
+    offsets = _OFFSETS[path]
+
+    def forward():
+        w = np.empty_like(local)
+        p = np.empty(local.shape[:2] + (3,))
+        w[:, 0], p[:, 0] = local[:, 0], root
+        for i in range(1, len(path)):
+            w[:, i] = w[:, i - 1] @ local[:, i]
+            p[:, i] = p[:, i - 1] + w[:, i - 1] @ offsets[i]
+        return w, p
+
     for _ in range(iterations):
-        for a in chain:
-            pos, mats = fk(rot, root)
-            q = quat.from_two_vectors(pos[:, end] - pos[:, a], target - pos[:, a])
-            rot[:, a] = _world_to_local(mats, a, quat.multiply(q, _world_quat(mats, a)))
+        for i in chain:
+            w, p = forward()
+            turn = _turn_matrix(p[:, -1] - p[:, i], target - p[:, i])
+            local[:, i] = np.swapaxes(w[:, i - 1], -1, -2) @ turn @ w[:, i]
+    rot = rotations.copy()
+    rot[:, [path[i] for i in chain]] = quat.from_matrix(local[:, chain])
     return rot
 
 
