@@ -138,7 +138,8 @@ def regenerate_range(motion: Motion, start: int, end: int, text: str, *, seed: i
     new_root, new_rot = root[inside], rot[inside]
     # rotations blend from the kept frames into the new ones just inside the borders
     k = np.arange(start, end)
-    d = np.minimum(k - start + 1 if start > 0 else 10**9, end - k if end < n else 10**9)
+    far = np.full(len(k), 10**9)
+    d = np.minimum(k - start + 1 if start > 0 else far, end - k if end < n else far)
     w = _smoothstep(d / (blend_frames + 1.0))[:, None, None]
     new_rot = quat.slerp(motion.rotations[start:end], new_rot, w)
     out = motion.copy()

@@ -355,3 +355,14 @@ def test_constrained_generation_plumbing(fake_models):
     rows = out.metadata["constraints"]
     assert [r["type"] for r in rows] == ["JointTarget", "RootPath", "AboveHeight"]
     assert all(r["max"] < 0.01 for r in rows), rows
+
+
+@pytest.mark.parametrize("start, end", [(0, 30), (150, 181), (0, 181)])
+def test_regenerate_range_at_the_ends(fake_models, start, end):
+    m = walk(6.0, fps=30.0)
+    out = editing.regenerate_range(m, start, end, "a person turns")
+    keep = np.ones(m.num_frames, bool)
+    keep[start:end] = False
+    assert np.array_equal(out.rotations[keep], m.rotations[keep])
+    assert np.array_equal(out.root_translation[keep], m.root_translation[keep])
+    assert np.isfinite(out.rotations).all() and np.isfinite(out.root_translation).all()
