@@ -103,8 +103,8 @@ def _reach(rot, root, joint: int, frames, target, blend: int, root_assist: bool,
     `keep_world` keeps the joint's world orientation (a planted foot keeps its angle)."""
     new_rot, new_root = ik.reach(rot[frames], root[frames], joint, target)
     for _ in range(ASSIST_PASSES if root_assist and joint != 0 else 0):
-        pos, _ = ik.fk(new_rot, new_root)
-        miss = target - pos[:, joint]
+        _, _, _, pos = ik.path_fk(new_rot, new_root, joint)
+        miss = target - pos[:, -1]
         if not vertical:
             miss[:, 2] = 0.0
         if np.linalg.norm(miss, axis=-1).max() <= ASSIST_MIN:
@@ -112,10 +112,9 @@ def _reach(rot, root, joint: int, frames, target, blend: int, root_assist: bool,
         rot, root = _blend_in(rot, root, frames, rot[frames], root[frames] + miss, 2 * blend)
         new_rot, new_root = ik.reach(rot[frames], root[frames], joint, target)
     if keep_world:
-        _, old_mats = ik.fk(rot[frames], root[frames])
-        _, new_mats = ik.fk(new_rot, new_root)
-        parent = CANONICAL.parents[joint]
-        new_rot[:, joint] = quat.from_matrix(np.swapaxes(new_mats[:, parent], -1, -2) @ old_mats[:, joint])
+        _, _, old_w, _ = ik.path_fk(rot[frames], root[frames], joint)
+        _, _, new_w, _ = ik.path_fk(new_rot, new_root, joint)
+        new_rot[:, joint] = quat.from_matrix(np.swapaxes(new_w[:, -2], -1, -2) @ old_w[:, -1])
     return _blend_in(rot, root, frames, new_rot, new_root, blend)
 
 

@@ -55,21 +55,28 @@ def fk(rotations: np.ndarray, root: np.ndarray) -> tuple[np.ndarray, np.ndarray]
     return pos, mats
 
 
-def _world_quat(mats: np.ndarray, joint: int) -> np.ndarray:
-    return quat.from_matrix(mats[:, joint])
-
-
-def _world_to_local(mats: np.ndarray, joint: int, new_world: np.ndarray) -> np.ndarray:
-    parent = _PARENTS[joint]
-    return quat.multiply(quat.conjugate(_world_quat(mats, parent)), new_world)
+def path_fk(rotations: np.ndarray, root: np.ndarray, end: int):
+    """FK along the pelvis-to-`end` path only: (path joints, local mats, world mats, positions), each (F, P, ...)."""
+    path = [end]
+    while path[-1] > 0:
+        path.append(_PARENTS[path[-1]])
+    path = path[::-1]
+    local = quat.to_matrix(rotations[:, path])
+    w = np.empty_like(local)
+    p = np.empty(local.shape[:2] + (3,))
+    w[:, 0], p[:, 0] = local[:, 0], root
+    for i in range(1, len(path)):
+        w[:, i] = w[:, i - 1] @ local[:, i]
+        p[:, i] = p[:, i - 1] + w[:, i - 1] @ _OFFSETS[path[i]]
+    return path, local, w, p
 
 
 def two_bone(rotations: np.ndarray, root: np.ndarray, end: int, target: np.ndarray) -> np.ndarray:
     """Local rotations (F, J, 4) with the limb ending at `end` reaching `target` (F, 3) where it can."""
     upper, middle = TWO_BONE[end]
-    rot = rotations.copy()
-    pos, mats = fk(rot, root)
-    a, b, c = pos[:, upper], pos[:, middle], pos[:, end]
+    path, _, w, p = path_fk(rotations, root, end)
+    iu, im = path.index(upper), path.index(middle)
+    a, b, c = p[:, iu], p[:, im], p[:, -1]
     l1 = np.linalg.norm(b - a, axis=-1)
     l2 = np.linalg.norm(c - b, axis=-1)
     v = target - a
@@ -79,7 +86,7 @@ def two_bone(rotations: np.ndarray, root: np.ndarray, end: int, target: np.ndarr
     )
     d = np.clip(dist, np.abs(l1 - l2) + 1e-6, (l1 + l2) * (1 - 1e-9))
     perp = (b - a) - np.sum((b - a) * direction, -1, keepdims=True) * direction
-    hint = mats[:, 0] @ np.asarray(_BEND_HINT[end])
+    hint = w[:, 0] @ np.asarray(_BEND_HINT[end])
     hint = hint - np.sum(hint * direction, -1, keepdims=True) * direction
     straight = np.linalg.norm(perp, axis=-1) < 1e-4
     perp = np.where(straight[:, None], hint, perp)
@@ -88,13 +95,14 @@ def two_bone(rotations: np.ndarray, root: np.ndarray, end: int, target: np.ndarr
     h = np.sqrt(np.maximum(l1**2 - along**2, 0.0))
     new_b = a + along[:, None] * direction + h[:, None] * perp
     new_c = a + d[:, None] * direction
-    q1 = quat.from_two_vectors(b - a, new_b - a)
-    w_upper = quat.multiply(q1, _world_quat(mats, upper))
-    moved_c = new_b + quat.rotate(q1, c - b)
-    q2 = quat.from_two_vectors(moved_c - new_b, new_c - new_b)
-    w_middle = quat.multiply(q2, quat.multiply(q1, _world_quat(mats, middle)))
-    rot[:, upper] = _world_to_local(mats, upper, w_upper)
-    rot[:, middle] = quat.multiply(quat.conjugate(w_upper), w_middle)
+    r1 = _turn_matrix(b - a, new_b - a)
+    w_upper = r1 @ w[:, iu]
+    moved_c = new_b + (r1 @ (c - b)[..., None])[..., 0]
+    r2 = _turn_matrix(moved_c - new_b, new_c - new_b)
+    w_middle = r2 @ r1 @ w[:, im]
+    rot = rotations.copy()
+    rot[:, upper] = quat.from_matrix(np.swapaxes(w[:, iu - 1], -1, -2) @ w_upper)
+    rot[:, middle] = quat.from_matrix(np.swapaxes(w_upper, -1, -2) @ w_middle)
     return rot
 
 
@@ -121,12 +129,8 @@ def ccd(rotations: np.ndarray, root: np.ndarray, end: int, target: np.ndarray,
     Works on rotation matrices along the root-to-end path only, so each
     iteration is a handful of 3x3 products.
     """
-    path = [end]
-    while path[-1] > 0:
-        path.append(_PARENTS[path[-1]])
-    path = path[::-1]  # pelvis ... end
+    path, local, _, _ = path_fk(rotations, root, end)
     chain = list(range(len(path) - 2, 0, -1))[:CCD_DEPTH]  # path indices, nearest the end first
-    local = quat.to_matrix(rotations[:, path])
     offsets = _OFFSETS[path]
 
     def forward():
@@ -152,8 +156,8 @@ def reach(rotations: np.ndarray, root: np.ndarray, joint: int, target: np.ndarra
     """(rotations, root) with `joint` on `target`: root shift for the pelvis and its direct children,
     two-bone IK for wrists and ankles, CCD for the rest."""
     if joint == 0 or CANONICAL.parents[joint] == 0:
-        pos, _ = fk(rotations, root)
-        return rotations, root + (target - pos[:, joint])
+        _, _, _, p = path_fk(rotations, root, joint)
+        return rotations, root + (target - p[:, -1])
     if joint in TWO_BONE:
         return two_bone(rotations, root, joint, target), root
     return ccd(rotations, root, joint, target), root
