@@ -21,6 +21,7 @@ from .types import ConstraintSet, FootPlant, JointTarget, KeyframePose, RootPath
 
 ASSIST_MIN = 0.001  # m: a horizontal miss above this moves the root
 ASSIST_PASSES = 4
+GROUND_MARGIN, GROUND_SPEED = 0.05, 0.8  # m, m/s: a low, slow foot joint is in contact
 MAX_PLANT_TRAVEL = 0.15  # m: predicted contacts whose ankle moves more than this are not pinned
 DEPTH = [0] * CANONICAL.num_joints
 for _j, _p in enumerate(CANONICAL.parents):
@@ -149,6 +150,15 @@ def contact_runs(mask: np.ndarray) -> list[tuple[int, int]]:
     return list(zip(edges[::2].tolist(), edges[1::2].tolist(), strict=True))
 
 
+def _grounded(p: np.ndarray, name: str, fps: float) -> np.ndarray:
+    """Frames where a foot joint is near the floor and slow: contact even where the model did not predict one."""
+    speed = np.zeros(len(p))
+    if len(p) > 1:
+        v = np.linalg.norm(np.diff(p[:, :2], axis=0), axis=-1) * fps
+        speed[1:], speed[0] = v, v[0]
+    return (p[:, 2] < FOOT_REST_HEIGHTS[name] + GROUND_MARGIN) & (speed < GROUND_SPEED)
+
+
 def _feet(rot, root, contacts, plants: list[FootPlant], fps: float, blend: int, root_assist: bool):
     """Pin ankles during contact runs (predicted contacts and explicit plants) with two-bone leg IK.
 
@@ -161,7 +171,14 @@ def _feet(rot, root, contacts, plants: list[FootPlant], fps: float, blend: int, 
         pos, _ = ik.fk(rot, root)
         target = np.full((n, 3), np.nan)
         if contacts is not None:
-            for a, b in contact_runs(contacts[:, col] > 0.5):
+            heel = (contacts[:, col] > 0.5) | _grounded(pos[:, ankle], f"{side}_ankle", fps)
+            ball_j = CANONICAL.index(f"{side}_foot")
+            ball = ((contacts[:, col + 1] > 0.5) | _grounded(pos[:, ball_j], f"{side}_foot", fps)) & ~heel
+            for a, b in contact_runs(ball):  # heel up: the ball stays, the ankle keeps its offset to it
+                spot = pos[a:b, ball_j].mean(axis=0)
+                if np.max(np.linalg.norm(pos[a:b, ball_j] - spot, axis=-1)) < MAX_PLANT_TRAVEL:
+                    target[a:b] = pos[a:b, ankle] + (spot - pos[a:b, ball_j])
+            for a, b in contact_runs(heel):
                 spot = pos[a:b, ankle].mean(axis=0)
                 if np.max(np.linalg.norm(pos[a:b, ankle] - spot, axis=-1)) < MAX_PLANT_TRAVEL:
                     target[a:b] = spot
