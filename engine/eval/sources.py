@@ -1,0 +1,115 @@
+"""The motion sets the benchmark compares: real test clips, a retrieval baseline, the generator.
+
+Every set answers the same test items (one caption and one duration per
+test clip) and carries what the metrics need: evaluator features per motion
+and world joint positions. Sets answering the held-out phrasings are built
+the same way from the held-out captions.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .. import features as feat
+from ..training.captions import canonical_caption
+from .clips import Split
+
+
+@dataclass
+class MotionSet:
+    label: str
+    captions: list[str]
+    features: list[np.ndarray]  # raw model features per motion, as the evaluator takes them
+    positions: list[np.ndarray]  # world joint positions (T, J, 3) per motion
+    seconds: float = 0.0  # wall time spent building the set
+    notes: list[str] = field(default_factory=list)
+
+
+def from_features(label: str, captions: list[str], clips: list[np.ndarray], fps: float) -> MotionSet:
+    """A set of corpus clips: features as stored, positions by decoding them."""
+    positions = [feat.decode(c, fps).positions() for c in clips]
+    return MotionSet(label, list(captions), list(clips), positions)
+
+
+def real(test: Split, captions: list[str], label: str = "real test motions") -> MotionSet:
+    return from_features(label, captions, test.features, test.fps)
+
+
+def trimmed(clip: np.ndarray, frames: int) -> np.ndarray:
+    """The clip cut to the requested length (a library clip is trimmed, never stretched)."""
+    return clip[:frames] if len(clip) > frames else clip
+
+
+def matched_train_subset(test: Split, train: Split, seed: int) -> list[int]:
+    """For each test clip a random original (not mirrored) train clip with the same labels.
+
+    The real-data floor for FID: a random train subset with the test set's
+    label distribution, so the floor measures sampling noise and the
+    train/test difference, not a label mismatch.
+    """
+    rng = np.random.default_rng(seed)
+    by_pair: dict[tuple[str, str], list[int]] = {}
+    by_content: dict[str, list[int]] = {}
+    for i, (p, m) in enumerate(zip(train.pairs, train.mirrored, strict=True)):
+        if not m:
+            by_pair.setdefault(p, []).append(i)
+            by_content.setdefault(p[0], []).append(i)
+    out = []
+    for p in test.pairs:
+        pool = by_pair.get(p) or by_content.get(p[0]) or list(range(len(train)))
+        out.append(int(pool[rng.integers(len(pool))]))
+    return out
+
+
+def train_floor(test: Split, train: Split, captions: list[str], seed: int) -> MotionSet:
+    idx = matched_train_subset(test, train, seed)
+    clips = [trimmed(train.features[i], len(t)) for i, t in zip(idx, test.features, strict=True)]
+    return from_features("train subset (FID floor)", captions, clips, train.fps)
+
+
+class RetrievalBaseline:
+    """A motion library: each train clip is labelled with its plainest caption
+    ('a tired person walks forward'); a query returns a clip of the label whose
+    caption is nearest in the generator's MiniLM embedding space (random among
+    that label's clips, trimmed to the requested duration)."""
+
+    def __init__(self, train: Split, embed):
+        self.train = train
+        self.labels = sorted(set(train.pairs))
+        self.index = embed([canonical_caption(*p) for p in self.labels])
+        self.clips: dict[tuple[str, str], list[int]] = {}
+        for i, p in enumerate(train.pairs):
+            self.clips.setdefault(p, []).append(i)
+        self.embed = embed
+
+    def query(self, captions: list[str], frames: list[int], seed: int, label: str) -> MotionSet:
+        t0 = time.time()
+        rng = np.random.default_rng(seed)
+        best = np.argmax(self.embed(list(captions)) @ self.index.T, axis=1)
+        clips = []
+        for b, n in zip(best, frames, strict=True):
+            pool = self.clips[self.labels[b]]
+            clips.append(trimmed(self.train.features[pool[rng.integers(len(pool))]], n))
+        out = from_features(label, captions, clips, self.train.fps)
+        out.seconds = time.time() - t0
+        return out
+
+
+def generated(label: str, captions: list[str], frames: list[int], fps: float, seed: int, steps: int | None,
+              model_dir) -> MotionSet:  # fmt: skip
+    """The shipped generator through engine.generate, one request per test item (seed = seed * 100003 + item)."""
+    from ..api import generate
+    from ..request import GenerationRequest
+
+    t0 = time.time()
+    features, positions = [], []
+    for i, (text, n) in enumerate(zip(captions, frames, strict=True)):
+        req = GenerationRequest.from_text(text, seconds=(n - 1) / fps, seed=seed * 100003 + i, steps=steps, fps=fps)
+        motion = generate(req, model_dir=model_dir)
+        motion.contacts = None  # contacts detected from the motion, exactly as for the corpus clips
+        features.append(feat.encode(motion))
+        positions.append(motion.positions())
+    return MotionSet(label, list(captions), features, positions, seconds=time.time() - t0)

@@ -1,0 +1,61 @@
+"""`python -m engine.eval.bench --quick` end to end (needs the prepared corpus), and its torch-free imports."""
+
+from __future__ import annotations
+
+import json
+import math
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+SHARED_DATA = REPO.parent / "shared" / "data"
+CORPUS = Path.home() / ".cache" / "motion_composer" / "corpus"
+
+
+def test_benchmark_modules_do_not_import_torch():
+    code = ("import sys, engine.eval.bench, engine.eval.suite_text, engine.eval.speed, engine.eval.metrics; "
+            "sys.exit('torch' in sys.modules)")  # fmt: skip
+    assert subprocess.run([sys.executable, "-c", code], cwd=REPO).returncode == 0
+
+
+def test_bench_reports_a_missing_model_in_one_line(tmp_path):
+    done = subprocess.run([sys.executable, "-m", "engine.eval.bench", "--quick", "--model-dir", str(tmp_path)],
+                          cwd=REPO, capture_output=True, text=True)  # fmt: skip
+    assert done.returncode == 2
+    assert "manifest" in done.stderr and "Traceback" not in done.stderr
+
+
+@pytest.mark.shared_data
+@pytest.mark.slow
+def test_quick_benchmark_runs_and_writes_both_reports(tmp_path):
+    if not SHARED_DATA.exists():
+        pytest.skip("../shared/data is absent")
+    needed = [CORPUS / "test.npz", CORPUS / "train.npz", REPO / "exported_models" / "manifest.json",
+              REPO / "exported_models" / "eval" / "motion_encoder.onnx"]  # fmt: skip
+    missing = [str(p) for p in needed if not p.exists()]
+    if missing:
+        pytest.skip(f"missing {', '.join(missing)}")
+    md, js = tmp_path / "BENCHMARK.md", tmp_path / "benchmark.json"
+    t0 = time.time()
+    cmd = [sys.executable, "-m", "engine.eval.bench", "--quick", "--corpus", str(CORPUS), "--out", str(md),
+           "--json", str(js)]  # fmt: skip
+    done = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert time.time() - t0 < 180
+    text = md.read_text()
+    for part in ("## Goals", "R-precision top-3", "FID to real test", "foot skate (h < rest + 5 cm, v > 0.2 m/s)",
+                 "ms per 10 s motion", "retrieval", "generator (50 steps)"):  # fmt: skip
+        assert part in text
+    data = json.loads(js.read_text())
+    assert data["meta"]["quick"] and not data["meta"]["torch_imported"]
+    suites = {s["title"]: s for s in data["suites"]}
+    t2m = next(s for t, s in suites.items() if t.startswith("Text to motion"))
+    r3 = next(r for r in t2m["rows"] if r["metric"] == "R-precision top-3")["values"]
+    assert r3["real test"] > 0.3  # far above chance (3/32): the evaluator works on real motions
+    for row in t2m["rows"]:
+        for value in row["values"].values():
+            assert value is None or math.isfinite(value)
