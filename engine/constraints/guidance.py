@@ -188,7 +188,13 @@ class Guide:
         motion = feat.decode(raw, self.fps, start_position=self.frame.origin, start_yaw=self.frame.yaw)
         c = self.cset
         part = ConstraintSet(keyframes=c.keyframes, joints=c.joints, plants=c.plants, functions=c.functions)
+        before = motion.root_translation
         motion = cleanup(motion, part, feet=False, passes=2)
+        # frame 0 is the window origin: the features cannot move it, so a shift there would drag every
+        # frame with it when re-encoded; keep it put and ramp its correction in over half a second
+        shift = motion.root_translation - before
+        ramp = np.clip(1.0 - np.arange(len(shift)) / max(1.0, 0.5 * self.fps), 0.0, 1.0)
+        motion.root_translation[:, :2] -= ramp[:, None] * shift[0, :2]
         out = feat.encode(motion).astype(np.float64)
         out[:, feat.CONTACT_SLICE] = raw[:, feat.CONTACT_SLICE]
         return out
