@@ -155,6 +155,7 @@ def train(args) -> dict:
             "train_clips": len(train_split),
             "train_captions": sum(len(c) for c in batches.captions.values()),
         },  # fmt: skip
+        "corpus": corpus_info(Path(args.corpus)),
         "text_encoder_sha256": hashlib.sha256(Path(text_onnx).read_bytes()).hexdigest()[:16],
         "onnx_max_abs_diff": diffs,
         "history": history,
@@ -163,6 +164,17 @@ def train(args) -> dict:
     (out / "evaluator.json").write_text(json.dumps(info, indent=1) + "\n")
     (out / "CARD.md").write_text(card(info))
     return info
+
+
+def corpus_info(corpus: Path) -> dict:
+    """Where the training data came from (sources, licences, train clips per source), from the corpus report."""
+    try:
+        report = json.loads((corpus / "report.json").read_text())
+    except (OSError, json.JSONDecodeError):
+        return {"path": str(corpus)}
+    per_source = report.get("splits", {}).get("train", {}).get("per_source", {})
+    return {"path": str(corpus), "licences": report.get("sources", {}),
+            "train_clips_per_source": {k: v.get("clips") for k, v in per_source.items()}}  # fmt: skip
 
 
 def measure(eval_dir: Path, text_dir: Path, corpus) -> dict:
@@ -181,6 +193,10 @@ def measure(eval_dir: Path, text_dir: Path, corpus) -> dict:
 
 def card(info: dict) -> str:
     r, t, c = info["retrieval"], info["training"], info["config"]
+    corpus = info.get("corpus", {})
+    clips = corpus.get("train_clips_per_source", {})
+    licences = corpus.get("licences", {})
+    sources = ", ".join(f"{k} {clips.get(k, '?')} ({v})" for k, v in licences.items()) or "Bandai Namco"
 
     def row(split):
         return (f"| {split} | {r[split]['train']['top1']:.3f} | {r[split]['train']['top3']:.3f} | "
@@ -203,10 +219,11 @@ Not used by the generator.
 
 ## Data
 
-Train split of the prepared Bandai Namco corpus only ({t["train_clips"]} clips including
-the left/right mirrored copies, with mirrored labels), captions from the
-training phrasings ({t["train_captions"]} caption/label combinations; one drawn at random
-per clip and step). Label pairs are sampled with weight 1/sqrt(count) to
+Train split of the prepared corpus only: {t["train_clips"]} clips including the
+left/right mirrored copies (with mirrored labels). Original clips per source
+(licence): {sources}. Captions from the training phrasings ({t["train_captions"]}
+caption/label combinations; one drawn at random per clip and step). Label
+pairs are sampled with weight 1/sqrt(count) to
 soften the imbalance. Other clips with the same content and style label are
 not used as negatives. Val picks the checkpoint; test is reported only.
 
@@ -230,7 +247,7 @@ in training.
 
 ## Limitations
 
-- Knows only the corpus' 24 contents and 19 styles; out-of-corpus prompts
+- Knows only the corpus' content and style labels; out-of-corpus prompts
   get meaningless embeddings. Label pairs, not individual clips, are what it
   separates (same-label captions are left out of the candidates).
 - Real motions reach top-3 near 1 with training phrasings, so that number
@@ -239,6 +256,8 @@ in training.
   Held-out R-precision measures the evaluator's text side as much as the
   motion source: compare sources with each other, with real motions as the
   ceiling.
+- Weights derived from the training data: they carry its licences (above;
+  CC BY-NC 4.0 for the Bandai Namco clips, so non-commercial use).
 - Small (a few hundred thousand parameters) and trained for minutes: good
   enough to rank sources against each other on this corpus, not an absolute
   measure comparable to HumanML3D numbers.
