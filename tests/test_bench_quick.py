@@ -11,9 +11,10 @@ from pathlib import Path
 
 import pytest
 
+from engine.eval.clips import DEFAULT_CORPUS as CORPUS
+
 REPO = Path(__file__).resolve().parent.parent
 SHARED_DATA = REPO.parent / "shared" / "data"
-CORPUS = Path.home() / ".cache" / "motion_composer" / "corpus"
 
 
 def test_benchmark_modules_do_not_import_torch():

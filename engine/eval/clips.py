@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-DEFAULT_CORPUS = Path.home() / ".cache" / "motion_composer" / "corpus"
+#: the prepared corpus (python -m engine.training.prepare); MOTION_COMPOSER_CORPUS points elsewhere
+DEFAULT_CORPUS = Path(os.environ.get("MOTION_COMPOSER_CORPUS", Path.home() / ".cache" / "motion_composer" / "corpus"))
 
 
 @dataclass
