@@ -22,7 +22,7 @@ from .types import ConstraintSet, FootPlant, JointTarget, KeyframePose, RootPath
 ASSIST_MIN = 0.001  # m: a horizontal miss above this moves the root
 ASSIST_PASSES = 4
 GROUND_MARGIN, GROUND_SPEED = 0.05, 0.8  # m, m/s: a low, slow foot joint is in contact
-MAX_PLANT_TRAVEL = 0.15  # m: predicted contacts whose ankle moves more than this are not pinned
+MAX_PLANT_TRAVEL = 0.3  # m: contact runs whose joint moves more than this are left alone
 DEPTH = [0] * CANONICAL.num_joints
 for _j, _p in enumerate(CANONICAL.parents):
     DEPTH[_j] = 0 if _p < 0 else DEPTH[_p] + 1
