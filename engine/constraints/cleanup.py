@@ -21,6 +21,7 @@ from .types import ConstraintSet, FootPlant, JointTarget, KeyframePose, RootPath
 
 ASSIST_MIN = 0.001  # m: a horizontal miss above this moves the root
 ASSIST_PASSES = 4
+ASSIST_MAX = 1.0  # m: the most the root is moved to reach one target
 GROUND_MARGIN, GROUND_SPEED = 0.05, 0.8  # m, m/s: a low, slow foot joint is in contact
 MAX_PLANT_TRAVEL = 0.3  # m: contact runs whose joint moves more than this are left alone
 DEPTH = [0] * CANONICAL.num_joints
@@ -65,52 +66,58 @@ def cleanup(motion: Motion, cset: ConstraintSet, blend_seconds: float = 0.3, fee
     """A copy of `motion` with every constraint met where the skeleton can reach.
 
     With `root_assist`, a joint target the limb cannot reach from where the
-    body stands moves the root over the ground (faded over 2 x blend) first.
+    body stands moves the root over the ground first (at most ASSIST_MAX, faded over 2 x blend).
     """
     fps, n = motion.fps, motion.num_frames
+    home = motion.root_translation.copy() if root_assist else None  # root assist is measured from here
     blend = max(1, int(round(blend_seconds * fps)))
     rot, root = motion.rotations.copy(), motion.root_translation.copy()
     for p in cset.paths:
         rot, root = _path(rot, root, p, fps)
     if feet:
-        rot, root = _feet(rot, root, motion.contacts, [], fps, blend, False)
+        rot, root = _feet(rot, root, motion.contacts, [], fps, blend, None)
     for k in cset.keyframes:  # after the feet: a keyframe's legs win over a foot lock
         f = min(frame_at(k.time, fps), n - 1)
         new_root = root[f] if k.root is None else k.root
         rot, root = _blend_in(rot, root, [f], k.rotations[None], np.asarray(new_root)[None], blend)
     for _ in range(passes):  # a fix's fade can disturb a neighbour's; more passes settle it
         if cset.plants:
-            rot, root = _feet(rot, root, None, cset.plants, fps, blend, root_assist)
+            rot, root = _feet(rot, root, None, cset.plants, fps, blend, home)
         for term in cset.functions:
             if term.weight > 0:
                 rot, root = _term(rot, root, term, fps, blend)
         for jt in sorted(cset.joints, key=lambda j: DEPTH[j.joint]):
             if jt.weight > 0:
-                rot, root = _joint(rot, root, jt, fps, blend, root_assist)
+                rot, root = _joint(rot, root, jt, fps, blend, home)
     return replace(motion, rotations=quat.continuous(quat.normalize(rot)), root_translation=root)
 
 
-def _joint(rot, root, jt: JointTarget, fps: float, blend: int, root_assist: bool):
+def _joint(rot, root, jt: JointTarget, fps: float, blend: int, home):
     frames = _frames(jt.start, jt.end, fps, len(rot))
     target = np.broadcast_to(jt.position, (len(frames), 3))
-    return _reach(rot, root, jt.joint, frames, target, blend, root_assist)
+    return _reach(rot, root, jt.joint, frames, target, blend, home)
 
 
-def _reach(rot, root, joint: int, frames, target, blend: int, root_assist: bool, keep_world: bool = False,
+def _reach(rot, root, joint: int, frames, target, blend: int, home, keep_world: bool = False,
            vertical: bool = False):  # fmt: skip
-    """IK `joint` onto `target` on `frames`; with `root_assist`, first walk the root over to a target out of reach
-    (and, with `vertical`, lower or raise it: a planted foot must reach the floor).
+    """IK `joint` onto `target` on `frames`; given the `home` root (T, 3), first move the root up to ASSIST_MAX
+    from it towards a target out of reach (and, with `vertical`, lower or raise it: a planted foot must
+    reach the floor).
 
     `keep_world` keeps the joint's world orientation (a planted foot keeps its angle)."""
     new_rot, new_root = ik.reach(rot[frames], root[frames], joint, target)
-    for _ in range(ASSIST_PASSES if root_assist and joint != 0 else 0):
+    for _ in range(ASSIST_PASSES if home is not None and joint != 0 else 0):
         _, _, _, pos = ik.path_fk(new_rot, new_root, joint)
         miss = target - pos[:, -1]
         if not vertical:
             miss[:, 2] = 0.0
         if np.linalg.norm(miss, axis=-1).max() <= ASSIST_MIN:
             break
-        rot, root = _blend_in(rot, root, frames, rot[frames], root[frames] + miss, 2 * blend)
+        start_root = home[frames]
+        moved = root[frames] + miss - start_root
+        far = np.linalg.norm(moved, axis=-1, keepdims=True)
+        moved *= np.minimum(1.0, ASSIST_MAX / np.maximum(far, 1e-12))  # beyond that: report, do not teleport
+        rot, root = _blend_in(rot, root, frames, rot[frames], start_root + moved, 2 * blend)
         new_rot, new_root = ik.reach(rot[frames], root[frames], joint, target)
     if keep_world:
         _, _, old_w, _ = ik.path_fk(rot[frames], root[frames], joint)
@@ -159,7 +166,7 @@ def _grounded(p: np.ndarray, name: str, fps: float) -> np.ndarray:
     return (p[:, 2] < FOOT_REST_HEIGHTS[name] + GROUND_MARGIN) & (speed < GROUND_SPEED)
 
 
-def _feet(rot, root, contacts, plants: list[FootPlant], fps: float, blend: int, root_assist: bool):
+def _feet(rot, root, contacts, plants: list[FootPlant], fps: float, blend: int, home):
     """Pin ankles during contact runs (predicted contacts and explicit plants) with two-bone leg IK.
 
     The ankle keeps its world orientation, so the ball of the foot stays put
@@ -192,8 +199,8 @@ def _feet(rot, root, contacts, plants: list[FootPlant], fps: float, blend: int, 
                 spot[2] = FOOT_REST_HEIGHTS[f"{side}_ankle"]
                 target[frames] = spot
                 planted[frames] = True
-        for frames, assist in ((np.flatnonzero(~np.isnan(target[:, 0]) & ~planted), False),
-                               (np.flatnonzero(planted), root_assist)):  # fmt: skip
+        for frames, assist in ((np.flatnonzero(~np.isnan(target[:, 0]) & ~planted), None),
+                               (np.flatnonzero(planted), home)):  # fmt: skip
             if len(frames):
                 rot, root = _reach(rot, root, ankle, frames, target[frames], blend, assist, True, vertical=True)
     return rot, root
