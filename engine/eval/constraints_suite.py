@@ -29,11 +29,11 @@ MIN_FRAMES = 61
 GOAL_JOINT_MODEL_CM, GOAL_JOINT_CLEAN_CM, GOAL_PATH_CM, GOAL_SPEED_S, GOAL_FID_RATIO = 5.0, 1.0, 2.0, 0.6, 1.2
 
 
-def _generate(job: dict, model_dir, threads=None):
+def _generate(job: dict, model_dir, threads=None, **kwargs):
     from ..constraints.generate import generate_constrained
     from ..request import GenerationRequest
 
-    return generate_constrained(GenerationRequest.from_dict(job), model_dir=model_dir, threads=threads)
+    return generate_constrained(GenerationRequest.from_dict(job), model_dir=model_dir, threads=threads, **kwargs)
 
 
 def _pose(motion, frame: int) -> dict:
@@ -67,12 +67,20 @@ def cases(split, n: int, seed: int) -> list[dict]:
 
 def evaluate(split, model_dir, n: int, seed: int, evaluator=None) -> dict:
     """All suite numbers as a flat dict (errors in cm)."""
+    from ..constraints.guidance import GuideOptions
+
+    observe_only = GuideOptions(strength=0.0)  # the learned conditioning alone: no guidance, no projection
     joint_model, joint_clean, path_model, path_clean, key_model, key_clean = [], [], [], [], [], []
+    joint_obs, path_obs = [], []
     inb_feats, free_feats, real_feats, skate_pos = [], [], [], []
     for c in cases(split, n, seed):
         j = _generate({**c["base"], "constraints": c["joints"]}, model_dir)
         joint_model += [r["model_mean"] for r in j.metadata["constraints"]]
         joint_clean += [r["mean"] for r in j.metadata["constraints"]]
+        jo = _generate({**c["base"], "constraints": c["joints"]}, model_dir, options=observe_only, clean=False)
+        joint_obs += [r["model_mean"] for r in jo.metadata["constraints"]]
+        po = _generate({**c["base"], "constraints": c["path"]}, model_dir, options=observe_only, clean=False)
+        path_obs.append(po.metadata["constraints"][0]["model_mean"])
         p = _generate({**c["base"], "constraints": c["path"]}, model_dir)
         path_model.append(p.metadata["constraints"][0]["model_mean"])
         path_clean.append(p.metadata["constraints"][0]["mean"])
@@ -92,6 +100,8 @@ def evaluate(split, model_dir, n: int, seed: int, evaluator=None) -> dict:
         "joint_model_max_cm": 100 * float(np.max(joint_model)),
         "joint_clean_mean_cm": 100 * float(np.mean(joint_clean)),
         "joint_clean_max_cm": 100 * float(np.max(joint_clean)),
+        "joint_observe_only_mean_cm": 100 * float(np.mean(joint_obs)),
+        "path_observe_only_mean_cm": 100 * float(np.mean(path_obs)),
         "path_model_mean_cm": 100 * float(np.mean(path_model)),
         "path_model_max_cm": 100 * float(np.max(path_model)),
         "path_clean_mean_cm": 100 * float(np.mean(path_clean)),
