@@ -24,7 +24,7 @@ from ..motion import Motion
 from ..skeleton import CANONICAL, FOOT_REST_HEIGHTS, NUM_JOINTS
 from .frames import WindowFrame, pose_in_window, standing_root
 from .programmable import ErrorTerm, JointPosition
-from .trajectory import Trajectory, smooth_bumps
+from .trajectory import Trajectory
 from .types import ConstraintSet, FootPlant, frame_at
 
 PATH_X, PATH_Y, PATH_SIN, PATH_COS = range(feat.FEATURE_DIM, feat.FEATURE_DIM + 4)
@@ -36,7 +36,6 @@ OBS_DIM = feat.FEATURE_DIM + 4
 class GuideOptions:
     iterations: int = 3  # Gauss-Newton passes per sampling step
     strength: float = 1.0  # scales every correction (0 disables guidance, observations stay)
-    root_sigma: float = 6.0  # frames: how far a root correction spreads in time
     guide_last_step: bool = True  # also correct the final prediction
     project_rotations: bool = True  # IK the joint rotations onto the guided positions (decode uses rotations)
     project_below_t: int = 500  # ... only once the prediction is clean enough to be worth it
@@ -214,12 +213,17 @@ class Guide:
             w = min(1.0, k * (term.weight if term is not None else 1.0))
             d = self.frame.vectors_to_window(d) * w
             sb, sr, sy = term.shares if term is not None else (0.8, 0.2, 0.0)
+            # a target beyond comfortable reach of the pelvis moves the root by the excess, fully
+            excess = np.zeros((len(frames), 2))
+            if isinstance(term, JointPosition) and term.joint > 0:
+                excess = self.frame.vectors_to_window(term.root_excess(world[frames])) * w
+                d[:, term.joint, :2] -= excess
             active = np.any(np.abs(d) > 0, axis=-1)  # (F, J)
             body[frames, 1:] += sb * d[:, 1:]
             body[frames, 0, 2] += d[:, 0, 2]  # the pelvis height is the root's own
             # the pelvis' ground displacement is the root's; other joints lend it a share
-            root[frames] += d[:, 0, :2] + sr * _mean_over(d[:, 1:, :2], active[:, 1:])
-            root_n[frames] += active.any(axis=1)
+            root[frames] += excess + d[:, 0, :2] + sr * _mean_over(d[:, 1:, :2], active[:, 1:])
+            root_n[frames] += 1.0
             if sy > 0:
                 lever = traj.rel[frames, :, :2]
                 wx = np.cos(traj.yaw[frames, None]) * lever[..., 0] - np.sin(traj.yaw[frames, None]) * lever[..., 1]
@@ -233,13 +237,14 @@ class Guide:
         traj.rel[:, 1:, 1] += s * body[:, 1:, 0] + c * body[:, 1:, 1]
         traj.rel[:, 1:, 2] += body[:, 1:, 2]
         traj.height += body[:, 0, 2]
-        sigma = self.opt.root_sigma
+        # root and heading corrections: exact on the constrained frames, linear in between, held after the
+        # last one and ramped in from the window origin (frame 0 stays put): the path bends, it does not wobble
         if root_n.any():
-            shift = smooth_bumps(root, sigma) / np.maximum(smooth_bumps(root_n, sigma), 1.0)[:, None]
-            traj.root[1:] += shift[1:]  # frame 0 is the window origin
+            fr = np.flatnonzero(root_n)
+            traj.root += _interp_correction(fr, root[fr] / root_n[fr, None], t)
         if yaw_n.any():
-            turn = smooth_bumps(yaw, sigma) / np.maximum(smooth_bumps(yaw_n, sigma), 1.0)
-            traj.yaw[1:] += turn[1:]
+            fr = np.flatnonzero(yaw_n)
+            traj.yaw += _interp_correction(fr, yaw[fr] / yaw_n[fr], t)
 
     def _plant_step(self, plant: FootPlant, world: np.ndarray) -> np.ndarray:
         """Keep the ankle and ball still at one spot on the floor (given, or where they are on average)."""

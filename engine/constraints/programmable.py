@@ -18,6 +18,10 @@ from ..skeleton import CANONICAL
 from .types import frame_at
 
 FD_EPS = 1e-3  # metres
+#: ground distance from the pelvis a joint reaches without stepping (m); farther targets move the root
+COMFORT_REACH = {"left_wrist": 0.55, "right_wrist": 0.55, "left_elbow": 0.35, "right_elbow": 0.35,
+                 "left_ankle": 0.35, "right_ankle": 0.35, "left_foot": 0.45, "right_foot": 0.45,
+                 "left_knee": 0.25, "right_knee": 0.25}  # fmt: skip
 
 
 class ErrorTerm:
@@ -144,6 +148,13 @@ class JointPosition(ErrorTerm):
         d = np.zeros_like(positions)
         d[:, self.joint] = self.position - positions[:, self.joint]
         return d
+
+    def root_excess(self, positions):
+        """(F, 2) ground offset of the target beyond the joint's comfortable reach from the pelvis."""
+        want = self.position[:2] - positions[:, 0, :2]
+        dist = np.linalg.norm(want, axis=-1, keepdims=True)
+        reach = COMFORT_REACH.get(CANONICAL.names[self.joint], 0.2)
+        return want * np.maximum(0.0, 1.0 - reach / np.maximum(dist, 1e-9))
 
 
 class _HeightBound(ErrorTerm):

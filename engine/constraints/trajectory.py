@@ -77,15 +77,3 @@ class Trajectory:
         f[:, 3] = self.height
         f[:, feat.POS_SLICE] = self.rel[:, 1:].reshape(t, 3 * (NUM_JOINTS - 1))
         return f
-
-
-def smooth_bumps(values: np.ndarray, sigma: float) -> np.ndarray:
-    """Spread per-frame corrections (T, ...) with a peak-normalised Gaussian so an isolated one keeps its value."""
-    if sigma <= 0:
-        return values
-    radius = int(3 * sigma)
-    k = np.exp(-0.5 * (np.arange(-radius, radius + 1) / sigma) ** 2)
-    flat = values.reshape(len(values), -1)
-    padded = np.pad(flat, ((radius, radius), (0, 0)))
-    out = np.stack([np.convolve(padded[:, i], k, mode="valid") for i in range(flat.shape[1])], axis=-1)
-    return out.reshape(values.shape)
