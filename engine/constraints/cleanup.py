@@ -62,14 +62,15 @@ def _frames(start: float, end: float, fps: float, n: int) -> np.ndarray:
 
 
 def cleanup(motion: Motion, cset: ConstraintSet, blend_seconds: float = 0.3, feet: bool = True,
-            root_assist: bool = True, passes: int = 3) -> Motion:  # fmt: skip
+            root_assist: bool = True, passes: int = 3, assist_max: float = ASSIST_MAX) -> Motion:  # fmt: skip
     """A copy of `motion` with every constraint met where the skeleton can reach.
 
     With `root_assist`, a joint target the limb cannot reach from where the
-    body stands moves the root over the ground first (at most ASSIST_MAX, faded over 2 x blend).
+    body stands moves the root over the ground first (at most `assist_max`, faded over 2 x blend).
     """
     fps, n = motion.fps, motion.num_frames
-    home = motion.root_translation.copy() if root_assist else None  # root assist is measured from here
+    # root assist is measured from here, and capped
+    home = (motion.root_translation.copy(), assist_max) if root_assist else None
     blend = max(1, int(round(blend_seconds * fps)))
     rot, root = motion.rotations.copy(), motion.root_translation.copy()
     for p in cset.paths:
@@ -100,7 +101,7 @@ def _joint(rot, root, jt: JointTarget, fps: float, blend: int, home):
 
 def _reach(rot, root, joint: int, frames, target, blend: int, home, keep_world: bool = False,
            vertical: bool = False):  # fmt: skip
-    """IK `joint` onto `target` on `frames`; given the `home` root (T, 3), first move the root up to ASSIST_MAX
+    """IK `joint` onto `target` on `frames`; given `home` (root (T, 3), cap), first move the root up to cap
     from it towards a target out of reach (and, with `vertical`, lower or raise it: a planted foot must
     reach the floor).
 
@@ -113,10 +114,10 @@ def _reach(rot, root, joint: int, frames, target, blend: int, home, keep_world: 
             miss[:, 2] = 0.0
         if np.linalg.norm(miss, axis=-1).max() <= ASSIST_MIN:
             break
-        start_root = home[frames]
+        start_root, cap = home[0][frames], home[1]
         moved = root[frames] + miss - start_root
         far = np.linalg.norm(moved, axis=-1, keepdims=True)
-        moved *= np.minimum(1.0, ASSIST_MAX / np.maximum(far, 1e-12))  # beyond that: report, do not teleport
+        moved *= np.minimum(1.0, cap / np.maximum(far, 1e-12))  # beyond that: report, do not teleport
         rot, root = _blend_in(rot, root, frames, rot[frames], start_root + moved, 2 * blend)
         new_rot, new_root = ik.reach(rot[frames], root[frames], joint, target)
     if keep_world:

@@ -30,6 +30,8 @@ from .types import ConstraintSet, FootPlant, frame_at
 PATH_X, PATH_Y, PATH_SIN, PATH_COS = range(feat.FEATURE_DIM, feat.FEATURE_DIM + 4)
 ROOT_PATH_SCALE = 3.0  # as in training/windows.py (metres per unit)
 OBS_DIM = feat.FEATURE_DIM + 4
+PROJECTION_ASSIST = 0.3  # m: root help per projection (far targets are the excess rule's job)
+MAX_ROOT_SPEED = 4.0  # m/s: joint targets never pull the root farther from the start than this allows
 
 
 @dataclass
@@ -188,7 +190,7 @@ class Guide:
         c = self.cset
         part = ConstraintSet(keyframes=c.keyframes, joints=c.joints, plants=c.plants, functions=c.functions)
         before = motion.root_translation
-        motion = cleanup(motion, part, feet=False, passes=2)
+        motion = cleanup(motion, part, feet=False, passes=2, assist_max=PROJECTION_ASSIST)
         # frame 0 is the window origin: the features cannot move it, so a shift there would drag every
         # frame with it when re-encoded; keep it put and ramp its correction in over half a second
         shift = motion.root_translation - before
@@ -217,6 +219,14 @@ class Guide:
             excess = np.zeros((len(frames), 2))
             if isinstance(term, JointPosition) and term.joint > 0:
                 excess = self.frame.vectors_to_window(term.root_excess(world[frames])) * w
+                # the root stays within a run's distance of the start: farther targets are reported, not met
+                here = traj.root[frames]
+                there = here + excess
+                limit = MAX_ROOT_SPEED * frames / self.fps
+                dist = np.linalg.norm(there, axis=-1)
+                there *= np.minimum(1.0, limit / np.maximum(dist, 1e-9))[:, None]
+                ok = np.linalg.norm(here, axis=-1) <= limit
+                excess = np.where(ok[:, None], there - here, 0.0)
                 d[:, term.joint, :2] -= excess
             active = np.any(np.abs(d) > 0, axis=-1)  # (F, J)
             body[frames, 1:] += sb * d[:, 1:]
