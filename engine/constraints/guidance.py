@@ -215,18 +215,9 @@ class Guide:
             w = min(1.0, k * (term.weight if term is not None else 1.0))
             d = self.frame.vectors_to_window(d) * w
             sb, sr, sy = term.shares if term is not None else (0.8, 0.2, 0.0)
-            # a target beyond comfortable reach of the pelvis moves the root by the excess, fully
             excess = np.zeros((len(frames), 2))
             if isinstance(term, JointPosition) and term.joint > 0:
-                excess = self.frame.vectors_to_window(term.root_excess(world[frames])) * w
-                # the root stays within a run's distance of the start: farther targets are reported, not met
-                here = traj.root[frames]
-                there = here + excess
-                limit = MAX_ROOT_SPEED * frames / self.fps
-                dist = np.linalg.norm(there, axis=-1)
-                there *= np.minimum(1.0, limit / np.maximum(dist, 1e-9))[:, None]
-                ok = np.linalg.norm(here, axis=-1) <= limit
-                excess = np.where(ok[:, None], there - here, 0.0)
+                excess = self._root_excess(term, traj, world, frames) * w
                 d[:, term.joint, :2] -= excess
             active = np.any(np.abs(d) > 0, axis=-1)  # (F, J)
             body[frames, 1:] += sb * d[:, 1:]
@@ -235,12 +226,7 @@ class Guide:
             root[frames] += excess + d[:, 0, :2] + sr * _mean_over(d[:, 1:, :2], active[:, 1:])
             root_n[frames] += 1.0
             if sy > 0:
-                lever = traj.rel[frames, :, :2]
-                wx = np.cos(traj.yaw[frames, None]) * lever[..., 0] - np.sin(traj.yaw[frames, None]) * lever[..., 1]
-                wy = np.sin(traj.yaw[frames, None]) * lever[..., 0] + np.cos(traj.yaw[frames, None]) * lever[..., 1]
-                num = np.sum(-d[..., 0] * wy + d[..., 1] * wx, axis=1)
-                den = np.sum((wx**2 + wy**2) * active, axis=1) + 1e-6
-                yaw[frames] += sy * num / den
+                yaw[frames] += sy * _turn_step(traj, frames, d, active)
                 yaw_n[frames] += 1.0
         c, s = np.cos(-traj.yaw)[:, None], np.sin(-traj.yaw)[:, None]
         traj.rel[:, 1:, 0] += c * body[:, 1:, 0] - s * body[:, 1:, 1]
@@ -255,6 +241,20 @@ class Guide:
         if yaw_n.any():
             fr = np.flatnonzero(yaw_n)
             traj.yaw += _interp_correction(fr, yaw[fr] / yaw_n[fr], t)
+
+    def _root_excess(self, term: JointPosition, traj: Trajectory, world, frames) -> np.ndarray:
+        """(F, 2) window-frame root move for a target beyond the joint's comfortable reach of the pelvis.
+
+        The root stays within a run's distance (MAX_ROOT_SPEED) of the start:
+        a farther target is reported, not met.
+        """
+        excess = self.frame.vectors_to_window(term.root_excess(world[frames]))
+        here = traj.root[frames]
+        there = here + excess
+        limit = MAX_ROOT_SPEED * frames / self.fps
+        there *= np.minimum(1.0, limit / np.maximum(np.linalg.norm(there, axis=-1), 1e-9))[:, None]
+        ok = np.linalg.norm(here, axis=-1) <= limit
+        return np.where(ok[:, None], there - here, 0.0)
 
     def _plant_step(self, plant: FootPlant, world: np.ndarray) -> np.ndarray:
         """Keep the ankle and ball still at one spot on the floor (given, or where they are on average)."""
@@ -283,6 +283,16 @@ class Guide:
                 target = p.facing[:, 1] - self.frame.yaw
                 err = (target - traj.yaw[ff] + np.pi) % (2 * np.pi) - np.pi
                 traj.yaw[:] += w * _interp_correction(np.asarray(ff), err, len(traj.yaw))
+
+
+def _turn_step(traj: Trajectory, frames, d: np.ndarray, active: np.ndarray) -> np.ndarray:
+    """Heading change (F,) that best realises joint displacements `d` by turning about the pelvis."""
+    lever = traj.rel[frames, :, :2]
+    c, s = np.cos(traj.yaw[frames, None]), np.sin(traj.yaw[frames, None])
+    wx = c * lever[..., 0] - s * lever[..., 1]
+    wy = s * lever[..., 0] + c * lever[..., 1]
+    num = np.sum(-d[..., 0] * wy + d[..., 1] * wx, axis=1)
+    return num / (np.sum((wx**2 + wy**2) * active, axis=1) + 1e-6)
 
 
 def _mean_over(d: np.ndarray, active: np.ndarray) -> np.ndarray:
