@@ -13,6 +13,7 @@ import pytest
 from engine import api
 from engine import features as feat
 from engine.request import GenerationRequest, Track
+from engine.sampler import DDIMSampler
 from engine.timeline import compose, plan
 from engine.timeline.generate import sample_timeline
 from engine.timeline.parts import PART_COLUMNS, infer_body_parts
@@ -123,23 +124,41 @@ def step_rows(net, step: int) -> dict:
     return {"calls": len(calls), **{k: [row for c in calls for row in c[k]] for k in keys}}
 
 
-def test_rows_are_cropped_tracks_plus_the_unconditional_row_in_few_calls_per_step():
+def test_rows_are_cropped_tracks_with_their_own_unconditional_rows_in_few_calls_per_step():
     out, net, text = run(EXAMPLE, 8.0, steps=4)
     total = len(out)
     step = step_rows(net, 0)
     assert 1 <= step["calls"] <= compose.MAX_CALLS
     assert len(net.calls) == 4 * step["calls"]
-    assert len(step["x"]) == 4  # three tracks + unconditional
+    # three body-part tracks, each with an unconditional row on the same crop, + the window's one
+    assert len(step["x"]) == 7
     lengths = [int(v.sum()) for v in step["valid"]]
     uncond = [i for i, t in enumerate(step["text"]) if not t.any()]
-    assert len(uncond) == 1 and lengths[uncond[0]] == total
+    assert len(uncond) == 4 and sum(lengths[i] == total for i in uncond) == 1
+    window_row = [i for i in uncond if lengths[i] == total][0]
     # the wave (2-5 s) sees its interval plus context, starting at its crop: shorter than the window
     wave_row = [i for i, t in enumerate(step["text"]) if t[text.ids[EXAMPLE[1].text]]][0]
     a, b = plan.crop(plan.spans_from_tracks([EXAMPLE[1]], FPS)[0], 0, total, FPS, 2)
     assert lengths[wave_row] == b - a < total
-    np.testing.assert_array_equal(step["x"][wave_row][: b - a], step["x"][uncond[0]][a:b])
+    np.testing.assert_array_equal(step["x"][wave_row][: b - a], step["x"][window_row][a:b])
     assert not step["x"][wave_row][b - a :].any()
     assert all(n % 2 == 0 for n in lengths)
+
+
+def test_a_body_part_track_sees_its_private_sample_on_the_parts_it_does_not_own():
+    _, net, text = run(EXAMPLE, 8.0, steps=4)
+    step = step_rows(net, 2)
+    lengths = [int(v.sum()) for v in step["valid"]]
+    window_row = [i for i, t in enumerate(step["text"]) if not t.any() and lengths[i] == max(lengths)][0]
+    walk_row = [i for i, t in enumerate(step["text"]) if t[text.ids[EXAMPLE[0].text]]][0]
+    walk_uncond = [i for i, t in enumerate(step["text"]) if not t.any() and i != window_row
+                   and np.array_equal(step["x"][i], step["x"][walk_row])]  # fmt: skip
+    assert len(walk_uncond) == 1  # guidance compares the walk with no text on the same input
+    f = int(3.5 * FPS)  # walk fully on, crop starts at frame 0
+    walk, shared = step["x"][walk_row][f], step["x"][window_row][f]
+    for part, own in (("legs", True), ("torso", True), ("right_arm", False), ("head", False)):
+        cols = PART_COLUMNS[part]
+        assert np.array_equal(walk[cols], shared[cols]) == own, part
 
 
 def test_one_call_per_step_unless_lengths_differ_a_lot():
@@ -155,8 +174,10 @@ def test_tracks_outside_a_window_are_not_in_its_batch():
     emb = {t.text: np.zeros(384, np.float32) for t in tracks} | {"": np.zeros(384, np.float32)}
     wins = plan.windows(602, 202, 40, 2)
     rows = [len(compose.WindowComposer(FakeNet(), emb, spans, lo, hi, last=600.0, fps=FPS, guidance=1.0,
-                                       frames_per_token=2, obs_dim=OBS).rows) for lo, hi in wins]  # fmt: skip
-    assert rows == [3] + [2] * (len(wins) - 1)
+                                       frames_per_token=2, obs_dim=OBS, step=DDIMSampler(2).step).rows)
+            for lo, hi in wins]  # fmt: skip
+    # where the two overlap each comes with its own unconditional row; the walk alone needs none
+    assert rows == [5] + [2] * (len(wins) - 1)
 
 
 class WindowNet(FakeNet):

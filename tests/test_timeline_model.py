@@ -57,6 +57,9 @@ def test_walk_with_a_right_hand_wave_moves_the_root_and_raises_the_right_wrist_i
     inside = wrist[(t >= 2.5) & (t <= 4.5)].mean()
     outside = wrist[(t <= 1.5) | (t >= 6.0)].mean()
     assert inside > outside + 0.15, f"right wrist {inside:.2f} m above the pelvis in the wave, {outside:.2f} outside"
+    speed = np.linalg.norm(np.diff(motion.root_translation[:, :2], axis=0), axis=-1) * FPS
+    during, around = speed[(t[1:] >= 2.5) & (t[1:] <= 4.5)].mean(), speed[(t[1:] <= 1.5) | (t[1:] >= 6.0)].mean()
+    assert during > 0.6 * around, f"the walk slows from {around:.2f} to {during:.2f} m/s during the wave"
 
 
 def test_transitions_have_no_velocity_spikes():
@@ -65,13 +68,14 @@ def test_transitions_have_no_velocity_spikes():
         {"text": "a person waves the right hand", "start": 2.0, "end": 5.0},
         {"text": "a person bows", "start": 6.0, "end": 8.0}]})  # fmt: skip
     v = speeds(motion.positions())
-    t = (np.arange(len(v)) + 0.5) / FPS
-    near = np.zeros(len(v), bool)
-    for border in (2.0, 5.0, 6.0):
-        near |= np.abs(t - border) < 0.5
-    peak, typical = v[near].max(), np.percentile(v[~near], 95)
-    assert peak < max(2.0 * typical, 1.0), f"{peak:.2f} m/s at a border, 95th percentile elsewhere {typical:.2f}"
-    assert np.abs(np.diff(v)).max() * FPS < 60.0  # no joint accelerates by more than 60 m/s^2 in one frame
+    acc = np.abs(np.diff(v)) * FPS
+    for values, offset, what in ((v, 0.5, "speed"), (acc, 1.0, "acceleration")):
+        t = (np.arange(len(values)) + offset) / FPS
+        near = np.zeros(len(values), bool)
+        for border in (2.0, 5.0, 6.0):
+            near |= np.abs(t - border) < 0.5
+        peak, elsewhere = values[near].max(), values[~near].max()
+        assert peak < 1.5 * elsewhere, f"peak {what} {peak:.2f} at a border, at most {elsewhere:.2f} elsewhere"
 
 
 def test_a_60_s_timeline_runs_end_to_end_without_drift():

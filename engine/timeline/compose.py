@@ -5,9 +5,11 @@ crop, shifted to the row's start and padded with valid = 0, as in
 training), an optional fill-text row and the unconditional row (the whole
 window) last. When crops differ much in length the batch is split by length
 into at most MAX_CALLS calls, so short crops do not pay for the window's
-length (padded frames cost as much as real ones). Each track row is guided against the unconditional row on the
-same frames (classifier-free guidance), then the rows are painted onto the
-fill in the order of `plan.layers`. An observed prefix (the previous
+length (padded frames cost as much as real ones). Each track row is guided
+against the unconditional row on the same frames (classifier-free
+guidance), then the rows are painted onto the fill in the order of
+`plan.layers`. Inside its interval a track's row sees the shared sample on
+its own body parts only, and its own private sample elsewhere. An observed prefix (the previous
 window's last frames) conditions every row through obs/obs_mask and is
 blended into the prediction so windows join without a seam.
 """
@@ -20,7 +22,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import features as feat
+from ..skeleton import BODY_PART_NAMES
 from . import plan
+from .parts import columns_mask
 
 ROOT_PATH_SCALE = 3.0  # metres per unit in the observed root-path channels (as in training)
 MAX_CALLS = 3  # network calls per step at most: rows of very different lengths go in separate calls
@@ -57,8 +61,9 @@ class WindowComposer:
 
     def __init__(self, network: Network, embeddings: dict[str, np.ndarray], spans: list[plan.TrackSpan],
                  lo: int, hi: int, *, last: float, fps: float, guidance: float, frames_per_token: int,
-                 obs_dim: int, prefix: Prefix | None = None, fill_text: str | None = None):  # fmt: skip
-        self.network, self.guidance, self.lo = network, guidance, lo
+                 obs_dim: int, prefix: Prefix | None = None, fill_text: str | None = None,
+                 step: Callable | None = None):  # fmt: skip
+        self.network, self.guidance, self.lo, self.step = network, guidance, lo, step
         n = hi - lo
         frames = np.arange(lo, hi, dtype=np.float32)
         rows: list[tuple[int, int]] = []  # crop [a, b) in window frames per track row
@@ -74,7 +79,26 @@ class WindowComposer:
             self.row_of[span.index] = len(rows)
             weights[span.index] = w
             rows.append((c[0] - lo, c[1] - lo))
-        texts = [s.text for s in spans if s.index in self.row_of]
+        active = [s for s in spans if s.index in self.row_of]
+        texts = [s.text for s in active]
+        # Where a body-part track is fully on, its row sees the shared sample only on its own parts and
+        # its own (private) sample elsewhere, so a walk on the legs is not slowed down by a wave it
+        # cannot see; where it fades out (context, ramps) it sees the shared sample everywhere. Such a
+        # row gets its own unconditional row on the same input, so guidance compares like with like.
+        self.shared: dict[int, np.ndarray] = {}
+        self.uncond_of: dict[int, int] = {}
+        if step is not None:
+            for span in active:
+                if len(span.parts) == len(BODY_PART_NAMES) or not _overlaps_another(span, active, weights):
+                    continue
+                r = self.row_of[span.index]
+                a, e = rows[r]
+                own = columns_mask(span.parts)
+                self.shared[r] = np.maximum(own[None, :], 1.0 - weights[span.index][a:e, None])
+                self.uncond_of[r] = len(rows)
+                rows.append((a, e))
+                texts.append("")
+        self.private: dict[int, tuple[np.ndarray, np.ndarray, int]] = {}  # row -> (x_t, x0, t) of the last step
         self.fill_row = None
         if fill_text:
             self.fill_row = len(rows)
@@ -95,7 +119,7 @@ class WindowComposer:
             self._observe(prefix, fps)
         self.groups = length_groups([e - a for a, e in rows])
         self.paints = []  # (row, a, b, weight (b-a, F)) in paint order
-        for layer in plan.layers([s for s in spans if s.index in self.row_of]):
+        for layer in plan.layers(active):
             r = self.row_of[layer.span.index]
             a, e = rows[r]
             self.paints.append((r, a, e, weights[layer.span.index][a:e, None] * layer.columns[None, :]))
@@ -112,14 +136,29 @@ class WindowComposer:
             self.obs_mask[r, :k, : f + 4] = 1.0
         self.keep = prefix_keep(p)[:, None]
 
+    def row_input(self, r: int, x_t: np.ndarray, t: int) -> np.ndarray:
+        """Row r's (crop_len, F) input: the shared x_t, mixed with the track's private sample."""
+        for track, uncond in self.uncond_of.items():
+            if r == uncond:
+                r = track
+        a, e = self.rows[r]
+        shared = x_t[a:e]
+        if r not in self.shared or r not in self.private:  # at the first step all rows share the noise
+            return shared
+        prev_x, prev_x0, prev_t = self.private[r]
+        own = self.step(prev_x, prev_x0, prev_t, t)  # the same DDIM update the sampler applies
+        return (shared * self.shared[r] + own * (1.0 - self.shared[r])).astype(np.float32)
+
     def __call__(self, x_t: np.ndarray, t: int) -> np.ndarray:
         """x_t (1, T, F) -> composed x0 (1, T, F)."""
         pred: list[np.ndarray] = [None] * len(self.rows)  # type: ignore[list-item]
+        inputs: dict[int, np.ndarray] = {}
         for group, length in self.groups:
             x = np.zeros((len(group), length, x_t.shape[-1]), np.float32)
             for i, r in enumerate(group):
-                a, e = self.rows[r]
-                x[i, : e - a] = x_t[0, a:e]
+                if r not in inputs:
+                    inputs[r] = self.row_input(r, x_t[0], t)
+                x[i, : len(inputs[r])] = inputs[r]
             g = np.asarray(group)
             out = self.network(x, np.full(len(group), t), self.text[g], self.obs[g, :length],
                                self.obs_mask[g, :length], self.valid[g, :length])  # fmt: skip
@@ -129,14 +168,24 @@ class WindowComposer:
         uncond = pred[-1]
         out = uncond if self.fill_row is None else uncond + g * (pred[self.fill_row] - uncond)
         out = np.array(out, dtype=np.float32)
+        guided = {}
         for r, a, e, w in self.paints:
-            u = uncond[a:e]
-            guided = u + g * (pred[r] - u)
-            out[a:e] = out[a:e] * (1.0 - w) + guided * w
+            if r not in guided:
+                u = pred[self.uncond_of[r]] if r in self.uncond_of else uncond[a:e]
+                guided[r] = u + g * (pred[r] - u)
+            out[a:e] = out[a:e] * (1.0 - w) + guided[r] * w
+        for r in self.shared:  # the private sample follows the row's own (unguided) prediction
+            self.private[r] = (inputs[r], pred[r], t)
         if self.prefix is not None:
             p = len(self.prefix.norm)
             out[:p] = self.keep * self.prefix.norm + (1.0 - self.keep) * out[:p]
         return out[None]
+
+
+def _overlaps_another(span: plan.TrackSpan, active: list[plan.TrackSpan], weights: dict) -> bool:
+    """Whether another track is on at some frame where this one is (only then can contexts differ)."""
+    on = weights[span.index] > 0
+    return any((weights[o.index][on] > 0).any() for o in active if o.index != span.index)
 
 
 def length_groups(lengths: list[int], max_calls: int = MAX_CALLS, overhead: int = CALL_OVERHEAD_FRAMES):

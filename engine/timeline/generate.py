@@ -23,7 +23,7 @@ from .compose import Network, Prefix, WindowComposer
 def sample_timeline(spans: list[plan.TrackSpan], total: int, *, last: float, network: Network,
                     encode: Callable[[list[str]], np.ndarray], mean: np.ndarray, std: np.ndarray,
                     fps: float, frames_per_token: int, obs_dim: int, steps: int, guidance: float,
-                    seed: int, window: int, overlap: int, fill_text: str | None = None,
+                    seed: int, window: int, overlap: int, fill_text: str | None = None, private: bool = True,
                     progress: Callable[[float], None] | None = None,
                     cancel: Callable[[], bool] | None = None) -> np.ndarray:  # fmt: skip
     """Normalised features (total, F) for the spans; `last` is the last real frame (seconds * fps)."""
@@ -41,7 +41,7 @@ def sample_timeline(spans: list[plan.TrackSpan], total: int, *, last: float, net
             prefix = Prefix(norm=norm, raw=norm * std + mean)
         composer = WindowComposer(network, embeddings, spans, lo, hi, last=last, fps=fps, guidance=guidance,
                                   frames_per_token=frames_per_token, obs_dim=obs_dim, prefix=prefix,
-                                  fill_text=fill_text)  # fmt: skip
+                                  fill_text=fill_text, step=sampler.step if private else None)  # fmt: skip
         noise = rng.standard_normal((1, hi - lo, len(mean))).astype(np.float32)
         sub = None if progress is None else _sub_progress(progress, k, len(plan_windows))
         x0 = sampler.sample(composer, noise, progress=sub, cancel=cancel)

@@ -10,6 +10,10 @@ from ..skeleton import BODY_PART_NAMES
 from . import plan
 from .generate import sample_timeline
 
+#: body-part tracks see their own sample on the parts they do not own (see compose.py); False shares
+#: one sample between all rows (cheaper: no extra unconditional rows, but a wave slows a walk down)
+PRIVATE_CONTEXT = True
+
 
 def window_frames(models) -> tuple[int, int]:
     """(window, overlap) in model frames, multiples of the frames per token.
@@ -48,4 +52,4 @@ def timeline_features(request, models, total_frames: int, steps: int, guidance: 
                            frames_per_token=int(models.manifest["frames_per_token"]),
                            obs_dim=int(models.manifest["obs_dim"]), steps=steps, guidance=guidance,
                            seed=request.seed, window=window, overlap=overlap, fill_text=fill_text,
-                           progress=progress, cancel=cancel)  # fmt: skip
+                           private=PRIVATE_CONTEXT, progress=progress, cancel=cancel)  # fmt: skip
