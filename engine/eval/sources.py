@@ -9,7 +9,7 @@ the same way from the held-out captions.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -25,7 +25,7 @@ class MotionSet:
     features: list[np.ndarray]  # raw model features per motion, as the evaluator takes them
     positions: list[np.ndarray]  # world joint positions (T, J, 3) per motion
     seconds: float = 0.0  # wall time spent building the set
-    notes: list[str] = field(default_factory=list)
+    motions: list = field(default_factory=list, repr=False)  # generated Motions (with model contacts), if any
 
 
 def from_features(label: str, captions: list[str], clips: list[np.ndarray], fps: float) -> MotionSet:
@@ -105,11 +105,28 @@ def generated(label: str, captions: list[str], frames: list[int], fps: float, se
     from ..request import GenerationRequest
 
     t0 = time.time()
-    features, positions = [], []
+    motions = []
     for i, (text, n) in enumerate(zip(captions, frames, strict=True)):
         req = GenerationRequest.from_text(text, seconds=(n - 1) / fps, seed=seed * 100003 + i, steps=steps, fps=fps)
-        motion = generate(req, model_dir=model_dir)
-        motion.contacts = None  # contacts detected from the motion, exactly as for the corpus clips
-        features.append(feat.encode(motion))
-        positions.append(motion.positions())
-    return MotionSet(label, list(captions), features, positions, seconds=time.time() - t0)
+        motions.append(generate(req, model_dir=model_dir))
+    out = from_motions(label, captions, motions)
+    out.seconds = time.time() - t0
+    return out
+
+
+def from_motions(label: str, captions: list[str], motions: list) -> MotionSet:
+    """Contacts are re-detected from the motion for the features, exactly as for the corpus clips."""
+    features = [feat.encode(replace(m, contacts=None)) for m in motions]
+    return MotionSet(label, list(captions), features, [m.positions() for m in motions], motions=motions)
+
+
+def foot_cleaned(label: str, generated_set: MotionSet) -> MotionSet:
+    """The generated motions after the engine's foot clean-up pass (planted contacts pinned, no constraints)."""
+    from ..constraints.cleanup import cleanup
+    from ..constraints.types import ConstraintSet
+
+    t0 = time.time()
+    cleaned = [cleanup(m, ConstraintSet(), feet=True) for m in generated_set.motions]
+    out = from_motions(label, generated_set.captions, cleaned)
+    out.seconds = time.time() - t0  # the clean-up alone
+    return out
