@@ -101,14 +101,14 @@ def test_borders_are_linear_ramps_of_the_documented_width():
 
 
 def test_later_starting_track_wins_on_a_shared_body_part():
-    tracks = [Track("a person walks", 0.0, 6.0, ["legs"]), Track("a person kicks", 3.0, 5.0, ["legs"])]
+    tracks = [Track("a person walks", 0.0, 6.5, ["legs"]), Track("a person kicks", 3.0, 5.0, ["legs"])]
     out, _, text = run(tracks, 8.0)
     walk, kick = text.ids["a person walks"], text.ids["a person kicks"]
     assert part_value(out, "legs", 2.0) == walk
     assert part_value(out, "legs", 4.0) == kick
-    assert part_value(out, "legs", 5.6) == walk  # the earlier track resumes after the later one ends
+    assert part_value(out, "legs", 5.0 + plan.RAMP_S / 2 + 0.1) == walk  # the earlier track resumes after it
     assert part_value(out, "legs", 3.0) == pytest.approx(0.5 * kick + 0.5 * walk)
-    assert part_value(out, "legs", 7.0) == 0.0
+    assert part_value(out, "legs", 7.5) == 0.0
 
 
 def test_fill_text_replaces_the_unconditional_fill():

@@ -26,8 +26,8 @@ import numpy as np
 from ..skeleton import BODY_PART_NAMES
 from .parts import columns_mask, track_body_parts
 
-RAMP_S = 0.5  # width of the cross-fade at a track border, seconds
-CONTEXT_S = 0.5  # extra frames each track's crop sees beyond its interval, seconds
+RAMP_S = 1.0  # width of the cross-fade at a track border, seconds
+CONTEXT_S = 0.75  # extra time each track's crop sees beyond its interval, seconds
 WINDOW_S = 10.0  # length of one generation window (the training windows were <= 10 s)
 OVERLAP_S = 2.0  # frames each window shares with the previous one (observed prefix)
 
