@@ -89,7 +89,7 @@ class WindowComposer:
         self.uncond_of: dict[int, int] = {}
         if step is not None:
             for span in active:
-                if len(span.parts) == len(BODY_PART_NAMES) or not _overlaps_another(span, active, weights):
+                if not _needs_private(span, active, weights):
                     continue
                 r = self.row_of[span.index]
                 a, e = rows[r]
@@ -180,6 +180,15 @@ class WindowComposer:
             p = len(self.prefix.norm)
             out[:p] = self.keep * self.prefix.norm + (1.0 - self.keep) * out[:p]
         return out[None]
+
+
+def _needs_private(span: plan.TrackSpan, active: list[plan.TrackSpan], weights: dict) -> bool:
+    """A body-part track while another track is on.
+
+    Both directions matter (measured): with a shared sample a wave slows a
+    walk on the legs, and a walk turns a wave on the arm into an arm swing.
+    """
+    return len(span.parts) < len(BODY_PART_NAMES) and _overlaps_another(span, active, weights)
 
 
 def _overlaps_another(span: plan.TrackSpan, active: list[plan.TrackSpan], weights: dict) -> bool:
