@@ -103,9 +103,9 @@ def crop(span: TrackSpan, lo: int, hi: int, fps: float, multiple: int) -> tuple[
 def windows(total: int, window: int, overlap: int, multiple: int) -> list[tuple[int, int]]:
     """[start, end) frame ranges covering [0, total): consecutive ones share >= `overlap` frames.
 
-    The last window is moved back to end at `total`, so every window has the
-    full length (a longer shared prefix, never a stub window). `total` and
-    `window` are multiples of `multiple`.
+    Full windows every `window - overlap` frames; the last one only runs to
+    `total` (shorter, so it costs only what it adds). `total` and `window`
+    are multiples of `multiple`.
     """
     if total <= window:
         return [(0, total)]
@@ -116,5 +116,5 @@ def windows(total: int, window: int, overlap: int, multiple: int) -> list[tuple[
     while start + window < total:
         out.append((start, start + window))
         start += stride
-    out.append((total - window, total))
+    out.append((start, total))
     return out
