@@ -12,6 +12,7 @@ from engine import quaternion as quat
 from engine.constraints import (
     AboveHeight,
     BelowHeight,
+    ConstraintSet,
     FunctionTerm,
     InsideBox,
     InsideCircle,
@@ -368,3 +369,15 @@ def test_regenerate_range_at_the_ends(fake_models, start, end):
     assert np.array_equal(out.rotations[keep], m.rotations[keep])
     assert np.array_equal(out.root_translation[keep], m.root_translation[keep])
     assert np.isfinite(out.rotations).all() and np.isfinite(out.root_translation).all()
+
+
+def test_foot_cleanup_reduces_skating():
+    from engine.eval.metrics import foot_skate_ratio
+
+    m = walk(4.0, fps=30.0, speed=0.3)
+    for leg in ("left_hip", "right_hip", "left_knee", "right_knee"):
+        m.rotations[:, J[leg]] = [1.0, 0.0, 0.0, 0.0]  # standing feet drifting with the root: pure skating
+    m.contacts = np.ones((m.num_frames, 4))
+    before = foot_skate_ratio([m.positions()], m.fps)
+    after = foot_skate_ratio([cleanup(m, ConstraintSet()).positions()], m.fps)
+    assert after < 0.5 * before, (before, after)

@@ -23,7 +23,9 @@ ASSIST_MIN = 0.001  # m: a horizontal miss above this moves the root
 ASSIST_PASSES = 4
 ASSIST_MAX = 1.0  # m: the most the root is moved to reach one target
 GROUND_MARGIN, GROUND_SPEED = 0.05, 0.8  # m, m/s: a low, slow foot joint is in contact
-MAX_PLANT_TRAVEL = 0.3  # m: contact runs whose joint moves more than this are left alone
+FOOT_BLEND = 0.1  # s: contact pinning fades in and out this fast
+PLANT_CHUNK = 0.2  # m: a contact run is cut into plants wherever the joint slid this far
+PLANT_RAMP = 0.15  # s: moving from one plant to the next takes this long (no pop)
 DEPTH = [0] * CANONICAL.num_joints
 for _j, _p in enumerate(CANONICAL.parents):
     DEPTH[_j] = 0 if _p < 0 else DEPTH[_p] + 1
@@ -76,7 +78,7 @@ def cleanup(motion: Motion, cset: ConstraintSet, blend_seconds: float = 0.3, fee
     for p in cset.paths:
         rot, root = _path(rot, root, p, fps)
     if feet:
-        rot, root = _feet(rot, root, motion.contacts, [], fps, blend, None)
+        rot, root = _feet(rot, root, motion.contacts, [], fps, max(1, int(round(FOOT_BLEND * fps))), None)
     for k in cset.keyframes:  # after the feet: a keyframe's legs win over a foot lock
         f = min(frame_at(k.time, fps), n - 1)
         new_root = root[f] if k.root is None else k.root
@@ -158,6 +160,31 @@ def contact_runs(mask: np.ndarray) -> list[tuple[int, int]]:
     return list(zip(edges[::2].tolist(), edges[1::2].tolist(), strict=True))
 
 
+def _short_runs(mask: np.ndarray, p: np.ndarray) -> list[tuple[int, int]]:
+    """Contact runs cut where the joint has slid PLANT_CHUNK from the run's start: a long slide becomes
+    a few planted steps instead of being left sliding."""
+    out = []
+    for a, b in contact_runs(mask):
+        start = a
+        for t in range(a + 1, b):
+            if np.linalg.norm(p[t, :2] - p[start, :2]) > PLANT_CHUNK:
+                out.append((start, t))
+                start = t
+        out.append((start, b))
+    return out
+
+
+def _moving_average(x: np.ndarray, width: int) -> np.ndarray:
+    """Centred moving average over frames with the ends held (piecewise-constant plants become ramps)."""
+    if width <= 1 or len(x) < 2:
+        return x
+    width |= 1  # odd, so the average stays centred
+    pad = width // 2
+    padded = np.concatenate([np.repeat(x[:1], pad, 0), x, np.repeat(x[-1:], pad, 0)])
+    kernel = np.ones(width) / width
+    return np.stack([np.convolve(padded[:, i], kernel, mode="valid") for i in range(x.shape[1])], axis=-1)
+
+
 def _grounded(p: np.ndarray, name: str, fps: float) -> np.ndarray:
     """Frames where a foot joint is near the floor and slow: contact even where the model did not predict one."""
     speed = np.zeros(len(p))
@@ -182,14 +209,12 @@ def _feet(rot, root, contacts, plants: list[FootPlant], fps: float, blend: int, 
             heel = (contacts[:, col] > 0.5) | _grounded(pos[:, ankle], f"{side}_ankle", fps)
             ball_j = CANONICAL.index(f"{side}_foot")
             ball = ((contacts[:, col + 1] > 0.5) | _grounded(pos[:, ball_j], f"{side}_foot", fps)) & ~heel
-            for a, b in contact_runs(ball):  # heel up: the ball stays, the ankle keeps its offset to it
-                spot = pos[a:b, ball_j].mean(axis=0)
-                if np.max(np.linalg.norm(pos[a:b, ball_j] - spot, axis=-1)) < MAX_PLANT_TRAVEL:
-                    target[a:b] = pos[a:b, ankle] + (spot - pos[a:b, ball_j])
-            for a, b in contact_runs(heel):
-                spot = pos[a:b, ankle].mean(axis=0)
-                if np.max(np.linalg.norm(pos[a:b, ankle] - spot, axis=-1)) < MAX_PLANT_TRAVEL:
-                    target[a:b] = spot
+            for a, b in _short_runs(ball, pos[:, ball_j]):  # heel up: the ball stays, the ankle keeps its offset
+                target[a:b] = pos[a:b, ankle] + (pos[a:b, ball_j].mean(axis=0) - pos[a:b, ball_j])
+            for a, b in _short_runs(heel, pos[:, ankle]):
+                target[a:b] = pos[a:b, ankle].mean(axis=0)
+            for a, b in contact_runs(heel):  # ramp from one plant to the next instead of popping
+                target[a:b] = _moving_average(target[a:b], max(1, int(round(PLANT_RAMP * fps))))
         planted = np.zeros(n, bool)
         for p in plants:
             if p.side == side and p.weight > 0:
