@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from engine.eval.clips import DEFAULT_CORPUS as CORPUS
+from engine.eval.clips import stats_fingerprint
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED_DATA = REPO.parent / "shared" / "data"
@@ -39,13 +40,16 @@ def test_quick_benchmark_runs_and_writes_both_reports(tmp_path):
     missing = [str(p) for p in needed if not p.exists()]
     if missing:
         pytest.skip(f"missing {', '.join(missing)}")
+    trained_on = json.loads((REPO / "exported_models" / "eval" / "evaluator.json").read_text()).get("corpus", {})
+    if trained_on.get("stats_fingerprint") not in (None, stats_fingerprint(CORPUS)):
+        pytest.skip(f"{CORPUS} is not the corpus build the evaluator was trained on ({trained_on.get('path')})")
     md, js = tmp_path / "BENCHMARK.md", tmp_path / "benchmark.json"
     t0 = time.time()
     cmd = [sys.executable, "-m", "engine.eval.bench", "--quick", "--corpus", str(CORPUS), "--out", str(md),
            "--json", str(js)]  # fmt: skip
     done = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr[-2000:]
-    assert time.time() - t0 < 180
+    assert time.time() - t0 < 300  # 3 min on an idle 2-core machine; slack for a busy one
     text = md.read_text()
     for part in ("## Goals", "R-precision top-3", "FID to real test", "foot skate (h < rest + 5 cm, v > 0.2 m/s)",
                  "ms per 10 s motion", "retrieval", "generator (50 steps)"):  # fmt: skip

@@ -47,6 +47,9 @@ def run(args) -> tuple[dict, list]:
     models = load_models(model_dir)  # fails early, with a clear message, when the model is missing
     evaluator = Evaluator(Path(args.eval_dir), text_dir=model_dir)
     test = load_split(args.corpus, "test")
+    mismatch = evaluator.corpus_mismatch(Path(args.corpus))
+    if mismatch:
+        print(f"WARNING: {mismatch}", file=sys.stderr)
     if args.quick:
         rng = np.random.default_rng(args.seed)
         test = test.subset(np.sort(rng.choice(len(test), size=min(QUICK_ITEMS, len(test)), replace=False)))
@@ -73,6 +76,8 @@ def run(args) -> tuple[dict, list]:
         "quick": args.quick,
         "test_items": len(test),
         "torch_imported": "torch" in sys.modules,
+        "corpus": str(args.corpus),
+        "corpus_warning": mismatch,
         "wall_s": round(time.time() - t0, 1),
     }
     return meta, results

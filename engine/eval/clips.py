@@ -48,6 +48,15 @@ def load_split(corpus: str | Path, name: str) -> Split:
                  np.asarray(data["mirrored"], bool), float(data["fps"]))  # fmt: skip
 
 
+def stats_fingerprint(corpus: str | Path) -> str:
+    """Short hash of the corpus' normalisation statistics: tells whether two corpora are the same build."""
+    import hashlib
+
+    stats = np.load(Path(corpus) / "stats.npz")
+    digest = hashlib.sha256(stats["mean"].astype(np.float32).tobytes() + stats["std"].astype(np.float32).tobytes())
+    return digest.hexdigest()[:16]
+
+
 def pick_captions(split: Split, seed: int, heldout: bool = False) -> list[str]:
     """One caption per clip, drawn with `seed` from its label pair's training (or held-out) phrasings."""
     from ..training.captions import heldout_captions, training_captions  # plain Python, no torch

@@ -49,6 +49,19 @@ class Evaluator:
         info = self.directory / "evaluator.json"
         self.info = json.loads(info.read_text()) if info.exists() else {}
 
+    def corpus_mismatch(self, corpus: Path) -> str:
+        """'' when `corpus` is the build the evaluator was trained on, else a sentence saying it is not."""
+        from .clips import stats_fingerprint
+
+        expected = self.info.get("corpus", {}).get("stats_fingerprint")
+        found = stats_fingerprint(corpus)
+        if expected and expected != found:
+            return (
+                f"the corpus at {corpus} (statistics {found}) is not the build the evaluator was trained on "
+                f"({expected}, {self.info['corpus'].get('path', '?')}): its numbers are not comparable"
+            )
+        return ""
+
     def texts(self, captions: list[str]) -> np.ndarray:
         """(N, 256) unit vectors for the captions."""
         return self.project(self.minilm.encode(list(captions)))

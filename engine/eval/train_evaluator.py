@@ -20,7 +20,7 @@ import numpy as np
 import torch
 
 from ..training.captions import training_captions
-from .clips import DEFAULT_CORPUS, Split, load_split, pair_ids, pick_captions
+from .clips import DEFAULT_CORPUS, Split, load_split, pair_ids, pick_captions, stats_fingerprint
 from .evaluator import EvaluatorConfig, MotionEncoder, TextProjection, export_onnx, info_nce
 from .metrics import r_precision
 
@@ -171,9 +171,9 @@ def corpus_info(corpus: Path) -> dict:
     try:
         report = json.loads((corpus / "report.json").read_text())
     except (OSError, json.JSONDecodeError):
-        return {"path": str(corpus)}
+        return {"path": str(corpus), "stats_fingerprint": stats_fingerprint(corpus)}
     per_source = report.get("splits", {}).get("train", {}).get("per_source", {})
-    return {"path": str(corpus), "licences": report.get("sources", {}),
+    return {"path": str(corpus), "stats_fingerprint": stats_fingerprint(corpus), "licences": report.get("sources", {}),
             "train_clips_per_source": {k: v.get("clips") for k, v in per_source.items()}}  # fmt: skip
 
 
