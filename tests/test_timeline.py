@@ -327,3 +327,15 @@ def test_timeline_suite_runs_and_reports_rows(monkeypatch, tmp_path):
     names = [r.metric for r in result.rows]
     assert "segment R-precision top-1" in names and "transition / inside jerk" in names
     assert {g.name for g in result.goals} == {"3-track 10 s timeline (s)", "transition jerk / inside jerk"}
+
+
+def test_a_window_skips_tracks_only_on_frames_whose_result_is_not_used():
+    late = Track("a person bows", 9.8, 12.0)  # ramps in within the last second of the first window
+    spans = plan.spans_from_tracks([Track("a person walks", 0.0, 12.0), late], FPS)
+    emb = {s.text: np.zeros(384, np.float32) for s in spans} | {"": np.zeros(384, np.float32)}
+
+    def rows(tail):
+        return len(compose.WindowComposer(FakeNet(), emb, spans, 0, 202, last=240.0, fps=FPS, guidance=1.0,
+                                          frames_per_token=2, obs_dim=OBS, redone_tail=tail).rows)  # fmt: skip
+
+    assert rows(0) == 3 and rows(20) == 2

@@ -62,10 +62,16 @@ class WindowComposer:
     def __init__(self, network: Network, embeddings: dict[str, np.ndarray], spans: list[plan.TrackSpan],
                  lo: int, hi: int, *, last: float, fps: float, guidance: float, frames_per_token: int,
                  obs_dim: int, prefix: Prefix | None = None, fill_text: str | None = None,
-                 step: Callable | None = None):  # fmt: skip
+                 step: Callable | None = None, redone_tail: int = 0):  # fmt: skip
         self.network, self.guidance, self.lo, self.step = network, guidance, lo, step
         n = hi - lo
         frames = np.arange(lo, hi, dtype=np.float32)
+        # frames whose result is used: not the observed prefix's first half (replaced by the
+        # observation) nor the last `redone_tail` frames (the next window generates them again)
+        useful = np.ones(n, bool)
+        useful[: 0 if prefix is None else len(prefix.norm) // 2] = False
+        if redone_tail:
+            useful[n - redone_tail :] = False
         rows: list[tuple[int, int]] = []  # crop [a, b) in window frames per track row
         self.row_of: dict[int, int] = {}
         weights: dict[int, np.ndarray] = {}
@@ -74,8 +80,8 @@ class WindowComposer:
             if c is None:
                 continue
             w = plan.track_weight(span, frames, last, fps)
-            if not w[c[0] - lo : c[1] - lo].any():
-                continue
+            if not (w[c[0] - lo : c[1] - lo] > 0)[useful[c[0] - lo : c[1] - lo]].any():
+                continue  # off, or only where this window's result is not used
             self.row_of[span.index] = len(rows)
             weights[span.index] = w
             rows.append((c[0] - lo, c[1] - lo))

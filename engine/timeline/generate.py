@@ -41,7 +41,8 @@ def sample_timeline(spans: list[plan.TrackSpan], total: int, *, last: float, net
             prefix = Prefix(norm=norm, raw=norm * std + mean)
         composer = WindowComposer(network, embeddings, spans, lo, hi, last=last, fps=fps, guidance=guidance,
                                   frames_per_token=frames_per_token, obs_dim=obs_dim, prefix=prefix,
-                                  fill_text=fill_text, step=sampler.step if private else None)  # fmt: skip
+                                  fill_text=fill_text, step=sampler.step if private else None,
+                                  redone_tail=overlap // 2 if hi < total else 0)  # fmt: skip
         noise = rng.standard_normal((1, hi - lo, len(mean))).astype(np.float32)
         sub = None if progress is None else _sub_progress(progress, k, len(plan_windows))
         x0 = sampler.sample(composer, noise, progress=sub, cancel=cancel)
