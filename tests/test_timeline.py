@@ -339,3 +339,15 @@ def test_a_window_skips_tracks_only_on_frames_whose_result_is_not_used():
                                           frames_per_token=2, obs_dim=OBS, redone_tail=tail).rows)  # fmt: skip
 
     assert rows(0) == 3 and rows(20) == 2
+
+
+def test_long_timelines_are_deterministic_and_report_progress(monkeypatch):
+    fake = FakeModels()
+    monkeypatch.setattr(api, "load_models", lambda *a, **k: fake)
+    job = {"seconds": 30, "seed": 4, "tracks": [{"text": "a person walks", "start": 0, "end": 30, "body_parts": ["legs"]},
+                                                {"text": "a person bows", "start": 12, "end": 16}]}  # fmt: skip
+    seen: list[float] = []
+    a = api.generate(GenerationRequest.from_dict(job), progress=seen.append)
+    b = api.generate(GenerationRequest.from_dict(job))
+    np.testing.assert_array_equal(a.rotations, b.rotations)
+    assert seen == sorted(seen) and seen[-1] == pytest.approx(1.0) and len(seen) > 10
