@@ -113,6 +113,7 @@ class WindowComposer:
         rows.append((0, n))  # unconditional, last
         texts.append("")
         self.rows = rows
+        self.input_of = {u: r for r, u in self.uncond_of.items()}
         b = len(rows)
         self.text = np.stack([embeddings[t] for t in texts]).astype(np.float32)
         self.valid = np.zeros((b, n), np.float32)
@@ -143,10 +144,7 @@ class WindowComposer:
         self.keep = prefix_keep(p)[:, None]
 
     def row_input(self, r: int, x_t: np.ndarray, t: int) -> np.ndarray:
-        """Row r's (crop_len, F) input: the shared x_t, mixed with the track's private sample."""
-        for track, uncond in self.uncond_of.items():
-            if r == uncond:
-                r = track
+        """Track row r's (crop_len, F) input: the shared x_t, mixed with the track's private sample."""
         a, e = self.rows[r]
         shared = x_t[a:e]
         if r not in self.shared or r not in self.private:  # at the first step all rows share the noise
@@ -158,13 +156,14 @@ class WindowComposer:
     def __call__(self, x_t: np.ndarray, t: int) -> np.ndarray:
         """x_t (1, T, F) -> composed x0 (1, T, F)."""
         pred: list[np.ndarray] = [None] * len(self.rows)  # type: ignore[list-item]
-        inputs: dict[int, np.ndarray] = {}
+        inputs: dict[int, np.ndarray] = {}  # by track row: a track's own unconditional row shares it
         for group, length in self.groups:
             x = np.zeros((len(group), length, x_t.shape[-1]), np.float32)
             for i, r in enumerate(group):
-                if r not in inputs:
-                    inputs[r] = self.row_input(r, x_t[0], t)
-                x[i, : len(inputs[r])] = inputs[r]
+                src = self.input_of.get(r, r)
+                if src not in inputs:
+                    inputs[src] = self.row_input(src, x_t[0], t)
+                x[i, : len(inputs[src])] = inputs[src]
             g = np.asarray(group)
             out = self.network(x, np.full(len(group), t), self.text[g], self.obs[g, :length],
                                self.obs_mask[g, :length], self.valid[g, :length])  # fmt: skip
