@@ -40,7 +40,7 @@ class GuideOptions:
     strength: float = 1.0  # scales every correction (0 disables guidance, observations stay)
     guide_last_step: bool = True  # also correct the final prediction
     project_rotations: bool = True  # IK the joint rotations onto the guided positions (decode uses rotations)
-    project_below_t: int = 500  # ... only once the prediction is clean enough to be worth it
+    project_below_t: int = 300  # ... only once the prediction is clean enough to be worth it
     observe: bool = True  # feed constraints to the model as observations
 
 
@@ -190,7 +190,7 @@ class Guide:
         c = self.cset
         part = ConstraintSet(keyframes=c.keyframes, joints=c.joints, plants=c.plants, functions=c.functions)
         before = motion.root_translation
-        motion = cleanup(motion, part, feet=False, passes=2, assist_max=PROJECTION_ASSIST)
+        motion = cleanup(motion, part, feet=False, passes=1, assist_max=PROJECTION_ASSIST)
         # frame 0 is the window origin: the features cannot move it, so a shift there would drag every
         # frame with it when re-encoded; keep it put and ramp its correction in over half a second
         shift = motion.root_translation - before
