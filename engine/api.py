@@ -31,14 +31,20 @@ def check_length(seconds: float, models: Models) -> int:
 
 
 def generate(request: GenerationRequest, *, model_dir=None, provider: str = "auto", threads: int | None = None,
-             progress: Callable[[float], None] | None = None, cancel: Callable[[], bool] | None = None):  # fmt: skip
-    """Sample a motion for the request; deterministic for (request, seed, model)."""
+             progress: Callable[[float], None] | None = None, cancel: Callable[[], bool] | None = None,
+             clean_feet: bool = True):  # fmt: skip
+    """Sample a motion for the request; deterministic for (request, seed, model).
+
+    `clean_feet` pins the feet while the model says they are in contact
+    (engine.constraints.cleanup): on by default, since sliding feet are the
+    first thing an animator would have to fix by hand.
+    """
     request.validate()
     models = load_models(model_dir, provider, threads)
     steps = request.steps or int(models.manifest["default_steps"])
     guidance = request.guidance if request.guidance is not None else float(models.manifest["default_guidance"])
     if _uses_timeline(request, models):
-        return _generate_timeline(request, models, steps, guidance, progress, cancel)
+        return _finish(_generate_timeline(request, models, steps, guidance, progress, cancel), clean_feet)
     frames = check_length(request.seconds, models)
     if request.constraints:
         return _generate_constrained(request, model_dir, provider, threads, progress, cancel)
@@ -53,7 +59,20 @@ def generate(request: GenerationRequest, *, model_dir=None, provider: str = "aut
     rng = np.random.default_rng(request.seed)
     noise = rng.standard_normal((1, frames, models.mean.shape[0])).astype(np.float32)
     x0 = DDIMSampler(steps).sample(classifier_free(network, guidance), noise, progress=progress, cancel=cancel)
-    return to_motion(x0[0], models, request, steps, guidance)
+    return _finish(to_motion(x0[0], models, request, steps, guidance), clean_feet)
+
+
+def _finish(motion, clean_feet: bool):
+    """Foot-contact clean-up of an unconstrained result (the constrained path cleans up itself)."""
+    motion.metadata["foot_cleanup"] = clean_feet
+    if not clean_feet:
+        return motion
+    from .constraints.cleanup import cleanup
+    from .constraints.types import ConstraintSet
+
+    cleaned = cleanup(motion, ConstraintSet())
+    cleaned.metadata = motion.metadata
+    return cleaned
 
 
 def _uses_timeline(request: GenerationRequest, models: Models) -> bool:

@@ -37,7 +37,7 @@ def speeds(positions: np.ndarray) -> np.ndarray:
 
 def test_single_full_track_through_the_timeline_equals_the_plain_path():
     req = GenerationRequest.from_dict({"text": "a person walks forward", "seconds": 6.0, "fps": FPS, "seed": 3})
-    plain = api.generate(req, model_dir=MODEL_DIR, provider="cpu", threads=2)
+    plain = api.generate(req, model_dir=MODEL_DIR, provider="cpu", threads=2, clean_feet=False)
     models = api.load_models(MODEL_DIR, "cpu", 2)
     steps, guidance = int(models.manifest["default_steps"]), float(models.manifest["default_guidance"])
     composed = api._generate_timeline(req, models, steps, guidance, None, None)

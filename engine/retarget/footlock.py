@@ -106,7 +106,8 @@ def two_bone_ik(
     start = np.minimum(np.maximum(soft * full, d_now), full * (1 - 1e-6))
     room = np.maximum(full - start, 1e-12)
     over = d > start
-    d = np.where(over, start + room * (1.0 - np.exp(-(d - start) / room)), d)
+    excess = np.maximum(d - start, 0.0)  # only reaches past `start` are softened (no overflow elsewhere)
+    d = np.where(over, start + room * (1.0 - np.exp(-excess / room)), d)
     d = np.maximum(d, np.abs(l1 - l2) + 1e-6 * full)
     a = (l1**2 - l2**2 + d**2) / (2 * d)
     h = np.sqrt(np.maximum(l1**2 - a**2, 0.0))
