@@ -9,6 +9,7 @@ step of the long results (drift checks). Results go into docs/timeline.md.
 from __future__ import annotations
 
 import argparse
+import os
 import resource
 import statistics
 import sys
@@ -55,11 +56,21 @@ def long_timeline(seconds: float) -> dict:
     return {"seconds": seconds, "fps": 30, "seed": 0, "tracks": tracks}
 
 
+CPU_TIMES: list[float] = []
+
+
 def timed(job: dict, args) -> tuple[float, object]:
+    """Wall seconds (and, in CPU_TIMES, process CPU seconds: what to compare on a busy machine)."""
     req = GenerationRequest.from_dict(job)
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     motion = generate(req, model_dir=args.model_dir, provider=args.provider, threads=args.threads)
+    CPU_TIMES.append(time.process_time() - c0)
     return time.perf_counter() - t0, motion
+
+
+def cpu(n: int) -> str:
+    """Median CPU seconds of the last n runs."""
+    return f"{statistics.median(CPU_TIMES[-n:]):.2f} s CPU"
 
 
 def drift(motion) -> str:
@@ -79,13 +90,15 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
     timed(three_tracks(), args)  # load models, warm up
     short = [timed(three_tracks(), args)[0] for _ in range(args.repeats)]
-    print(f"3-track 10 s timeline: median {statistics.median(short):.3f} s over {args.repeats} (goal <= 0.6 s)")
+    print(f"3-track 10 s timeline: median {statistics.median(short):.3f} s over {args.repeats} "
+          f"({cpu(args.repeats)}; goal <= 0.6 s)")  # fmt: skip
     minute = [timed(long_timeline(60.0), args) for _ in range(3)]
-    print(f"60 s timeline: median {statistics.median(t for t, _ in minute):.2f} s over 3 (goal <= 3 s); "
+    print(f"60 s timeline: median {statistics.median(t for t, _ in minute):.2f} s over 3 ({cpu(3)}; goal <= 3 s); "
           f"{drift(minute[0][1])}")  # fmt: skip
     t5, motion5 = timed(long_timeline(300.0), args)
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"5 min timeline: {t5:.2f} s (goal <= 15 s); {drift(motion5)}")
+    print(f"5 min timeline: {t5:.2f} s ({cpu(1)}; goal <= 15 s); {drift(motion5)}")
+    print(f"load average after the runs: {os.getloadavg()[0]:.1f} (timings need an otherwise idle machine)")
     print(f"peak RSS of this process: {rss:.0f} MB (goal <= 1024 MB)")
     return 0
 
