@@ -381,3 +381,15 @@ def test_foot_cleanup_reduces_skating():
     before = foot_skate_ratio([m.positions()], m.fps)
     after = foot_skate_ratio([cleanup(m, ConstraintSet()).positions()], m.fps)
     assert after < 0.5 * before, (before, after)
+
+
+def test_weight_zero_turns_a_constraint_off():
+    m = walk(2.0, fps=30.0)
+    cs = parse([
+        {"type": "joint", "joint": "left_wrist", "time": 1.0, "position": [0.5, -1.0, 1.5], "weight": 0},
+        {"type": "root_path", "points": [[0, 0, 0], [2, 1, -2]], "weight": 0},
+        {"type": "keyframe", "time": 1.0, "pose": {"rotations": ID}, "weight": 0},
+    ])  # fmt: skip
+    out = cleanup(m, cs, feet=False)
+    assert np.array_equal(out.root_translation, m.root_translation)
+    assert np.allclose(quat.angle_between(out.rotations, m.rotations), 0.0, atol=1e-6)

@@ -76,10 +76,11 @@ def cleanup(motion: Motion, cset: ConstraintSet, blend_seconds: float = 0.3, fee
     blend = max(1, int(round(blend_seconds * fps)))
     rot, root = motion.rotations.copy(), motion.root_translation.copy()
     for p in cset.paths:
-        rot, root = _path(rot, root, p, fps)
+        if p.weight > 0:
+            rot, root = _path(rot, root, p, fps)
     if feet:
         rot, root = _feet(rot, root, motion.contacts, [], fps, max(1, int(round(FOOT_BLEND * fps))), None)
-    for k in cset.keyframes:  # after the feet: a keyframe's legs win over a foot lock
+    for k in (k for k in cset.keyframes if k.weight > 0):  # after the feet: a keyframe's legs win over a foot lock
         f = min(frame_at(k.time, fps), n - 1)
         new_root = root[f] if k.root is None else k.root
         rot, root = _blend_in(rot, root, [f], k.rotations[None], np.asarray(new_root)[None], blend)

@@ -77,7 +77,7 @@ class Guide:
     def _static_observations(self) -> tuple[np.ndarray, np.ndarray]:
         obs = np.zeros((self.frames, OBS_DIM), np.float32)
         mask = np.zeros_like(obs)
-        for k in self.cset.keyframes:
+        for k in (k for k in self.cset.keyframes if k.weight > 0):
             f = min(frame_at(k.time, self.fps), self.frames - 1)
             root = k.root if k.root is not None else self.frame.points_to_world(standing_root(k.rotations))
             rot, root_w = pose_in_window(k.rotations, root, self.frame)
@@ -92,7 +92,7 @@ class Guide:
             if k.root is not None:
                 obs[f, [PATH_X, PATH_Y]] = root_w[:2] / ROOT_PATH_SCALE
                 mask[f, [PATH_X, PATH_Y]] = 1.0
-        for p in self.cset.paths:
+        for p in (p for p in self.cset.paths if p.weight > 0):
             frames, xy, z = self.path_targets(p)
             obs[frames, PATH_X] = xy[:, 0] / ROOT_PATH_SCALE
             obs[frames, PATH_Y] = xy[:, 1] / ROOT_PATH_SCALE
