@@ -101,9 +101,12 @@ def _generate_constrained(request, model_dir, provider, threads, progress, cance
                                 progress=progress, cancel=cancel)  # fmt: skip
 
 
+OUTPUT_SMOOTHING = 1.0  # frames (sigma) of temporal smoothing on the sampled features; see features.smooth
+
+
 def to_motion(x0: np.ndarray, models: Models, request: GenerationRequest, steps: int, guidance: float):
     """Normalised features -> Motion at the request's frame rate and exact duration."""
-    motion = feat.decode(x0 * models.std + models.mean, models.fps)
+    motion = feat.decode(feat.smooth(x0, OUTPUT_SMOOTHING) * models.std + models.mean, models.fps)
     motion = motion[: int(round(request.seconds * models.fps)) + 1].resample(request.fps)
     motion.metadata = {
         "request": request.to_dict(),

@@ -119,3 +119,20 @@ def joint_positions_from_features(features: np.ndarray) -> np.ndarray:
     pelvis = np.zeros(f.shape[:-1] + (1, 3), dtype=rel.dtype)
     pelvis[..., 0, 2] = f[..., 3]
     return np.concatenate([pelvis, rel], axis=-2)
+
+
+def smooth(features: np.ndarray, sigma: float) -> np.ndarray:
+    """Gaussian low-pass over time (sigma in frames), edges held.
+
+    Few-step sampling leaves frame-to-frame jitter in the predicted rotations
+    (mean jerk about 10x the real clips'); sigma = 1 frame at 20 fps divides
+    the jerk by about 5 and keeps 80 % of a 2 Hz wave's amplitude.
+    """
+    if sigma <= 0:
+        return features
+    radius = int(3 * sigma + 0.5)
+    kernel = np.exp(-0.5 * (np.arange(-radius, radius + 1) / sigma) ** 2)
+    kernel /= kernel.sum()
+    padded = np.pad(np.asarray(features, dtype=np.float64), ((radius, radius), (0, 0)), mode="edge")
+    windows = np.lib.stride_tricks.sliding_window_view(padded, len(kernel), axis=0)
+    return (windows @ kernel).astype(np.asarray(features).dtype)
