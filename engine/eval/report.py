@@ -51,7 +51,11 @@ def markdown(meta: dict, results: list[SuiteResult]) -> str:
             f"{meta['machine']['system']}, Python {meta['machine']['python']}, onnxruntime "
             f"{meta['machine']['onnxruntime']}", f"- commit: {meta['commit']}",
             f"- command: `{meta['command']}`", f"- model: {meta['model_version']} ({meta['model_dir']})",
-            f"- evaluator: {meta['evaluator']}", f"- seed: {meta['seed']}, wall time {meta['wall_s']:.0f} s", ""]  # fmt: skip
+            f"- evaluator: {meta['evaluator']}",
+            f"- corpus: {meta.get('corpus', '?')} ({meta.get('test_items', '?')} test items)",
+            f"- seed: {meta['seed']}, wall time {meta['wall_s']:.0f} s", ""]  # fmt: skip
+    if meta.get("corpus_warning"):
+        out += [f"**Warning: {meta['corpus_warning']}.**", ""]
     goals = [g for r in results for g in r.goals]
     if goals:
         out += ["## Goals", "", "| goal | value | target | rule | result |", "|---|---|---|---|---|"]

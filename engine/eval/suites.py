@@ -27,7 +27,12 @@ from pathlib import Path
 
 from .clips import Split, load_split
 
-SUITE_MODULES = ["engine.eval.suite_text", "engine.eval.speed", "engine.eval.constraints_suite"]
+SUITE_MODULES = [
+    "engine.eval.suite_text",
+    "engine.eval.speed",
+    "engine.eval.constraints_suite",
+    "engine.eval.timeline_suite",
+]
 
 
 @dataclass
