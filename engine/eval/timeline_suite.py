@@ -6,7 +6,6 @@ result and retrieved against its caption with the evaluator (same protocol
 as the text suite, grouped by label), next to the same captions generated
 as single-prompt clips of the same length. Leakage compares the speed of
 the body parts an arm track does not claim with a neutral track in its place.
-Register: add "engine.eval.timeline_suite" to suites.SUITE_MODULES.
 """
 
 from __future__ import annotations
