@@ -262,43 +262,49 @@ class MOTION_COMPOSER_OT_track_add(bpy.types.Operator):
     def execute(self, context):
         scene = context.scene
         settings = scene.motion_composer
+        fps = scene.render.fps / scene.render.fps_base
+        last = settings.frame_start + int(round(settings.seconds * fps))
         track = settings.tracks.add()
         if self.from_preview_range:
             use_preview = scene.use_preview_range
             track.frame_start = scene.frame_preview_start if use_preview else scene.frame_start
             track.frame_end = scene.frame_preview_end if use_preview else scene.frame_end
         else:
-            fps = scene.render.fps / scene.render.fps_base
-            end = settings.frame_start + int(round(settings.seconds * fps))
-            track.frame_start = min(max(scene.frame_current, settings.frame_start), end - 1)
-            track.frame_end = min(track.frame_start + int(round(2 * fps)), end)
+            track.frame_start = min(max(scene.frame_current, settings.frame_start), last - 1)
+            track.frame_end = min(track.frame_start + int(round(2 * fps)), last)
         track.text = settings.prompt
         track.name = f"Track {len(settings.tracks)}"
         settings.tracks_index = len(settings.tracks) - 1
-        fps = scene.render.fps / scene.render.fps_base
-        last = settings.frame_start + int(round(settings.seconds * fps))
         if track.frame_start < settings.frame_start or track.frame_end > last:
             self.report({"WARNING"}, f"the track ({track.frame_start}-{track.frame_end}) reaches past the motion's "
                                      f"frames {settings.frame_start}-{last}: change the duration or the track")  # fmt: skip
         return {"FINISHED"}
 
 
-class MOTION_COMPOSER_OT_track_remove(bpy.types.Operator):
+class _RemoveActive:
+    """Remove the active item of a collection on the scene settings, keeping a valid active index."""
+
+    bl_options = {"REGISTER", "UNDO"}
+    collection = ""  # name of the collection property; its index property is <collection>_index
+
+    @classmethod
+    def poll(cls, context):
+        return len(getattr(context.scene.motion_composer, cls.collection)) > 0
+
+    def execute(self, context):
+        settings = context.scene.motion_composer
+        items, key = getattr(settings, self.collection), f"{self.collection}_index"
+        items.remove(getattr(settings, key))
+        setattr(settings, key, max(0, min(getattr(settings, key), len(items) - 1)))
+        return {"FINISHED"}
+
+
+class MOTION_COMPOSER_OT_track_remove(_RemoveActive, bpy.types.Operator):
     """Remove the active track"""
 
     bl_idname = "motion_composer.track_remove"
     bl_label = "Remove Track"
-    bl_options = {"REGISTER", "UNDO"}
-
-    @classmethod
-    def poll(cls, context):
-        return len(context.scene.motion_composer.tracks) > 0
-
-    def execute(self, context):
-        settings = context.scene.motion_composer
-        settings.tracks.remove(settings.tracks_index)
-        settings.tracks_index = max(0, min(settings.tracks_index, len(settings.tracks) - 1))
-        return {"FINISHED"}
+    collection = "tracks"
 
 
 class _ConstraintAdd:
@@ -378,22 +384,12 @@ class MOTION_COMPOSER_OT_constraint_add_root_path(_ConstraintAdd, bpy.types.Oper
         return {"FINISHED"}
 
 
-class MOTION_COMPOSER_OT_constraint_remove(bpy.types.Operator):
+class MOTION_COMPOSER_OT_constraint_remove(_RemoveActive, bpy.types.Operator):
     """Remove the active constraint"""
 
     bl_idname = "motion_composer.constraint_remove"
     bl_label = "Remove Constraint"
-    bl_options = {"REGISTER", "UNDO"}
-
-    @classmethod
-    def poll(cls, context):
-        return len(context.scene.motion_composer.constraints) > 0
-
-    def execute(self, context):
-        settings = context.scene.motion_composer
-        settings.constraints.remove(settings.constraints_index)
-        settings.constraints_index = max(0, min(settings.constraints_index, len(settings.constraints) - 1))
-        return {"FINISHED"}
+    collection = "constraints"
 
 
 class MOTION_COMPOSER_OT_mapping_auto(bpy.types.Operator):
