@@ -6,7 +6,7 @@ capture, batch) that operators and the batch command call.
 """
 
 _need_reload = "operators" in locals()
-from . import cli, gui, operators, preferences, properties  # noqa: E402
+from . import cli, edit_operators, gui, operators, preferences, properties  # noqa: E402
 
 if _need_reload:
     import importlib
@@ -14,6 +14,7 @@ if _need_reload:
     properties = importlib.reload(properties)
     preferences = importlib.reload(preferences)
     operators = importlib.reload(operators)
+    edit_operators = importlib.reload(edit_operators)
     gui = importlib.reload(gui)
     cli = importlib.reload(cli)
 
@@ -22,6 +23,7 @@ def register() -> None:
     preferences.register()
     properties.register()
     operators.register()
+    edit_operators.register()
     gui.register()
     cli.register()
 
@@ -29,6 +31,7 @@ def register() -> None:
 def unregister() -> None:
     cli.unregister()
     gui.unregister()
+    edit_operators.unregister()
     operators.unregister()
     properties.unregister()
     preferences.unregister()

@@ -5,8 +5,10 @@ from __future__ import annotations
 import bpy
 
 from . import mapping_store, operators, results
-from .engine_link import errors
+from .engine_link import errors, load
 from .engine_link import skeleton as sk
+
+_infer_parts = load("timeline.parts").infer_body_parts
 
 CATEGORY = "Motion"
 
@@ -168,11 +170,11 @@ class MOTION_COMPOSER_PT_tracks(_MotionPanel, bpy.types.Panel):
             col.label(text="Body parts (none: inferred from the text)")
             grid = col.grid_flow(columns=3, align=True)
             grid.prop(track, "body_parts", expand=True)
+            if not track.body_parts:
+                col.label(text=f"Inferred: {_infer_parts(track.text).describe()}", icon="INFO")
 
 
 _CONSTRAINT_ICONS = {"KEYFRAME": "POSE_HLT", "JOINT": "EMPTY_AXIS", "ROOT_PATH": "CURVE_DATA"}
-#: editing tools of the constraints issue, shown disabled until the engine has them
-EDIT_TOOLS = ("Regenerate Frame Range", "Restyle", "Extend", "Inbetween Selected Keys")
 
 
 class MOTION_COMPOSER_UL_constraints(bpy.types.UIList):
@@ -215,7 +217,7 @@ class MOTION_COMPOSER_PT_constraints(_MotionPanel, bpy.types.Panel):
 
 
 class MOTION_COMPOSER_PT_edit(_MotionPanel, bpy.types.Panel):
-    """Editing tools arrive with the engine's editing API; until then the panel says so."""
+    """Edit tools; each makes a new Action and leaves the source Action as it was."""
 
     bl_label = "Edit"
     bl_idname = "MOTION_COMPOSER_PT_edit"
@@ -223,11 +225,30 @@ class MOTION_COMPOSER_PT_edit(_MotionPanel, bpy.types.Panel):
 
     def draw(self, context):
         layout = self.layout
-        col = layout.column(align=True)
-        col.enabled = False
-        for tool in EDIT_TOOLS:
-            col.label(text=tool, icon="DOT")
-        layout.label(text="Not available yet: the engine has no editing API", icon="INFO")
+        settings = context.scene.motion_composer
+        action = operators.stored_action(context)
+        if action is None:
+            layout.label(text="Regenerate, Restyle, Extend: generate first", icon="INFO")
+        else:
+            layout.label(text=f"Editing {action.name}", icon="ACTION")
+        layout.prop(settings, "edit_prompt", text="", icon="TEXT")
+
+        box = layout.box()
+        box.enabled = action is not None
+        row = box.row(align=True)
+        row.prop(settings, "edit_frame_start")
+        row.prop(settings, "edit_frame_end")
+        row.operator("motion_composer.edit_range_from_preview", text="", icon="PREVIEW_RANGE")
+        box.operator("motion_composer.edit_regenerate_range", icon="FILE_REFRESH")
+        row = box.row(align=True)
+        row.prop(settings, "restyle_strength")
+        row.operator("motion_composer.edit_restyle", icon="BRUSH_DATA")
+        row = box.row(align=True)
+        row.prop(settings, "extend_seconds", text="")
+        row.prop(settings, "extend_direction", text="")
+        row.operator("motion_composer.edit_extend", icon="FORWARD")
+
+        layout.operator("motion_composer.edit_inbetween", icon="KEYFRAME")
 
 
 CLASSES = (

@@ -44,6 +44,11 @@ ROOT_MOTION_ITEMS = [
     ("vertical_only", "Vertical Only", "Only the root height changes"),
 ]
 
+EXTEND_DIRECTION_ITEMS = [
+    ("forward", "After", "New motion after the last frame"),
+    ("backward", "Before", "New motion before the first frame"),
+]
+
 PLACEMENT_ITEMS = [
     ("ASSIGN", "Assign", "Make the new Action the armature's active Action (the previous one is kept)"),
     ("NLA", "NLA Track", "Push each new Action onto its own NLA track; the active Action is untouched"),
@@ -121,6 +126,19 @@ class MOTION_COMPOSER_PG_settings(bpy.types.PropertyGroup):
     show_tracks_on_timeline: BoolProperty(
         name="Show on Timeline", description="Draw the tracks as strips in the Timeline and Dope Sheet", default=True
     )
+    # Edit tools: they work on the target's generated Action and make a new one
+    edit_prompt: StringProperty(name="Edit Prompt", description="What the character does in the new or changed part")
+    edit_frame_start: IntProperty(name="Start", description="First scene frame to regenerate", default=1)
+    edit_frame_end: IntProperty(name="End", description="Last scene frame to regenerate", default=61)
+    restyle_strength: FloatProperty(
+        name="Strength", description="0 keeps the motion, 1 redoes it from scratch along the same path",
+        default=0.5, min=0.0, max=1.0, subtype="FACTOR",
+    )  # fmt: skip
+    extend_seconds: FloatProperty(
+        name="Extend By", description="Length of the new motion", default=2.0, min=0.1, max=15.0,
+        unit="TIME_ABSOLUTE",
+    )  # fmt: skip
+    extend_direction: EnumProperty(name="Where", items=EXTEND_DIRECTION_ITEMS, default="forward")
 
 
 CLASSES = (MOTION_COMPOSER_PG_track, MOTION_COMPOSER_PG_constraint, MOTION_COMPOSER_PG_settings)

@@ -78,6 +78,11 @@ def _smoothstep(x):
     return x * x * (3 - 2 * x)
 
 
+def extension_frames(seconds: float, fps: float) -> int:
+    """Frames `extend` adds for `seconds` at the motion's `fps` (callers placing the result need it too)."""
+    return int(round(seconds * fps))
+
+
 def _check_motion(motion: Motion) -> None:
     if not isinstance(motion, Motion) or motion.num_frames < 2:
         raise RequestError("editing needs a Motion with at least two frames")
@@ -87,7 +92,8 @@ def _check_motion(motion: Motion) -> None:
 
 def regenerate_range(motion: Motion, start: int, end: int, text: str, *, seed: int = 0, steps: int | None = None,
                      guidance: float | None = None, context_seconds: float = 3.0, blend_frames: int = 3,
-                     model_dir=None, provider: str = "auto", threads: int | None = None) -> Motion:  # fmt: skip
+                     model_dir=None, provider: str = "auto", threads: int | None = None, progress=None,
+                     cancel=None) -> Motion:  # fmt: skip
     """Regenerate frames [start, end) of `motion` from `text`; every other frame stays bit-identical.
 
     The frames around the range (up to `context_seconds` each side) are
@@ -121,7 +127,8 @@ def regenerate_range(motion: Motion, start: int, end: int, text: str, *, seed: i
     mask[kept] = 1.0
     guide = Guide(ConstraintSet(), models.mean, models.std, mf, frames, frame, GuideOptions())
     guide.observe(obs, mask)
-    raw = sample_window(models, text, guide, seed=seed, steps=steps, guidance=guidance)
+    raw = sample_window(models, text, guide, seed=seed, steps=steps, guidance=guidance, progress=progress,
+                       cancel=cancel)  # fmt: skip
     gen = decode_window(raw, mf, frame)
     # the new frames, sampled at the motion's own times
     idx = np.arange(max(start - 1, 0), min(end + 1, n))
@@ -157,7 +164,8 @@ def regenerate_range(motion: Motion, start: int, end: int, text: str, *, seed: i
 
 def extend(motion: Motion, seconds: float, text: str, *, direction: str = "forward", seed: int = 0,
            steps: int | None = None, guidance: float | None = None, context_seconds: float = 2.0,
-           model_dir=None, provider: str = "auto", threads: int | None = None) -> Motion:  # fmt: skip
+           model_dir=None, provider: str = "auto", threads: int | None = None, progress=None,
+           cancel=None) -> Motion:  # fmt: skip
     """`motion` with `seconds` of new motion appended (forward) or prepended (backward); original frames kept."""
     _check_motion(motion)
     if direction not in ("forward", "backward"):
@@ -169,7 +177,7 @@ def extend(motion: Motion, seconds: float, text: str, *, direction: str = "forwa
     ctx = min(context_seconds, motion.duration, _max_seconds(models) - seconds - 0.1)
     if ctx < 1.0 / mf:
         raise RequestError(f"{seconds:g} s is too long to extend at once; at most {_max_seconds(models) - 0.5:.1f} s")
-    new = int(round(seconds * fps))
+    new = extension_frames(seconds, fps)
     forward = direction == "forward"
     src = motion.resample(mf) if fps != mf else motion.copy()
     m = max(2, int(round(ctx * mf)) + 1)
@@ -186,7 +194,8 @@ def extend(motion: Motion, seconds: float, text: str, *, direction: str = "forwa
     guide = Guide(ConstraintSet(), models.mean, models.std, mf, frames, frame if forward else WindowFrame(),
                   GuideOptions())  # fmt: skip
     guide.observe(full, mask)
-    raw = sample_window(models, text, guide, seed=seed, steps=steps, guidance=guidance)
+    raw = sample_window(models, text, guide, seed=seed, steps=steps, guidance=guidance, progress=progress,
+                       cancel=cancel)  # fmt: skip
     gen = decode_window(raw, mf, frame if forward else WindowFrame())
     if forward:
         join, anchor = m - 1, motion.num_frames - 1  # model frame of the original's last frame
@@ -228,7 +237,7 @@ def _align(root, rot, i, motion: Motion, anchor: int):
 
 def restyle(motion: Motion, text: str, strength: float = 0.5, *, seed: int = 0, steps: int | None = None,
             guidance: float | None = None, model_dir=None, provider: str = "auto",
-            threads: int | None = None) -> Motion:  # fmt: skip
+            threads: int | None = None, progress=None, cancel=None) -> Motion:  # fmt: skip
     """Re-perform `motion` as `text`, keeping its timing and root path.
 
     `strength` 0 returns the motion unchanged, 1 samples from pure noise
@@ -257,7 +266,7 @@ def restyle(motion: Motion, text: str, strength: float = 0.5, *, seed: int = 0, 
     guide = Guide(ConstraintSet(), models.mean, models.std, mf, frames, frame, GuideOptions())
     guide.observe(obs, mask)
     out = sample_window(models, text, guide, seed=seed, steps=steps, guidance=guidance, start_step=start_step,
-                        x_start=x_start)  # fmt: skip
+                        x_start=x_start, progress=progress, cancel=cancel)  # fmt: skip
     gen = decode_window(out[: src.num_frames], mf, frame)
     gen = gen.resample(motion.fps) if motion.fps != mf else gen
     gen = gen[: motion.num_frames]

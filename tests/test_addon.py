@@ -13,7 +13,15 @@ os.environ.setdefault("BLENDER_USER_RESOURCES", tempfile.mkdtemp(prefix="mc-user
 import bpy  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
-from test_addon_fakes import MODEL_PRESENT, NEEDS_MODEL, Event, FakeLayout, fake_generate  # noqa: E402
+from test_addon_fakes import (  # noqa: E402
+    MODEL_PRESENT,
+    NEEDS_MODEL,
+    Event,
+    FakeLayout,
+    empty_scene,
+    fake_generate,
+    model_on_two_threads,
+)
 
 import addon  # noqa: E402
 import engine  # noqa: E402
@@ -23,21 +31,14 @@ from engine.errors import RequestError  # noqa: E402
 from engine.motion import Motion  # noqa: E402
 from engine.skeleton import CANONICAL  # noqa: E402
 
-
-@pytest.fixture(scope="module", autouse=True)
-def registered():
-    addon.register()
-    yield
-    addon.unregister()
+pytestmark = pytest.mark.usefixtures("registered_addon")
 
 
 @pytest.fixture
 def scene(monkeypatch):
     """An empty scene at 30 fps with fake generation."""
-    bpy.ops.wm.read_homefile(use_empty=True, use_factory_startup=True)
+    sc = empty_scene()
     monkeypatch.setattr(engine, "generate", fake_generate)
-    sc = bpy.context.scene
-    sc.render.fps, sc.render.fps_base = 30, 1.0
     sc.frame_start, sc.frame_end = 1, 120
     return sc
 
@@ -112,8 +113,18 @@ def test_every_panel_draws_in_each_state(scene):
         s.constraints_index = index
         calls = _draw_all_panels(bpy.context)
     ops = {b["operator"] for name, b in calls if name == "operator"}
-    assert {"motion_composer.generate", "motion_composer.regenerate", "motion_composer.track_add",
-            "motion_composer.constraint_add_root_path"} <= ops  # fmt: skip
+    assert {
+        "motion_composer.generate",
+        "motion_composer.regenerate",
+        "motion_composer.track_add",
+        "motion_composer.constraint_add_root_path",
+        "motion_composer.edit_regenerate_range",
+        "motion_composer.edit_restyle",
+        "motion_composer.edit_extend",
+        "motion_composer.edit_inbetween",
+    } <= ops
+    labels = [b.get("text", "") for name, b in calls if name == "label"]
+    assert any(t.startswith("Inferred: ") for t in labels), labels  # a track without body parts says what it drives
     # while a job runs, the panel shows progress and Cancel instead of Generate
     operators._RUNNING["job"] = generation.GenerationJob([], lambda m: generation.Channels({}, {}))
     try:
@@ -480,14 +491,11 @@ def test_tracks_draw_on_the_timeline(scene, monkeypatch):
 @pytest.mark.skipif(not MODEL_PRESENT, reason=NEEDS_MODEL)
 def test_real_model_click_to_keys(monkeypatch):
     """The shipped model through the modal path: keys on every bone, moving, and the time from click to keys."""
-    bpy.ops.wm.read_homefile(use_empty=True, use_factory_startup=True)
-    scene = bpy.context.scene
-    scene.render.fps, scene.render.fps_base = 30, 1.0
+    scene = empty_scene()
     rig = add_rig()
     s = scene.motion_composer
     s.prompt, s.seconds, s.seed = "a person walks forward", 10.0, 0
-    monkeypatch.setattr(operators.preferences, "runtime_options",
-                        lambda context=None: operators.preferences.RuntimeOptions(provider="cpu", threads=2))  # fmt: skip
+    model_on_two_threads(monkeypatch)
     context = bpy.context
     engine.generate(engine.request.GenerationRequest.from_text("warm up", seconds=1.0), threads=2)  # load the models
     op = ModalDriver(_panel_requests)

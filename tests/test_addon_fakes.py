@@ -3,6 +3,8 @@
 - `fake_generate`: stands in for engine.generate where a test is about the
   add-on, not the model: deterministic in the seed, reports progress, honours
   cancel. Never shipped; the real model is tested where exported_models/ has it.
+- `empty_scene`, `model_on_two_threads`: setup the add-on test modules share
+  (the `registered_addon` fixture is in conftest.py).
 - `FakeLayout`: records UILayout calls and checks each one against Blender's
   RNA (function and keyword names, property names, operator ids, UIList
   classes), so a panel's draw() can run headless.
@@ -25,6 +27,22 @@ from engine.skeleton import CANONICAL  # noqa: E402
 
 MODEL_PRESENT = os.path.exists(os.path.join(os.path.dirname(__file__), "..", "exported_models", "manifest.json"))
 NEEDS_MODEL = "needs the trained model: exported_models/manifest.json is missing"
+
+
+def empty_scene(fps: int = 30):
+    """A fresh empty scene (factory settings) at `fps`."""
+    bpy.ops.wm.read_homefile(use_empty=True, use_factory_startup=True)
+    scene = bpy.context.scene
+    scene.render.fps, scene.render.fps_base = fps, 1.0
+    return scene
+
+
+def model_on_two_threads(monkeypatch) -> None:
+    """Make the add-on run the real model on 2 CPU threads (the speed goals' setting)."""
+    from addon import preferences
+
+    monkeypatch.setattr(preferences, "runtime_options",
+                        lambda context=None: preferences.RuntimeOptions(provider="cpu", threads=2))  # fmt: skip
 
 
 def fake_generate(request, *, model_dir=None, provider="auto", threads=None, progress=None, cancel=None,
