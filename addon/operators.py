@@ -517,15 +517,11 @@ CLASSES = (
     MOTION_COMPOSER_OT_mapping_pick_bone,
 )
 
-
-def register() -> None:
-    for cls in CLASSES:
-        bpy.utils.register_class(cls)
+register, _unregister_classes = bpy.utils.register_classes_factory(CLASSES)
 
 
 def unregister() -> None:
     for job in list(_RUNNING.values()):
         job.cancel()
     _RUNNING.clear()
-    for cls in reversed(CLASSES):
-        bpy.utils.unregister_class(cls)
+    _unregister_classes()
