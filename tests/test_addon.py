@@ -30,6 +30,7 @@ from engine import quaternion as quat  # noqa: E402
 from engine.errors import RequestError  # noqa: E402
 from engine.motion import Motion  # noqa: E402
 from engine.skeleton import CANONICAL  # noqa: E402
+from tools.bench_blender import ModalDriver, click_to_keys  # noqa: E402 (the operator's modal logic without an event loop)
 
 pytestmark = pytest.mark.usefixtures("registered_addon")
 
@@ -286,25 +287,6 @@ def test_undo_restores_the_previous_state(scene):
     assert restored.name == name and snapshot(restored) == keys and not restored.use_fake_user
 
 
-class ModalDriver(operators._GenerateBase):
-    """The operator's invoke/modal logic, driven by hand because background mode has no event loop."""
-
-    def __init__(self, requests_fn):
-        self.reports = []
-        self._requests_fn = requests_fn
-
-    def _requests(self, context):
-        return self._requests_fn(context)
-
-    def report(self, kind, message):
-        self.reports.append((kind, message))
-
-    def start(self, context):
-        self._prepare(context)
-        operators._RUNNING["job"] = self._job.start()
-        self._timer = context.window_manager.event_timer_add(operators.TIMER_SECONDS, window=context.window)
-
-
 def _panel_requests(context):
     return operators.MOTION_COMPOSER_OT_generate._requests(None, context)
 
@@ -498,18 +480,9 @@ def test_real_model_click_to_keys(monkeypatch):
     model_on_two_threads(monkeypatch)
     context = bpy.context
     engine.generate(engine.request.GenerationRequest.from_text("warm up", seconds=1.0), threads=2)  # load the models
-    op = ModalDriver(_panel_requests)
-    t0 = time.perf_counter()
-    op.start(context)
-    status, worst = {"PASS_THROUGH"}, 0.0
-    while status == {"PASS_THROUGH"}:
-        time.sleep(0.01)
-        t1 = time.perf_counter()
-        status = op.modal(context, Event("TIMER"))
-        worst = max(worst, time.perf_counter() - t1)
-    elapsed = time.perf_counter() - t0
+    got = click_to_keys(context, 10.0)
+    elapsed, worst = got["click_to_keys_s"], got["longest_ui_step_s"]
     print(f"\nclick to keys, 10 s motion, 2 threads: {elapsed:.2f} s (longest UI step {worst * 1000:.0f} ms)")
-    assert status == {"FINISHED"}, op.reports
     action = rig.animation_data.action
     curves = fcurves(action)
     assert {fc.data_path.split('"')[1] for fc in curves} == set(CANONICAL.names)
