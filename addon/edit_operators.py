@@ -1,7 +1,7 @@
 """Edit tools: regenerate a frame range, restyle, extend, inbetween the selected keys.
 
-The first three change the target's generated Action: they replay its stored
-recipe (request + earlier edits, engine.edits) and add one edit, so the
+The first three change the target's generated Action: they take its stored
+request (with any earlier edits, engine.edits) and append one edit, so the
 result is again a new Action that Regenerate reproduces exactly and that can
 be edited further. Inbetween makes a constrained request from the selected
 keys. All run like Generate: off the UI thread, Esc cancels, one undo step,
@@ -11,6 +11,7 @@ the source Action is never changed.
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import bpy
 
@@ -43,7 +44,7 @@ def _sampling(settings) -> dict:
 
 
 class _EditStoredAction(_GenerateBase):
-    """Replay the target's stored recipe plus one new edit (`_edit`)."""
+    """The target's stored request plus one new edit (`_edit`)."""
 
     @classmethod
     def poll(cls, context):
@@ -60,9 +61,13 @@ class _EditStoredAction(_GenerateBase):
         settings = context.scene.motion_composer
         frame_start = int(placement.get("frame_start", action.frame_range[0]))
         edit = _edits.check_edit(self._edit(context, action, frame_start))
-        self._edits = results.stored_edits(action) + [edit]
         frame_start -= _edits.frames_added_before(edit, request.fps)
-        return [request], frame_start, settings.placement, placement.get("root_motion", settings.root_motion)
+        return (
+            [replace(request, edits=[*request.edits, edit])],
+            frame_start,
+            settings.placement,
+            placement.get("root_motion", settings.root_motion),
+        )
 
 
 class MOTION_COMPOSER_OT_edit_regenerate_range(_EditStoredAction, bpy.types.Operator):

@@ -6,7 +6,6 @@ generation, results, canonical_armature and capture.
 
 from __future__ import annotations
 
-import functools
 import json
 import random
 
@@ -44,9 +43,6 @@ class _GenerateBase:
     def poll(cls, context):
         return context.scene is not None and running_job() is None
 
-    #: edits (engine.edits) replayed after generating each request; set by _requests when it has any
-    _edits: list = []
-
     # Subclasses return (requests, frame_start, placement, root_motion).
     def _requests(self, context):
         raise NotImplementedError
@@ -61,9 +57,7 @@ class _GenerateBase:
         self._target_name = obj.name
         self._root_motion = root_motion
         runtime = preferences.runtime_options(context).as_kwargs()
-        generate = functools.partial(load("edits").reproduce, edits=self._edits) if self._edits else None
-        self._job = generation.GenerationJob(requests, lambda motion: results.to_channels(target, motion), runtime,
-                                             generate)  # fmt: skip
+        self._job = generation.GenerationJob(requests, lambda motion: results.to_channels(target, motion), runtime)
 
     def execute(self, context):
         try:
@@ -174,7 +168,6 @@ class MOTION_COMPOSER_OT_regenerate(_GenerateBase, bpy.types.Operator):
         text, seed, model_version, placement = results.stored_settings(action)
         request = request_builder.request_from_json(text)
         request.seed = seed
-        self._edits = results.stored_edits(action)
         self.report({"INFO"}, f"Regenerating {action.name!r} (seed {seed}, model {model_version})")
         settings = context.scene.motion_composer
         return ([request], int(placement.get("frame_start", settings.frame_start)),
@@ -223,7 +216,7 @@ class MOTION_COMPOSER_OT_load_settings(bpy.types.Operator):
             self.report({"ERROR"}, str(exc))
             return {"CANCELLED"}
         request_builder.load_into_panel(context.scene, request, seed, placement)
-        if results.PROP_EDITS in stored_action(context):
+        if request.edits:
             self.report({"WARNING"}, "the Action's edits are not loaded into the panel; use Regenerate to reproduce")
         elif request.constraints:
             self.report({"WARNING"}, "constraints are not loaded back; use Regenerate to reproduce them")

@@ -25,7 +25,6 @@ PROP_REQUEST = "motion_composer_request"
 PROP_SEED = "motion_composer_seed"
 PROP_MODEL = "motion_composer_model_version"
 PROP_PLACEMENT = "motion_composer_placement"
-PROP_EDITS = "motion_composer_edits"  # JSON list of engine.edits edits applied after the request
 
 MAX_NAME_CHARS = 60
 
@@ -76,11 +75,11 @@ def write_action(armature_obj, channels: Channels, *, frame_start: int, name: st
 EDIT_LABELS = {"regenerate_range": "range regenerated", "extend": "extended", "restyle": "restyled"}
 
 
-def action_name(request, index: int, count: int, edits: list | None = None) -> str:
+def action_name(request, index: int, count: int) -> str:
     """Named after the prompt (and the last edit), numbered when there are several variations."""
     text = " ".join(request.text.split()) or "motion"
-    if edits:
-        text += f" ({EDIT_LABELS.get(edits[-1].get('op'), 'edited')})"
+    if request.edits:
+        text += f" ({EDIT_LABELS.get(request.edits[-1]['op'], 'edited')})"
     suffix = f" {index + 1}" if count > 1 else ""
     if len(text) + len(suffix) > MAX_NAME_CHARS:
         text = text[: MAX_NAME_CHARS - len(suffix) - 1].rstrip() + "…"
@@ -91,15 +90,12 @@ def metadata(result, placement: dict) -> dict:
     """Custom properties that make the Action reproducible (request, seed, model version)."""
     meta = getattr(result.motion, "metadata", None) or {}
     request = result.request
-    props = {
+    return {
         PROP_REQUEST: json.dumps(request.to_dict(), sort_keys=True),
         PROP_SEED: int(meta.get("seed", request.seed)),
         PROP_MODEL: str(meta.get("model_version", "unknown")),
         PROP_PLACEMENT: json.dumps(placement, sort_keys=True),
     }
-    if meta.get("edits"):
-        props[PROP_EDITS] = json.dumps(meta["edits"], sort_keys=True)
-    return props
 
 
 def stored_settings(action) -> tuple[str, int, str, dict]:
@@ -108,17 +104,6 @@ def stored_settings(action) -> tuple[str, int, str, dict]:
         raise errors.RequestError("this Action was not made by Motion Composer: it stores no generation settings")
     placement = json.loads(action.get(PROP_PLACEMENT, "{}"))
     return action[PROP_REQUEST], int(action.get(PROP_SEED, 0)), str(action.get(PROP_MODEL, "unknown")), placement
-
-
-def stored_edits(action) -> list[dict]:
-    """The edits (engine.edits) stored on a generated Action; [] for a plain generation."""
-    try:
-        edits = json.loads(action.get(PROP_EDITS, "[]"))
-    except (TypeError, json.JSONDecodeError):
-        raise errors.RequestError(f"the edits stored on {action.name!r} are not valid JSON; generate anew") from None
-    if not isinstance(edits, list):
-        raise errors.RequestError(f"the edits stored on {action.name!r} are not a list; generate anew")
-    return edits
 
 
 def apply_results(context, armature_obj, results: list, *, frame_start: int, placement: str,
@@ -135,8 +120,7 @@ def apply_results(context, armature_obj, results: list, *, frame_start: int, pla
     actions = []
     try:
         for i, result in enumerate(results):
-            edits = (getattr(result.motion, "metadata", None) or {}).get("edits")
-            name = action_name(result.request, i, len(results), edits)
+            name = action_name(result.request, i, len(results))
             actions.append(write_action(armature_obj, result.channels, frame_start=frame_start, name=name,
                                         properties=metadata(result, settings)))  # fmt: skip
     except Exception:

@@ -40,6 +40,11 @@ def generate(request: GenerationRequest, *, model_dir=None, provider: str = "aut
     first thing an animator would have to fix by hand.
     """
     request.validate()
+    if request.edits:
+        from .edits import generate_edited
+
+        return generate_edited(request, generate, model_dir=model_dir, provider=provider, threads=threads,
+                               progress=progress, cancel=cancel, clean_feet=clean_feet)  # fmt: skip
     models = load_models(model_dir, provider, threads)
     steps = request.steps or int(models.manifest["default_steps"])
     guidance = request.guidance if request.guidance is not None else float(models.manifest["default_guidance"])

@@ -1,87 +1,88 @@
-"""Edits as data: an edited motion is its request plus a list of JSON-able edits.
+"""Edits as data: a request may end with a list of JSON-able edits, replayed after generating it.
 
-Storing that recipe instead of the frames keeps results small and makes them
-reproducible and re-editable: `reproduce` generates the source again and
-replays every edit with its own seed, so the same recipe gives the same
-frames. The operations themselves live in engine.editing.
+Keeping the recipe (request + edits) instead of frames makes edited results
+small, reproducible and re-editable: the same recipe gives the same frames,
+in the panel (stored on the Action), in job files and on the command line.
+Validation is here and cheap (request.py uses it); the operations are in
+engine.editing and load only when an edit runs.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from dataclasses import replace
 
-from . import editing
 from .errors import RequestError
-from .motion import Motion
 
-#: op -> (function, required keys, optional keys); frames are the motion's own frame indices
-OPS: dict[str, tuple[Callable[..., Motion], tuple[str, ...], tuple[str, ...]]] = {
-    "regenerate_range": (editing.regenerate_range, ("start", "end", "text"), ("seed", "steps", "guidance")),
-    "extend": (editing.extend, ("seconds", "text"), ("direction", "seed", "steps", "guidance")),
-    "restyle": (editing.restyle, ("text",), ("strength", "seed", "steps", "guidance")),
+#: op -> (required keys, optional keys); start/end are frame indices of the motion at the request's fps
+OPS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "regenerate_range": (("start", "end", "text"), ("seed", "steps", "guidance")),
+    "extend": (("seconds", "text"), ("direction", "seed", "steps", "guidance")),
+    "restyle": (("text",), ("strength", "seed", "steps", "guidance")),
 }
 
 
-def check_edit(edit) -> dict:
+def check_edit(edit, label: str = "edit") -> dict:
     """The edit as a plain dict, or RequestError naming what to fix (unknown op, missing or unknown keys)."""
     if not isinstance(edit, dict):
-        raise RequestError(f"an edit must be an object with an 'op' (got {type(edit).__name__})")
+        raise RequestError(f"{label} must be an object with an 'op' (got {type(edit).__name__})")
     op = edit.get("op")
     if op not in OPS:
-        raise RequestError(f"unknown edit op {op!r}: use one of {', '.join(OPS)}")
-    _fn, required, optional = OPS[op]
+        raise RequestError(f"{label}: unknown op {op!r}; use one of {', '.join(OPS)}")
+    required, optional = OPS[op]
     missing = [k for k in required if k not in edit]
     if missing:
-        raise RequestError(f"edit {op!r} needs {', '.join(missing)}")
+        raise RequestError(f"{label} ({op}) needs {', '.join(missing)}")
     unknown = sorted(set(edit) - {"op", *required, *optional})
     if unknown:
-        raise RequestError(f"edit {op!r} does not take {', '.join(unknown)}; it takes {', '.join(required + optional)}")
-    text = edit["text"]
-    if not isinstance(text, str) or not text.strip():
-        raise RequestError(f"edit {op!r}: 'text' must say what the character does in the edited part")
+        raise RequestError(
+            f"{label} ({op}) does not take {', '.join(unknown)}; it takes {', '.join(required + optional)}"
+        )
+    if not isinstance(edit["text"], str) or not edit["text"].strip():
+        raise RequestError(f"{label} ({op}): 'text' must say what the character does in the edited part")
     return dict(edit)
 
 
-def apply_edit(motion: Motion, edit: dict, *, progress=None, cancel=None, **runtime) -> Motion:
+def apply_edit(motion, edit: dict, *, progress=None, cancel=None, **runtime):
     """`motion` with one edit applied; runtime = model_dir / provider / threads."""
+    from . import editing
+
     edit = check_edit(edit)
-    fn = OPS[edit["op"]][0]
+    op, text = edit["op"], edit["text"]
     args = {k: v for k, v in edit.items() if k not in ("op", "text")}
-    if edit["op"] == "regenerate_range":
-        start, end = args.pop("start"), args.pop("end")
-        return fn(motion, start, end, edit["text"], progress=progress, cancel=cancel, **args, **runtime)
-    if edit["op"] == "extend":
-        return fn(motion, args.pop("seconds"), edit["text"], progress=progress, cancel=cancel, **args, **runtime)
-    return fn(motion, edit["text"], progress=progress, cancel=cancel, **args, **runtime)
+    kw = dict(args, progress=progress, cancel=cancel, **runtime)
+    if op == "regenerate_range":
+        start, end = kw.pop("start"), kw.pop("end")
+        return editing.regenerate_range(motion, start, end, text, **kw)
+    if op == "extend":
+        return editing.extend(motion, kw.pop("seconds"), text, **kw)
+    return editing.restyle(motion, text, **kw)
 
 
-def reproduce(request, edits: Sequence[dict] = (), *, generate=None, progress=None, cancel=None,
-              **runtime) -> Motion:  # fmt: skip
-    """Generate `request`, then apply `edits` in order; progress spans all stages.
+def generate_edited(request, generate, *, progress=None, cancel=None, **kwargs):
+    """`generate` the request without its edits, then apply them in order; progress spans all stages.
 
-    The result's metadata["edits"] lists the edits, so storing (request, edits)
-    is enough to make it again.
+    The result's metadata["edits"] lists the edits applied.
     """
-    edits = [check_edit(e) for e in edits]
-    if generate is None:
-        from .api import generate
-    stages = 1 + len(edits)
+    stages = 1 + len(request.edits)
 
     def stage(i: int):
         if progress is None:
             return None
         return lambda fraction: progress((i + float(fraction)) / stages)
 
-    motion = generate(request, progress=stage(0), cancel=cancel, **runtime)
-    for i, edit in enumerate(edits, start=1):
+    motion = generate(replace(request, edits=[]), progress=stage(0), cancel=cancel, **kwargs)
+    runtime = {k: kwargs[k] for k in ("model_dir", "provider", "threads") if k in kwargs}
+    for i, edit in enumerate(request.edits, start=1):
         motion = apply_edit(motion, edit, progress=stage(i), cancel=cancel, **runtime)
-    motion.metadata = dict(motion.metadata or {}, edits=edits)
+    motion.metadata = dict(motion.metadata or {}, edits=list(request.edits))
     return motion
 
 
 def frames_added_before(edit: dict, fps: float) -> int:
     """Frames an edit puts before the motion's first frame (a backward extend), so callers can place the result."""
+    from .editing import extension_frames
+
     edit = check_edit(edit)
     if edit["op"] == "extend" and edit.get("direction", "forward") == "backward":
-        return editing.extension_frames(edit["seconds"], fps)
+        return extension_frames(edit["seconds"], fps)
     return 0

@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .edits import check_edit
 from .errors import RequestError
 from .skeleton import BODY_PART_NAMES
 
@@ -40,6 +41,7 @@ class GenerationRequest:
     guidance: float | None = None  # None: the model's default
     tracks: list[Track] = field(default_factory=list)
     constraints: list[dict[str, Any]] = field(default_factory=list)
+    edits: list[dict[str, Any]] = field(default_factory=list)  # engine.edits, applied after generating
     warnings: list[str] = field(default_factory=list, compare=False)
 
     @classmethod
@@ -51,7 +53,7 @@ class GenerationRequest:
         """Build and validate a request from the job-file structure (see README)."""
         if not isinstance(data, dict):
             raise RequestError("the job must be a JSON object with at least 'text' or 'tracks'")
-        known = {"seconds", "fps", "seed", "steps", "guidance", "text", "tracks", "constraints"}
+        known = {"seconds", "fps", "seed", "steps", "guidance", "text", "tracks", "constraints", "edits"}
         unknown = sorted(set(data) - known)
         if unknown:
             raise RequestError(f"unknown job field(s) {', '.join(unknown)}; known fields: {', '.join(sorted(known))}")
@@ -72,6 +74,10 @@ class GenerationRequest:
         if not isinstance(constraints, list) or not all(isinstance(c, dict) for c in constraints):
             raise RequestError("'constraints' must be a list of objects with a 'type'")
         req.constraints = [dict(c, _base_dir=str(base_dir)) if base_dir else dict(c) for c in constraints]
+        edits = data.get("edits") or []
+        if not isinstance(edits, list):
+            raise RequestError("'edits' must be a list of objects with an 'op'")
+        req.edits = [check_edit(e, f"edit {i + 1}") for i, e in enumerate(edits)]
         req.validate()
         return req
 

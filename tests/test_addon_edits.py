@@ -67,7 +67,7 @@ def test_regenerate_range_keeps_the_rest_and_is_reproducible(rig):
     edited = rig.animation_data.action
     assert edited != source and same(keys(source), before)  # the source Action is untouched
     assert tuple(edited.frame_range) == (10.0, 100.0)
-    assert json.loads(edited[results.PROP_EDITS]) == [
+    assert json.loads(edited[results.PROP_REQUEST])["edits"] == [
         {"op": "regenerate_range", "start": 30, "end": 61, "text": "a person jumps", "seed": 8}
     ]
     new = keys(edited)
@@ -101,7 +101,8 @@ def test_extend_before_moves_the_start_and_edits_chain(rig):
     assert bpy.ops.motion_composer.edit_restyle() == {"FINISHED"}
     styled = rig.animation_data.action
     assert tuple(styled.frame_range) == (-20.0, 70.0)
-    assert [e["op"] for e in json.loads(styled[results.PROP_EDITS])] == ["extend", "restyle"]
+    assert [e["op"] for e in json.loads(styled[results.PROP_REQUEST])["edits"]] == ["extend", "restyle"]
+    assert styled.name == "a person walks forward (restyled)"
     assert len({a.name for a in bpy.data.actions}) == 3 and source.use_fake_user and extended.use_fake_user
 
 

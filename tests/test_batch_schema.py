@@ -88,6 +88,16 @@ def test_schema_constraint_fields_match_the_constraint_parser():
     assert variants == {kind: set(fields) for kind, fields in parse.FIELDS.items()}
 
 
+def test_schema_edit_fields_match_the_engine():
+    from engine.edits import OPS
+
+    variants = {v["properties"]["op"]["const"]: v for v in SCHEMA["$defs"]["edit"]["oneOf"]}
+    assert set(variants) == set(OPS)
+    for op, (required, optional) in OPS.items():
+        assert set(variants[op]["properties"]) == {"op", *required, *optional}
+        assert set(variants[op]["required"]) == {"op", *required}
+
+
 @pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.name)
 def test_examples_follow_the_schema_and_the_engine(path):
     data = json.loads(path.read_text())
@@ -97,7 +107,9 @@ def test_examples_follow_the_schema_and_the_engine(path):
 
 
 @pytest.mark.parametrize("bad", [{"seconds": 2}, {"text": "walk", "seconds": 0}, {"text": "x", "speed": 1},
-                                 {"tracks": [{"text": "x", "body_parts": ["tail"]}]}])  # fmt: skip
+                                 {"tracks": [{"text": "x", "body_parts": ["tail"]}]},
+                                 {"text": "x", "edits": [{"op": "restyle", "text": "y", "amount": 1}]},
+                                 {"text": "x", "edits": [{"op": "extend", "text": "y"}]}])  # fmt: skip
 def test_schema_and_engine_reject_the_same_bad_jobs(bad):
     assert not _passes(bad, SCHEMA, SCHEMA)
     with pytest.raises(RequestError):

@@ -1,4 +1,4 @@
-"""Edits as data (engine.edits): validation without the model, recipes replayed with it."""
+"""Edits as data (engine.edits): validated in the request, replayed after generating it."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from engine import edits
+from engine.api import generate
 from engine.errors import RequestError
 from engine.request import GenerationRequest
 
@@ -19,7 +20,7 @@ needs_model = pytest.mark.skipif(not (MODEL_DIR / "manifest.json").exists(),
 
 @pytest.mark.parametrize("edit, message", [
     ("restyle", "must be an object"),
-    ({"op": "mirror", "text": "x"}, "unknown edit op 'mirror': use one of regenerate_range, extend, restyle"),
+    ({"op": "mirror", "text": "x"}, "unknown op 'mirror'; use one of regenerate_range, extend, restyle"),
     ({"op": "regenerate_range", "start": 3, "text": "x"}, "needs end"),
     ({"op": "extend", "seconds": 1, "text": "x", "frames": 3}, "does not take frames"),
     ({"op": "restyle", "text": "  "}, "'text' must say what the character does"),
@@ -27,6 +28,16 @@ needs_model = pytest.mark.skipif(not (MODEL_DIR / "manifest.json").exists(),
 def test_bad_edits_name_the_fix(edit, message):
     with pytest.raises(RequestError, match=message):
         edits.check_edit(edit)
+    with pytest.raises(RequestError, match="edit 1"):  # a job file's edits are checked when it is read
+        GenerationRequest.from_dict({"text": "a person walks", "edits": [edit]})
+
+
+def test_edits_round_trip_through_the_job_structure():
+    job = {"text": "a person walks", "seconds": 3.0, "edits": [{"op": "restyle", "text": "happily", "strength": 0.4}]}
+    request = GenerationRequest.from_dict(job)
+    assert GenerationRequest.from_dict(request.to_dict()) == request
+    with pytest.raises(RequestError, match="'edits' must be a list"):
+        GenerationRequest.from_dict(dict(job, edits={"op": "restyle"}))
 
 
 def test_frames_added_before_only_for_backward_extends():
@@ -37,20 +48,29 @@ def test_frames_added_before_only_for_backward_extends():
 
 
 @needs_model
-def test_a_recipe_reproduces_the_same_frames():
-    request = GenerationRequest.from_dict({"text": "a person walks forward", "seconds": 3.0, "fps": 30, "seed": 2})
+def test_a_request_with_edits_reproduces_the_same_frames():
+    job = {"text": "a person walks forward", "seconds": 3.0, "fps": 30, "seed": 2}
     recipe = [
         {"op": "regenerate_range", "start": 30, "end": 60, "text": "a person jumps", "seed": 4},
         {"op": "extend", "seconds": 1.0, "direction": "backward", "text": "a person stands still", "seed": 1},
     ]
+    request = GenerationRequest.from_dict(dict(job, edits=recipe))
     seen = []
-    a = edits.reproduce(request, recipe, model_dir=MODEL_DIR, threads=2, progress=seen.append)
-    b = edits.reproduce(request, recipe, model_dir=MODEL_DIR, threads=2)
+    a = generate(request, model_dir=MODEL_DIR, threads=2, progress=seen.append)
+    b = generate(request, model_dir=MODEL_DIR, threads=2)
     assert a.num_frames == 91 + 30
     assert np.array_equal(a.rotations, b.rotations) and np.array_equal(a.root_translation, b.root_translation)
     assert a.metadata["edits"] == recipe and a.metadata["seed"] == 2
     assert seen == sorted(seen) and 0.0 < seen[0] < 0.34 and seen[-1] == pytest.approx(1.0)
-    source = edits.reproduce(request, [], model_dir=MODEL_DIR, threads=2)
+    source = generate(GenerationRequest.from_dict(job), model_dir=MODEL_DIR, threads=2)
     # the backward extend put 30 frames first; the source's untouched frames follow bit-identically
     assert np.array_equal(a.rotations[30 : 30 + 30], source.rotations[:30])
     assert not np.allclose(a.rotations[30 + 30 : 30 + 60], source.rotations[30:60])
+
+
+@needs_model
+def test_the_edits_example_job_runs():
+    path = Path(__file__).resolve().parent.parent / "examples" / "job_edits.json"
+    motion = generate(GenerationRequest.from_json_file(path), model_dir=MODEL_DIR, threads=2)
+    assert motion.num_frames == 181 + 60  # 6 s at 30 fps, then 2 s appended
+    assert [e["op"] for e in motion.metadata["edits"]] == ["regenerate_range", "extend"]
