@@ -45,14 +45,14 @@ def generate(request: GenerationRequest, *, model_dir=None, provider: str = "aut
 
         return generate_edited(request, generate, model_dir=model_dir, provider=provider, threads=threads,
                                progress=progress, cancel=cancel, clean_feet=clean_feet)  # fmt: skip
+    if request.constraints:  # one window or a timeline: engine.constraints.generate handles both
+        return _generate_constrained(request, model_dir, provider, threads, progress, cancel)
     models = load_models(model_dir, provider, threads)
     steps = request.steps or int(models.manifest["default_steps"])
     guidance = request.guidance if request.guidance is not None else float(models.manifest["default_guidance"])
     if _uses_timeline(request, models):
         return _finish(_generate_timeline(request, models, steps, guidance, progress, cancel), clean_feet)
     frames = check_length(request.seconds, models)
-    if request.constraints:
-        return _generate_constrained(request, model_dir, provider, threads, progress, cancel)
     text = models.text.encode([request.tracks[0].text, ""])
     obs_dim = int(models.manifest["obs_dim"])
     zeros = np.zeros((2, frames, obs_dim), np.float32)
@@ -90,9 +90,6 @@ def _generate_timeline(request: GenerationRequest, models: Models, steps: int, g
     """Several tracks, body-part tracks or long sequences: composed per step, windowed (engine.timeline)."""
     from .timeline.run import timeline_features
 
-    if request.constraints:
-        raise RequestError("constraints cannot be combined yet with several tracks, body-part tracks or "
-                           "sequences longer than one window; use a single full-length track")  # fmt: skip
     frames = model_frames(request.seconds, models)
     x0 = timeline_features(request, models, frames, steps, guidance, progress=progress, cancel=cancel)
     return to_motion(x0, models, request, steps, guidance)
@@ -109,11 +106,19 @@ def _generate_constrained(request, model_dir, provider, threads, progress, cance
 OUTPUT_SMOOTHING = 1.0  # frames (sigma) of temporal smoothing on the sampled features; see features.smooth
 
 
-def to_motion(x0: np.ndarray, models: Models, request: GenerationRequest, steps: int, guidance: float):
-    """Normalised features -> Motion at the request's frame rate and exact duration."""
-    motion = feat.decode(feat.smooth(x0, OUTPUT_SMOOTHING) * models.std + models.mean, models.fps)
+def to_motion(x0: np.ndarray, models: Models, request: GenerationRequest, steps: int, guidance: float,
+              start_position=(0.0, 0.0), start_yaw: float = 0.0):  # fmt: skip
+    """Normalised features -> Motion at the request's frame rate and exact duration, starting where given."""
+    raw = feat.smooth(x0, OUTPUT_SMOOTHING) * models.std + models.mean
+    motion = feat.decode(raw, models.fps, start_position=start_position, start_yaw=start_yaw)
     motion = motion[: int(round(request.seconds * models.fps)) + 1].resample(request.fps)
-    motion.metadata = {
+    motion.metadata = describe(request, models, steps, guidance)
+    return motion
+
+
+def describe(request: GenerationRequest, models: Models, steps: int, guidance: float) -> dict:
+    """The metadata that makes a generation reproducible: request, seed, sampler settings, model version."""
+    return {
         "request": request.to_dict(),
         "seed": request.seed,
         "steps": steps,
@@ -121,4 +126,3 @@ def to_motion(x0: np.ndarray, models: Models, request: GenerationRequest, steps:
         "model_version": models.version,
         "warnings": list(request.warnings),
     }
-    return motion

@@ -360,6 +360,22 @@ def test_constrained_generation_plumbing(fake_models):
     assert all(r["max"] < 0.01 for r in rows), rows
 
 
+def test_constrained_timeline_plumbing(fake_models):
+    """Body-part tracks over three windows with a joint target, a root path and a keyframe in the second window."""
+    fake_models.manifest = {**fake_models.manifest, "obs_dim": feat.FEATURE_DIM + 4}
+    req = GenerationRequest.from_dict({"seconds": 20, "fps": 30, "tracks": [
+        {"text": "a person walks", "start": 0, "end": 20, "body_parts": ["legs", "torso"]},
+        {"text": "a person waves", "start": 12, "end": 15, "body_parts": ["right_arm"]}], "constraints": [
+        {"type": "joint", "joint": "right_wrist", "time": 14.0, "position": [0.0, -14.0, 1.6]},
+        {"type": "root_path", "points": [[0, 0, 0], [10, 0.5, -10], [20, 0, -20]]},
+        {"type": "keyframe", "time": 13.0, "pose": {"rotations": ID}}]})  # fmt: skip
+    out = cgen.generate_constrained(req)
+    assert out.num_frames == 601
+    rows = out.metadata["constraints"]
+    assert [r["type"] for r in rows] == ["KeyframePose", "JointTarget", "RootPath"]
+    assert all(r["max"] < 0.01 for r in rows), rows
+
+
 @pytest.mark.parametrize("start, end", [(0, 30), (150, 181), (0, 181)])
 def test_regenerate_range_at_the_ends(fake_models, start, end):
     m = walk(6.0, fps=30.0)

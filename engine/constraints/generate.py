@@ -1,8 +1,10 @@
-"""Constrained sampling: one window, observations and guidance around the DDIM sampler.
+"""Constrained sampling: observations and guidance around the DDIM sampler, then clean-up.
 
-Shared by api.generate (job-file constraints) and engine.editing (inbetween,
-regenerate a range, extend, restyle), which differ only in what they observe
-and where sampling starts.
+`sample_window` (one window) is shared by api.generate (job-file
+constraints) and engine.editing (inbetween, regenerate a range, extend,
+restyle), which differ only in what they observe and where sampling starts;
+`generate_constrained` also runs timelines (several tracks, body parts,
+long sequences) with one guide per window (windows.py).
 """
 
 from __future__ import annotations
@@ -12,7 +14,6 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from .. import features as feat
-from ..errors import RequestError
 from ..motion import Motion
 from ..runtime import Models, load_models
 from ..sampler import DDIMSampler
@@ -22,6 +23,7 @@ from .guidance import Guide, GuideOptions
 from .parse import parse_constraints
 from .programmable import ErrorTerm
 from .types import ConstraintSet
+from .windows import TimelineGuides
 
 
 def sample_window(models: Models, text: str, guide: Guide, *, seed: int, steps: int, guidance: float,
@@ -45,15 +47,16 @@ def sample_window(models: Models, text: str, guide: Guide, *, seed: int, steps: 
         obs2, mask2 = np.stack([obs, obs]), np.stack([mask, mask])
         both = models.denoise(np.concatenate([x_t, x_t]), np.full(2, t), emb, obs2, mask2, valid)
         cond, uncond = np.split(both, 2)
-        x0 = uncond + guidance * (cond - uncond)
-        return guide.apply(x0[0], last_step=t == last_t, t=t)[None]
+        return uncond + guidance * (cond - uncond)
 
     rng = np.random.default_rng(seed)
     noise = rng.standard_normal((1, frames, models.mean.shape[0])).astype(np.float32)
     start = None
     if x_start is not None:
         start = ((x_start - models.mean) / models.std).astype(np.float32)[None]
-    x0 = sampler.sample(denoise, noise, start_step=start_step, x_start=start, progress=progress, cancel=cancel)
+    x0 = sampler.sample(
+        guide.guided(denoise, last_t), noise, start_step=start_step, x_start=start, progress=progress, cancel=cancel
+    )
     return x0[0].astype(np.float64) * models.std + models.mean
 
 
@@ -62,36 +65,36 @@ def generate_constrained(request, *, functions: Sequence[ErrorTerm] = (), model_
                          feet: bool = True, progress=None, cancel=None) -> Motion:  # fmt: skip
     """Generate a Motion honouring request.constraints plus programmable error terms.
 
+    One full-length prompt that fits a model window is sampled as one guided
+    window; several tracks, body-part tracks, partial tracks and longer
+    sequences go through the timeline with a guide per window (windows.py).
     The result's metadata["constraints"] lists each constraint's error from
     the model alone ("model_mean"/"model_max") and after clean-up ("mean"/"max").
     """
-    from ..api import check_length
+    from ..api import check_length, describe, model_frames, to_motion
+    from ..timeline.run import needs_timeline, timeline_features
 
     request.validate()
-    if len(request.tracks) != 1 or request.tracks[0].body_parts:
-        raise RequestError("constraints work with one full-body prompt in this version; merge the tracks")
     cset = parse_constraints(request.constraints, request.seconds, request.fps)
     cset.functions.extend(functions)
     models = load_models(model_dir, provider, threads)
     steps = request.steps or int(models.manifest["default_steps"])
     cfg = request.guidance if request.guidance is not None else float(models.manifest["default_guidance"])
-    frames = check_length(request.seconds, models)
-    frame = choose_frame(cset, models.fps)
-    guide = Guide(cset, models.mean, models.std, models.fps, frames, frame, options)
-    raw = sample_window(models, request.tracks[0].text, guide, seed=request.seed, steps=steps, guidance=cfg,
-                        progress=progress, cancel=cancel)  # fmt: skip
-    motion = decode_window(raw, models.fps, frame)
-    motion = motion[: int(round(request.seconds * models.fps)) + 1].resample(request.fps)
+    total = model_frames(request.seconds, models)
+    if needs_timeline(request, total, models):
+        guides = TimelineGuides(cset, models.mean, models.std, models.fps, options)
+        x0 = timeline_features(request, models, total, steps, cfg, guides=guides, progress=progress, cancel=cancel)
+        motion = to_motion(x0, models, request, steps, cfg, guides.start.origin, guides.start.yaw)
+    else:
+        frames = check_length(request.seconds, models)
+        frame = choose_frame(cset, models.fps)
+        guide = Guide(cset, models.mean, models.std, models.fps, frames, frame, options)
+        raw = sample_window(models, request.tracks[0].text, guide, seed=request.seed, steps=steps, guidance=cfg,
+                            progress=progress, cancel=cancel)  # fmt: skip
+        motion = decode_window(raw, models.fps, frame)
+        motion = motion[: int(round(request.seconds * models.fps)) + 1].resample(request.fps)
     motion, report = finish(motion, cset, clean, feet)
-    motion.metadata = {
-        "request": request.to_dict(),
-        "seed": request.seed,
-        "steps": steps,
-        "guidance": cfg,
-        "model_version": models.version,
-        "warnings": list(request.warnings),
-        "constraints": report,
-    }
+    motion.metadata = {**describe(request, models, steps, cfg), "constraints": report}
     return motion
 
 

@@ -21,6 +21,7 @@ import numpy as np
 
 from .. import features as feat
 from ..motion import Motion
+from ..sampler import Denoise
 from ..skeleton import CANONICAL, FOOT_REST_HEIGHTS, NUM_JOINTS
 from .frames import WindowFrame, pose_in_window, standing_root
 from .programmable import ErrorTerm, JointPosition
@@ -163,6 +164,14 @@ class Guide:
             mask[free, PATH_X] = mask[free, PATH_Y] = 1.0
 
     # ------------------------------------------------------------ guidance
+
+    def guided(self, denoise: Denoise, last_t: int) -> Denoise:
+        """`denoise` (a batch of one) with guidance on each prediction; `last_t` is the sampler's last step."""
+
+        def run(x_t: np.ndarray, t: int) -> np.ndarray:
+            return self.apply(denoise(x_t, t)[0], last_step=t == last_t, t=t)[None]
+
+        return run
 
     def apply(self, x0: np.ndarray, last_step: bool = False, t: int = 0) -> np.ndarray:
         """Guided normalised x0 (T, F) from a normalised prediction at diffusion time `t`."""

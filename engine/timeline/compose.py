@@ -11,13 +11,16 @@ guidance), then the rows are painted onto the fill in the order of
 `plan.layers`. Inside its interval a track's row sees the shared sample on
 its own body parts only, and its own private sample elsewhere. An observed prefix (the previous
 window's last frames) conditions every row through obs/obs_mask and is
-blended into the prediction so windows join without a seam.
+blended into the prediction so windows join without a seam. An `Observer`
+(constraints, engine.constraints.windows) adds observations at every step,
+to every row on its own crop, where the prefix does not observe.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 
@@ -32,6 +35,12 @@ CALL_OVERHEAD_FRAMES = 24  # the fixed cost of one more call, in padded frames (
 
 #: network(x_t, t, text, obs, obs_mask, valid) -> x0, all batched (the ONNX denoiser's signature)
 Network = Callable[..., np.ndarray]
+
+
+class Observer(Protocol):
+    def crop_observations(self, starts: Iterable[int]) -> dict[int, tuple[np.ndarray, np.ndarray]]:
+        """Per crop start a: obs and obs_mask for window frames [a, T), root path relative to frame a."""
+        ...
 
 
 @dataclass
@@ -62,8 +71,10 @@ class WindowComposer:
     def __init__(self, network: Network, embeddings: dict[str, np.ndarray], spans: list[plan.TrackSpan],
                  lo: int, hi: int, *, last: float, fps: float, guidance: float, frames_per_token: int,
                  obs_dim: int, prefix: Prefix | None = None, fill_text: str | None = None,
-                 step: Callable | None = None, redone_tail: int = 0):  # fmt: skip
+                 step: Callable | None = None, redone_tail: int = 0,
+                 observer: Observer | None = None):  # fmt: skip
         self.network, self.guidance, self.lo, self.step = network, guidance, lo, step
+        self.observer = observer
         n = hi - lo
         frames = np.arange(lo, hi, dtype=np.float32)
         # frames whose result is used: not the observed prefix's first half (replaced by the
@@ -143,6 +154,18 @@ class WindowComposer:
             self.obs_mask[r, :k, : f + 4] = 1.0
         self.keep = prefix_keep(p)[:, None]
 
+    def _observations(self) -> tuple[np.ndarray, np.ndarray]:
+        """The prefix's observations plus the observer's for this step, each row on its crop."""
+        crops = self.observer.crop_observations({a for a, _ in self.rows})
+        obs, mask = self.obs.copy(), self.obs_mask.copy()
+        p = 0 if self.prefix is None else len(self.prefix.norm)
+        for r, (a, e) in enumerate(self.rows):
+            o, m = crops[a]
+            k = max(p - a, 0)  # the observed prefix wins on its frames
+            obs[r, k : e - a] = o[k : e - a]
+            mask[r, k : e - a] = m[k : e - a]
+        return obs, mask
+
     def row_input(self, r: int, x_t: np.ndarray, t: int) -> np.ndarray:
         """Track row r's (crop_len, F) input: the shared x_t, mixed with the track's private sample."""
         a, e = self.rows[r]
@@ -156,6 +179,7 @@ class WindowComposer:
     def __call__(self, x_t: np.ndarray, t: int) -> np.ndarray:
         """x_t (1, T, F) -> composed x0 (1, T, F)."""
         pred: list[np.ndarray] = [None] * len(self.rows)  # type: ignore[list-item]
+        obs, obs_mask = (self.obs, self.obs_mask) if self.observer is None else self._observations()
         inputs: dict[int, np.ndarray] = {}  # by track row: a track's own unconditional row shares it
         for group, length in self.groups:
             x = np.zeros((len(group), length, x_t.shape[-1]), np.float32)
@@ -165,8 +189,8 @@ class WindowComposer:
                     inputs[src] = self.row_input(src, x_t[0], t)
                 x[i, : len(inputs[src])] = inputs[src]
             g = np.asarray(group)
-            out = self.network(x, np.full(len(group), t), self.text[g], self.obs[g, :length],
-                               self.obs_mask[g, :length], self.valid[g, :length])  # fmt: skip
+            out = self.network(x, np.full(len(group), t), self.text[g], obs[g, :length], obs_mask[g, :length],
+                               self.valid[g, :length])  # fmt: skip
             for i, r in enumerate(group):
                 pred[r] = out[i, : self.rows[r][1] - self.rows[r][0]]
         g = self.guidance

@@ -42,9 +42,12 @@ def needs_timeline(request, total_frames: int, models) -> bool:
 
 
 def timeline_features(request, models, total_frames: int, steps: int, guidance: float, *,
-                      fill_text: str | None = None, progress: Callable[[float], None] | None = None,
+                      fill_text: str | None = None, guides=None, progress: Callable[[float], None] | None = None,
                       cancel: Callable[[], bool] | None = None) -> np.ndarray:  # fmt: skip
-    """Normalised model features (total_frames, F) for the request's tracks."""
+    """Normalised model features (total_frames, F) for the request's tracks.
+
+    `guides` (engine.constraints.windows.TimelineGuides) adds the request's constraints.
+    """
     window, overlap = window_frames(models)
     spans = plan.spans_from_tracks(request.tracks, models.fps)
     return sample_timeline(spans, total_frames, last=request.seconds * models.fps, network=models.denoise,
@@ -52,4 +55,4 @@ def timeline_features(request, models, total_frames: int, steps: int, guidance: 
                            frames_per_token=int(models.manifest["frames_per_token"]),
                            obs_dim=int(models.manifest["obs_dim"]), steps=steps, guidance=guidance,
                            seed=request.seed, window=window, overlap=overlap, fill_text=fill_text,
-                           private=PRIVATE_CONTEXT, progress=progress, cancel=cancel)  # fmt: skip
+                           private=PRIVATE_CONTEXT, guides=guides, progress=progress, cancel=cancel)  # fmt: skip
