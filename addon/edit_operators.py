@@ -55,7 +55,7 @@ class _EditStoredAction(_GenerateBase):
 
     def _requests(self, context):
         action = stored_action(context)
-        text, seed, _model, placement = results.stored_settings(action)
+        text, seed, self._source_model, placement = results.stored_settings(action)
         request = request_builder.request_from_json(text)
         request.seed = seed
         settings = context.scene.motion_composer

@@ -43,6 +43,9 @@ class _GenerateBase:
     def poll(cls, context):
         return context.scene is not None and running_job() is None
 
+    #: model version that made the Action being reproduced or edited (None for a new generation)
+    _source_model: str | None = None
+
     # Subclasses return (requests, frame_start, placement, root_motion).
     def _requests(self, context):
         raise NotImplementedError
@@ -137,6 +140,10 @@ class _GenerateBase:
             return {"CANCELLED"}
         names = ", ".join(a.name for a in actions)
         self.report({"INFO"}, f"Generated {len(actions)} motion(s) in {job.seconds:.2f} s: {names}")
+        made_with = job.results[0].motion.metadata.get("model_version") if job.results else None
+        if self._source_model not in (None, made_with):
+            self.report({"WARNING"}, f"the source Action was made with model {self._source_model}, this is "
+                                     f"{made_with}: the motion differs from the source")  # fmt: skip
         return {"FINISHED"}
 
 
@@ -168,6 +175,7 @@ class MOTION_COMPOSER_OT_regenerate(_GenerateBase, bpy.types.Operator):
         text, seed, model_version, placement = results.stored_settings(action)
         request = request_builder.request_from_json(text)
         request.seed = seed
+        self._source_model = model_version
         self.report({"INFO"}, f"Regenerating {action.name!r} (seed {seed}, model {model_version})")
         settings = context.scene.motion_composer
         return ([request], int(placement.get("frame_start", settings.frame_start)),

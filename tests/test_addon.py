@@ -270,6 +270,16 @@ def test_regenerate_reproduces_the_stored_action(scene):
     assert (s.prompt, s.seed) == ("a person spins", 42)
 
 
+def test_regenerate_warns_when_the_model_changed(scene, capfd):
+    rig = add_rig()
+    scene.motion_composer.prompt = "a person spins"
+    bpy.ops.motion_composer.generate()
+    rig.animation_data.action[results.PROP_MODEL] = "mc-older-model"
+    capfd.readouterr()
+    assert bpy.ops.motion_composer.regenerate() == {"FINISHED"}
+    assert "made with model mc-older-model, this is fake-test-model" in capfd.readouterr().out
+
+
 def test_undo_restores_the_previous_state(scene):
     rig = add_rig()
     mine = user_action(rig)
