@@ -11,8 +11,6 @@ points it at another model folder), at the model rate (20 fps) on 2 threads.
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -300,13 +298,3 @@ def test_a_single_track_with_constraints_keeps_the_one_window_path(monkeypatch):
     np.testing.assert_array_equal(through_api.rotations, direct.rotations)
     np.testing.assert_array_equal(through_api.root_translation, direct.root_translation)
     assert through_api.metadata["constraints"] == direct.metadata["constraints"]
-
-
-@needs_model
-def test_cli_generates_the_constrained_timeline_example(tmp_path):
-    out = tmp_path / "x.bvh"
-    cmd = [sys.executable, "-m", "engine", "generate", "--job", str(ROOT / "examples" / "timeline_constraints.json"),
-           "--out", str(out), "--model-dir", str(MODEL_DIR), "--threads", "2"]  # fmt: skip
-    done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=120)
-    assert done.returncode == 0, done.stderr
-    assert "Frames: 361" in out.read_text()

@@ -92,10 +92,11 @@ def test_a_60_s_timeline_runs_end_to_end_without_drift():
     assert v.max() < 4.0, f"root speed peaks at {v.max():.2f} m/s"
 
 
-def test_cli_generates_the_example_timeline(tmp_path):
+@pytest.mark.parametrize("example, frames", [("timeline.json", 241), ("timeline_constraints.json", 361)])
+def test_cli_generates_the_example_timeline(tmp_path, example, frames):
     out = tmp_path / "x.bvh"
-    cmd = [sys.executable, "-m", "engine", "generate", "--job", str(ROOT / "examples" / "timeline.json"),
+    cmd = [sys.executable, "-m", "engine", "generate", "--job", str(ROOT / "examples" / example),
            "--out", str(out), "--model-dir", str(MODEL_DIR), "--threads", "2"]  # fmt: skip
     done = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
-    assert "Frames: 241" in out.read_text()
+    assert f"Frames: {frames}" in out.read_text()
