@@ -156,7 +156,7 @@ def _load_scene(base_file: Path | None) -> None:
     if not base_file.is_file():
         raise errors.RequestError(f"scene file {base_file} does not exist")
     try:
-        bpy.ops.wm.open_mainfile(filepath=str(base_file), load_ui=False)
+        bpy.ops.wm.open_mainfile(filepath=str(base_file.absolute()), load_ui=False)  # absolute: see _atomic
     except RuntimeError as exc:
         raise errors.RequestError(f"cannot open scene {base_file}: {str(exc).strip().splitlines()[-1]}") from None
 
@@ -178,8 +178,12 @@ def _find_armature(context, name: str | None):
 
 
 def _atomic(path: Path, write) -> None:
-    """Write through `write(tmp)` to a temporary file beside `path`, then rename over it."""
-    tmp = path.with_name(f".{path.stem}.{os.getpid()}.tmp{path.suffix}")
+    """Write through `write(tmp)` to a temporary file beside `path`, then rename over it.
+
+    `tmp` is absolute: Blender 4.x resolves a relative path against $PWD, which
+    is not the process's working directory when a parent process changed it.
+    """
+    tmp = path.absolute().with_name(f".{path.stem}.{os.getpid()}.tmp{path.suffix}")
     try:
         write(tmp)
         if not tmp.exists():
