@@ -10,6 +10,8 @@ the canonical proportions also against the source itself.
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import tempfile
 
 os.environ.setdefault("BLENDER_USER_RESOURCES", tempfile.mkdtemp(prefix="mc-user-"))  # before bpy loads
@@ -44,15 +46,30 @@ def reset():
     bpy.ops.wm.read_factory_settings(use_empty=True)
 
 
+GENERATE_RIGIFY = r"""
+import os, sys
+import bpy
+bpy.ops.wm.read_factory_settings(use_empty=True)
+bpy.ops.preferences.addon_enable(module="rigify")
+bpy.ops.object.armature_human_metarig_add()
+bpy.ops.pose.rigify_generate()
+bpy.ops.wm.save_as_mainfile(filepath=sys.argv[1])
+print("SAVED", flush=True)
+os._exit(0)  # after Rigify, the bpy 4.2 module crashes and 4.5 hangs at process exit
+"""
+
+
 @pytest.fixture(scope="module")
 def rigify_rigs():
-    """The Rigify human metarig and the rig generated from it, saved once for the module."""
-    reset()
-    bpy.ops.preferences.addon_enable(module="rigify")
-    bpy.ops.object.armature_human_metarig_add()
-    bpy.ops.pose.rigify_generate()
+    """The Rigify human metarig and the rig generated from it, saved once for the module.
+
+    Made in a child process: once Rigify was enabled the bpy 4.x module cannot shut down
+    (4.2 crashes, 4.5 hangs at exit), so it never loads in the test process.
+    """
     path = os.path.join(tempfile.mkdtemp(prefix="mc-rigify-"), "rigify.blend")
-    bpy.ops.wm.save_as_mainfile(filepath=path)
+    proc = subprocess.run([sys.executable, "-c", GENERATE_RIGIFY, path], capture_output=True, text=True,
+                          timeout=300)  # fmt: skip
+    assert "SAVED" in proc.stdout and os.path.isfile(path), proc.stdout + proc.stderr
     return path
 
 
@@ -270,14 +287,19 @@ def test_zero_length_bones():
     rows = rows_for("mixamo")
     rows = [(n, p, h, h if n.endswith(("LeftToeBase", "Head")) else t, r) for n, p, h, t, r in rows]  # zero length
     obj = build_armature(rows, "Zero")
-    run_and_check(obj, WALK)  # mapped zero-length end bones still work
+    zero_length_kept = all(row[0] in obj.data.bones for row in rows)  # Blender 4.x deletes them in Edit Mode
+    if zero_length_kept:
+        run_and_check(obj, WALK)  # mapped zero-length end bones still work
     reset()
     rows = rows_for("mixamo")
     knee = next(r for r in rows if r[0].endswith("LeftLeg"))
-    rows = [(n, p, knee[2], knee[2], r) if n.endswith("LeftFoot") else (n, p, h, t, r) for n, p, h, t, r in rows]
+    rows = [(n, p, knee[2], t, r) if n.endswith("LeftFoot") else (n, p, h, t, r) for n, p, h, t, r in rows]
     obj = build_armature(rows, "Collapsed")
     with pytest.raises(RetargetError, match="start at the same point"):
         retarget(WALK, rig_reader.read_armature(obj), auto_map(rig_reader.read_armature(obj)))
+    if not zero_length_kept:
+        pytest.skip(f"Blender {bpy.app.version_string} deletes zero-length bones on leaving Edit Mode (5.0 keeps "
+                    "them), so no rig can have one; only the collapsed-bone case ran")  # fmt: skip
 
 
 def test_linked_armature_is_refused_and_no_action_is_left(tmp_path):
