@@ -7,7 +7,9 @@
   click until the keys are in the scene; the first click of the process
   also loads the models (reported apart). Goal <= 1 s for 10 s on 2 threads.
 - longest UI step: the longest the main thread spends in one operator call
-  (prepare, a timer tick, writing the keys). Goal <= 100 ms.
+  (prepare, a timer tick, writing the keys), wall clock and the main
+  thread's own CPU time (what the tests check: it does not depend on load).
+  Goal <= 100 ms.
 - write keys: 300 frames x 22 bones into a new Action (foreach_set). Goal <= 50 ms.
 """
 
@@ -57,17 +59,23 @@ class ModalDriver(operators._GenerateBase):
         operators._RUNNING["job"] = self._job.start()
         self._timer = context.window_manager.event_timer_add(operators.TIMER_SECONDS, window=context.window)
 
-    def run(self, context, tick: float = operators.TIMER_SECONDS) -> tuple[set, float]:
-        """Start, then deliver a timer event every `tick` s until the operator ends: (status, longest step s)."""
-        t0 = time.perf_counter()
+    def run(self, context, tick: float = operators.TIMER_SECONDS) -> tuple[set, float, float]:
+        """Start, then deliver a timer event every `tick` s until the operator ends.
+
+        Returns (status, longest step in wall seconds, longest step in main-thread CPU seconds): the
+        CPU figure is what the operator itself costs the UI, unaffected by other processes on the machine.
+        """
+        wall, cpu = time.perf_counter(), time.thread_time()
         self.start(context)
-        worst, status = time.perf_counter() - t0, {"PASS_THROUGH"}
+        worst_wall, worst_cpu = time.perf_counter() - wall, time.thread_time() - cpu
+        status = {"PASS_THROUGH"}
         while status == {"PASS_THROUGH"}:
             time.sleep(tick)
-            t1 = time.perf_counter()
+            wall, cpu = time.perf_counter(), time.thread_time()
             status = self.modal(context, TimerEvent())
-            worst = max(worst, time.perf_counter() - t1)
-        return status, worst
+            worst_wall = max(worst_wall, time.perf_counter() - wall)
+            worst_cpu = max(worst_cpu, time.thread_time() - cpu)
+        return status, worst_wall, worst_cpu
 
 
 def click_to_keys(context, seconds: float) -> dict:
@@ -76,12 +84,13 @@ def click_to_keys(context, seconds: float) -> dict:
     before = set(bpy.data.actions)
     op = ModalDriver()
     t0 = time.perf_counter()
-    status, worst = op.run(context, tick=0.01)  # ticks faster than Blender's 50 ms only to time the end precisely
+    status, worst, worst_cpu = op.run(context, tick=0.01)  # faster ticks than Blender's 50 ms: a precise end time
     elapsed = time.perf_counter() - t0
     if status != {"FINISHED"}:
         raise RuntimeError(f"generation failed: {op.reports}")
     (action,) = set(bpy.data.actions) - before
-    return {"click_to_keys_s": elapsed, "longest_ui_step_s": worst, "action": action}
+    return {"click_to_keys_s": elapsed, "longest_ui_step_s": worst, "longest_ui_step_cpu_s": worst_cpu,
+            "action": action}  # fmt: skip
 
 
 def write_keys(rig, frames: int, repeats: int) -> list[float]:
@@ -124,11 +133,13 @@ def main() -> None:
         "first_click_to_keys_s": round(cold["click_to_keys_s"], 3),
         "click_to_keys_median_s": round(statistics.median(w["click_to_keys_s"] for w in warm), 3),
         "longest_ui_step_ms": round(1000 * max(w["longest_ui_step_s"] for w in [cold, *warm]), 1),
+        "longest_ui_step_cpu_ms": round(1000 * max(w["longest_ui_step_cpu_s"] for w in [cold, *warm]), 1),
         "write_300x22_median_ms": round(1000 * statistics.median(writes), 1),
     }
     print(f"click to keys, {args.seconds:g} s motion, {args.threads} threads: first {out['first_click_to_keys_s']} s "
           f"(loads the models), then median {out['click_to_keys_median_s']} s over {args.repeats} (goal 1 s)")  # fmt: skip
-    print(f"longest UI step: {out['longest_ui_step_ms']} ms (goal 100 ms)")
+    print(f"longest UI step: {out['longest_ui_step_ms']} ms wall, {out['longest_ui_step_cpu_ms']} ms main-thread CPU "
+          "(goal 100 ms)")  # fmt: skip
     print(f"write 300 frames x 22 bones: median {out['write_300x22_median_ms']} ms (goal 50 ms)")
     if args.json:
         args.json.write_text(json.dumps(out, indent=2) + "\n")
