@@ -97,7 +97,7 @@ def test_extend_before_moves_the_start_and_edits_chain(rig):
     assert json.loads(extended[results.PROP_PLACEMENT])["frame_start"] == -20
     src, ext = keys(source), keys(extended)
     for path, (_f, v) in src.items():
-        np.testing.assert_allclose(ext[path][1][50:], v[20:], atol=1e-4, err_msg=str(path))  # old frames, away from the join
+        np.testing.assert_allclose(ext[path][1][50:], v[20:], atol=1e-4, err_msg=str(path))  # old frames, off the join
     s.restyle_strength = 0.6
     s.edit_prompt = "a person walks forward proudly"
     assert bpy.ops.motion_composer.edit_restyle() == {"FINISHED"}
