@@ -1,4 +1,4 @@
-"""Timeline suite: per-segment R-precision, transition jerk, body-part leakage and speed.
+"""Timeline suite: per-segment R-precision, transition jerk, body-part leakage, constraints and speed.
 
 Timelines are assembled from test-split captions: 2-4 back-to-back segments
 of 3-4 s (tracks with inferred body parts). Each segment is cut out of the
@@ -6,6 +6,9 @@ result and retrieved against its caption with the evaluator (same protocol
 as the text suite, grouped by label), next to the same captions generated
 as single-prompt clips of the same length. Leakage compares the speed of
 the body parts an arm track does not claim with a neutral track in its place.
+Constraints: the first timelines again, with a right-wrist target in the
+middle of every segment (15 cm from where the unconstrained wrist was),
+across window borders for the long ones.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ import time
 import numpy as np
 
 from .. import features as feat
-from ..skeleton import BODY_PART_NAMES, BODY_PARTS, JOINT_NAMES
+from ..skeleton import BODY_PART_NAMES, BODY_PARTS, CANONICAL, JOINT_NAMES
 from ..timeline.parts import infer_body_parts
 from . import metrics as M
 from .clips import pair_ids, pick_captions
@@ -27,6 +30,8 @@ BORDER_S = 0.25  # half-width of the jerk window at a transition / segment middl
 NEUTRAL = "a person stands still"
 TARGET_3TRACK_S = 0.6
 TARGET_JERK_RATIO = 1.5
+TARGET_CLEAN_CM = 1.0  # constrained joints after clean-up, as in the constraints suite
+WRIST_OFFSET = np.array([0.15, 0.0, 0.1])  # metres from the unconstrained wrist: reachable, not where it was
 THREE_TRACKS = [
     {"text": "a person walks forward", "start": 0.0, "end": 6.0, "body_parts": ["legs", "torso"]},
     {"text": "a person waves the right hand", "start": 2.0, "end": 5.0, "body_parts": ["right_arm"]},
@@ -78,11 +83,14 @@ def run(ctx: Context) -> SuiteResult:
     groups = pair_ids(test.pairs)
     timelines = build_timelines(8 if ctx.quick else 24, len(test), seed)
     seg_feats, single_feats, seg_text, seg_groups, jerk_in, jerk_border = [], [], [], [], [], []
+    jobs, free = [], []
     t0, motion_s = time.time(), 0.0
     for k, segs in enumerate(timelines):
         seconds = segs[-1][2]
         tracks = [{"text": captions[i], "start": a, "end": b} for i, a, b in segs]
-        motion = _generate({"seconds": seconds, "fps": fps, "seed": seed + k, "tracks": tracks}, ctx.model_dir)
+        jobs.append({"seconds": seconds, "fps": fps, "seed": seed + k, "tracks": tracks})
+        motion = _generate(jobs[-1], ctx.model_dir)
+        free.append(motion)
         motion_s += seconds
         f = feat.encode(motion)
         pos = motion.positions()
@@ -104,6 +112,8 @@ def run(ctx: Context) -> SuiteResult:
     speed = [_timed({"seconds": 10.0, "fps": 30, "seed": seed, "tracks": THREE_TRACKS}, ctx.model_dir)
              for _ in range(3 if ctx.quick else 7)]  # fmt: skip
     ratio = float(np.mean(jerk_border) / max(np.mean(jerk_in), 1e-9))
+    n_con = 4 if ctx.quick else 8
+    con = constrained(jobs[:n_con], free[:n_con], ctx.model_dir)
     cols = ["timeline", "single prompt"]
     rows = [
         Row("segment R-precision top-1", {cols[0]: r_seg[0], cols[1]: r_one[0]}),
@@ -115,15 +125,43 @@ def run(ctx: Context) -> SuiteResult:
         Row(f"leakage: unclaimed-part speed, '{NEUTRAL}' there", {cols[0]: leak_base, cols[1]: None}, "m/s", 3),
         Row("generation time per second of timeline", {cols[0]: gen_s / motion_s, cols[1]: None}, "s/s", 3),
         Row("3-track 10 s timeline, median", {cols[0]: statistics.median(speed), cols[1]: None}, "s", 3),
+        Row("wrist-target error, model + guidance", {cols[0]: con["model_cm"], cols[1]: None}, "cm", 2),
+        Row("wrist-target error after clean-up", {cols[0]: con["clean_cm"], cols[1]: None}, "cm", 2),
+        Row("generation time per second, with the targets", {cols[0]: con["s_per_s"], cols[1]: None}, "s/s", 3),
     ]  # fmt: skip
     goals = [
         Goal("3-track 10 s timeline (s)", statistics.median(speed), TARGET_3TRACK_S,
              statistics.median(speed) <= TARGET_3TRACK_S, "<= 0.6 s"),
         Goal("transition jerk / inside jerk", ratio, TARGET_JERK_RATIO, ratio <= TARGET_JERK_RATIO, "<= 1.5"),
+        Goal("timeline wrist targets after clean-up (cm)", con["clean_cm"], TARGET_CLEAN_CM,
+             con["clean_cm"] <= TARGET_CLEAN_CM, "<= 1 cm"),
     ]  # fmt: skip
     notes = [f"{len(timelines)} timelines of 2-4 segments ({len(seg_text)} segments) from test captions; "
-             "leakage: arm-only tracks (inferred parts) vs the neutral prompt on the same parts"]  # fmt: skip
+             "leakage: arm-only tracks (inferred parts) vs the neutral prompt on the same parts; "
+             f"targets: the first {len(jobs[:n_con])} timelines with a right-wrist target mid-segment "
+             f"({con['targets']} targets)"]  # fmt: skip
     return SuiteResult("Timeline composition", cols, rows, goals, notes)
+
+
+def constrained(jobs: list[dict], free: list, model_dir) -> dict:
+    """The timelines again with a right-wrist target in the middle of each segment: errors (cm) and time."""
+    wrist = CANONICAL.index("right_wrist")
+    model_cm, clean_cm, seconds, spent = [], [], 0.0, 0.0
+    for job, motion in zip(jobs, free, strict=True):
+        pos = motion.positions()
+        targets = []
+        for track in job["tracks"]:
+            t = round((track["start"] + track["end"]) / 2, 3)
+            goal = pos[int(round(t * motion.fps)), wrist] + WRIST_OFFSET
+            targets.append({"type": "joint", "joint": "right_wrist", "time": t, "position": goal.tolist()})
+        t0 = time.perf_counter()
+        result = _generate(dict(job, constraints=targets), model_dir)
+        spent += time.perf_counter() - t0
+        seconds += job["seconds"]
+        model_cm += [r["model_mean"] for r in result.metadata["constraints"]]  # metres
+        clean_cm += [r["mean"] for r in result.metadata["constraints"]]
+    return {"model_cm": 100 * float(np.mean(model_cm)), "clean_cm": 100 * float(np.mean(clean_cm)),
+            "s_per_s": spent / seconds, "targets": len(model_cm)}  # fmt: skip
 
 
 def leakage(captions: list[str], fps: float, seed: int, ctx: Context) -> tuple[float, float]:
