@@ -313,12 +313,14 @@ class FakeEvaluator:
 
 
 def test_timeline_suite_runs_and_reports_rows(monkeypatch, tmp_path):
+    from engine.constraints import generate as constrained
     from engine.eval import timeline_suite
     from engine.eval.clips import Split
     from engine.eval.suites import Context
 
     fake = FakeModels()
     monkeypatch.setattr(api, "load_models", lambda *a, **k: fake)
+    monkeypatch.setattr(constrained, "load_models", lambda *a, **k: fake)  # the suite's wrist-target timelines
     pairs = [("wave-right-hand", "normal"), ("walk", "normal"), ("bow", "active"), ("raise-up-both-hands", "normal")]
     test = Split([np.zeros((60, F), np.float32)] * 4, [p[0] for p in pairs], [p[1] for p in pairs],
                  ["a", "b", "c", "d"], np.zeros(4, bool), FPS)  # fmt: skip
@@ -326,7 +328,9 @@ def test_timeline_suite_runs_and_reports_rows(monkeypatch, tmp_path):
     result = timeline_suite.run(ctx)
     names = [r.metric for r in result.rows]
     assert "segment R-precision top-1" in names and "transition / inside jerk" in names
-    assert {g.name for g in result.goals} == {"3-track 10 s timeline (s)", "transition jerk / inside jerk"}
+    assert "wrist-target error after clean-up" in names
+    assert {g.name for g in result.goals} == {"3-track 10 s timeline (s)", "transition jerk / inside jerk",
+                                              "timeline wrist targets after clean-up (cm)"}  # fmt: skip
 
 
 def test_a_window_skips_tracks_only_on_frames_whose_result_is_not_used():
