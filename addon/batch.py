@@ -20,7 +20,7 @@ from pathlib import Path
 
 import bpy
 
-from . import canonical_armature, generation, results
+from . import canonical_armature, generation, request_builder, results
 from .engine_link import errors, load
 from .engine_link import request as rq
 
@@ -124,7 +124,7 @@ def run_job(job_path: Path, outputs: Outputs, args, base_file: Path | None) -> N
     scene = context.scene
     obj = _find_armature(context, args.armature)
     target = results.read_target(obj, args.root_motion)
-    scene_fps = scene.render.fps / scene.render.fps_base
+    scene_fps = request_builder.scene_fps(scene)
 
     def convert(motion):
         return results.to_channels(target, motion if motion.fps == scene_fps else motion.resample(scene_fps))

@@ -15,15 +15,11 @@ from dataclasses import replace
 
 import bpy
 
-from . import key_poses, request_builder, results
+from . import key_poses, request_builder
 from .engine_link import errors, load
 from .operators import _GenerateBase, stored_action, target_armature
 
 _edits = load("edits")
-
-
-def _scene_fps(scene) -> float:
-    return scene.render.fps / scene.render.fps_base
 
 
 def _edit_prompt(settings) -> str:
@@ -54,10 +50,7 @@ class _EditStoredAction(_GenerateBase):
         raise NotImplementedError
 
     def _requests(self, context):
-        action = stored_action(context)
-        text, seed, self._source_model, placement = results.stored_settings(action)
-        request = request_builder.request_from_json(text)
-        request.seed = seed
+        action, request, placement = self._stored_request(context)
         settings = context.scene.motion_composer
         frame_start = int(placement.get("frame_start", action.frame_range[0]))
         edit = _edits.check_edit(self._edit(context, action, frame_start))
@@ -126,7 +119,7 @@ class MOTION_COMPOSER_OT_edit_inbetween(_GenerateBase, bpy.types.Operator):
         scene, settings = context.scene, context.scene.motion_composer
         prompt = _edit_prompt(settings)
         frames, poses = key_poses.selected_key_poses(scene, target_armature(context))
-        fps = _scene_fps(scene)
+        fps = request_builder.scene_fps(scene)
         keys = [request_builder.ConstraintSpec(kind="KEYFRAME", frame=f, data=json.dumps(p), label=f"key @ {f}")
                 for f, p in zip(frames, poses, strict=True)]  # fmt: skip
         spec = request_builder.PanelSpec(

@@ -50,6 +50,14 @@ class _GenerateBase:
     def _requests(self, context):
         raise NotImplementedError
 
+    def _stored_request(self, context):
+        """(Action, its stored request with the stored seed, placement) of the target's generated Action."""
+        action = stored_action(context)
+        text, seed, self._source_model, placement = results.stored_settings(action)
+        request = request_builder.request_from_json(text)
+        request.seed = seed
+        return action, request, placement
+
     def _prepare(self, context) -> None:
         requests, self._frame_start, self._placement, root_motion = self._requests(context)
         for warning in requests[0].warnings:
@@ -171,12 +179,8 @@ class MOTION_COMPOSER_OT_regenerate(_GenerateBase, bpy.types.Operator):
         return super().poll(context) and stored_action(context) is not None
 
     def _requests(self, context):
-        action = stored_action(context)
-        text, seed, model_version, placement = results.stored_settings(action)
-        request = request_builder.request_from_json(text)
-        request.seed = seed
-        self._source_model = model_version
-        self.report({"INFO"}, f"Regenerating {action.name!r} (seed {seed}, model {model_version})")
+        action, request, placement = self._stored_request(context)
+        self.report({"INFO"}, f"Regenerating {action.name!r} (seed {request.seed}, model {self._source_model})")
         settings = context.scene.motion_composer
         return ([request], int(placement.get("frame_start", settings.frame_start)),
                 placement.get("placement", settings.placement), placement.get("root_motion", settings.root_motion))  # fmt: skip
@@ -272,7 +276,7 @@ class MOTION_COMPOSER_OT_track_add(bpy.types.Operator):
     def execute(self, context):
         scene = context.scene
         settings = scene.motion_composer
-        fps = scene.render.fps / scene.render.fps_base
+        fps = request_builder.scene_fps(scene)
         last = settings.frame_start + int(round(settings.seconds * fps))
         track = settings.tracks.add()
         if self.from_preview_range:
@@ -386,7 +390,7 @@ class MOTION_COMPOSER_OT_constraint_add_root_path(_ConstraintAdd, bpy.types.Oper
             self.report({"ERROR"}, str(exc))
             return {"CANCELLED"}
         settings = context.scene.motion_composer
-        fps = context.scene.render.fps / context.scene.render.fps_base
+        fps = request_builder.scene_fps(context.scene)
         item = self._add(context, "ROOT_PATH", f"{obj.name} path")
         item.frame = settings.frame_start
         item.frame_end = settings.frame_start + int(round(settings.seconds * fps))

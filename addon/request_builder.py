@@ -151,10 +151,15 @@ def _times_by_arc_length(points: np.ndarray, start: float, end: float) -> np.nda
     return start + (end - start) * cum / cum[-1]
 
 
+def scene_fps(scene) -> float:
+    """The scene's frame rate (fps / fps_base, e.g. 29.97)."""
+    return scene.render.fps / scene.render.fps_base
+
+
 def read_panel(scene) -> PanelSpec:
     """Snapshot of the scene's Motion panel settings (enabled tracks and constraints only)."""
     s = scene.motion_composer
-    fps = scene.render.fps / scene.render.fps_base
+    fps = scene_fps(scene)
     tracks = [
         TrackSpec(t.text, t.frame_start, t.frame_end, [p for p in BODY_PART_NAMES if p in t.body_parts])
         for t in s.tracks
@@ -175,7 +180,7 @@ def read_panel(scene) -> PanelSpec:
 def load_into_panel(scene, request: rq.GenerationRequest, seed: int, placement: dict) -> None:
     """Fill the panel from a stored request (the inverse of read_panel, constraints aside)."""
     s = scene.motion_composer
-    fps = scene.render.fps / scene.render.fps_base
+    fps = scene_fps(scene)
     s.frame_start = int(placement.get("frame_start", s.frame_start))
     s.placement = placement.get("placement", s.placement)
     s.root_motion = placement.get("root_motion", s.root_motion)
