@@ -145,3 +145,36 @@ def mean_jerk(motions: list[np.ndarray], fps: float) -> float:
     """Mean jerk over all joints and frames of all motions (m/s^3)."""
     values = np.concatenate([jerk(p, fps).ravel() for p in motions])
     return float(values.mean()) if len(values) else 0.0
+
+
+def joint_speed(positions: np.ndarray, fps: float) -> np.ndarray:
+    """(T-1, J) speed of every joint between consecutive frames, m/s."""
+    p = np.asarray(positions, np.float64)
+    return np.linalg.norm(np.diff(p, axis=0), axis=-1) * fps
+
+
+def mean_joint_speed(positions: np.ndarray, fps: float) -> float:
+    """Mean speed over all joints and frames of one motion (m/s): how much it moves, whatever the action."""
+    speed = joint_speed(positions, fps)
+    return float(speed.mean()) if speed.size else 0.0
+
+
+def peak_speed_near(positions: np.ndarray, fps: float, joint: int, time: float, window: float = 0.5) -> float:
+    """Highest speed of `joint` over the frame steps whose midpoint lies within `window` seconds of `time`."""
+    speed = joint_speed(positions, fps)[:, joint]
+    centre = (np.arange(len(speed)) + 0.5) / fps
+    near = speed[np.abs(centre - time) <= window]
+    return float(near.max()) if near.size else 0.0
+
+
+def per_label_ratio(values, reference, labels, reference_labels=None) -> dict[str, float]:
+    """For each label: mean of `values` with that label / mean of `reference` with it (labels in both only)."""
+    labels = np.asarray(labels)
+    ref_labels = labels if reference_labels is None else np.asarray(reference_labels)
+    values, reference = np.asarray(values, np.float64), np.asarray(reference, np.float64)
+    out = {}
+    for label in sorted(set(labels.tolist()) & set(ref_labels.tolist())):
+        ref = reference[ref_labels == label].mean()
+        if ref > 0:
+            out[str(label)] = float(values[labels == label].mean() / ref)
+    return out
