@@ -82,7 +82,7 @@ def test_clean_suite_puts_real_values_beside_the_generated_ones(tmp_path, monkey
     monkeypatch.setattr(clean_suite, "COST_REPEATS", 1)
     result = clean_suite.run(Context(MODEL_DIR, corpus, 0, True, FakeEvaluator(), test))
     rows = {r.metric: r.values for r in result.rows}
-    skate = next(v for k, v in rows.items() if k.startswith("foot skate (h <"))
+    skate = next(v for k, v in rows.items() if k.startswith("foot skate (grounded"))
     real = [feat.decode(c[: int(4.0 * FPS) + 1], FPS).positions() for c in test.features]
     assert skate["unconstrained: real clips"] == pytest.approx(100 * M.foot_skate_ratio(real, FPS))
     assert rows["mean jerk"]["unconstrained: real clips"] == pytest.approx(M.mean_jerk(real, FPS))
