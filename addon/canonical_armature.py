@@ -32,10 +32,8 @@ _LEAF_TAILS = {
 
 
 def rest_head_positions() -> np.ndarray:
-    """Joint positions of the T-pose standing on the ground (lowest joint at z = 0)."""
-    pos = sk.CANONICAL.rest_positions()
-    pos[:, 2] -= pos[:, 2].min()
-    return pos
+    """Joint positions of the T-pose standing on the ground (z = 0), feet at the data's standing heights."""
+    return sk.standing_rest_positions()
 
 
 def _tail_child(j: int) -> int | None:

@@ -131,6 +131,16 @@ FOOT_INDICES = tuple(JOINT_NAMES.index(n) for n in FOOT_JOINTS)
 FOOT_REST_HEIGHTS: dict[str, float] = {"left_ankle": 0.1174, "left_foot": 0.0425,
                                        "right_ankle": 0.1174, "right_foot": 0.0425}  # fmt: skip
 
+
+def standing_rest_positions() -> np.ndarray:
+    """Rest joint positions of the T-pose standing flat on the floor (z = 0): each foot joint at its
+    standing height (FOOT_REST_HEIGHTS), which is where the data puts feet that touch the ground."""
+    pos = CANONICAL.rest_positions()
+    ankle = JOINT_NAMES.index("left_ankle")
+    pos[:, 2] += FOOT_REST_HEIGHTS["left_ankle"] - pos[ankle, 2]
+    return pos
+
+
 #: body parts for tracks and composition; root translation belongs to "legs"
 BODY_PARTS: dict[str, tuple[str, ...]] = {
     "legs": ("pelvis", "left_hip", "right_hip", "left_knee", "right_knee",

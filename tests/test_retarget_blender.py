@@ -322,6 +322,59 @@ def test_linked_armature_is_refused_and_no_action_is_left(tmp_path):
     assert len(bpy.data.actions) == count
 
 
+# -- grounded feet ----------------------------------------------------------------------------------
+
+RIGIFY_FEET = {"left_ankle": "DEF-foot.L", "left_foot": "DEF-toe.L", "right_ankle": "DEF-foot.R",
+               "right_foot": "DEF-toe.R"}  # fmt: skip
+
+
+def _ground_check(obj, feet: dict[str, str], motion) -> float:
+    """Retarget and evaluate; the largest distance (m) of a planted foot joint from its rest height."""
+    from engine.skeleton import FOOT_REST_HEIGHTS, JOINT_NAMES
+
+    target = rig_reader.read_armature(obj)
+    mapping = mapping_store.load_mapping(obj) or auto_map(target)
+    result = retarget(motion, target, mapping)
+    action = action_writer.write_action(obj, result.rotations, result.locations, frame_start=1, name="ground",
+                                        bone_properties=result.properties)  # fmt: skip
+    action_writer.assign(obj, action)
+    m = np.array(obj.matrix_world)
+    rest = {j: (m @ np.append(obj.data.bones[b].head_local, 1.0))[2] for j, b in feet.items()}
+    frames = np.arange(0, motion.num_frames, STEP)
+    got = evaluated_heads(obj, list(feet.values()), frames + 1)
+    z_src = motion.positions()[frames]
+    worst = 0.0
+    for k, j in enumerate(feet):
+        dz = got[:, k, 2] - rest[j]
+        assert dz.min() > -0.01, f"{j} ({feet[j]}) sinks {-dz.min() * 100:.1f} cm below its rest height"
+        planted = (motion.contacts[frames, FOOT_JOINTS.index(j)] > 0.5) & (
+            z_src[:, JOINT_NAMES.index(j), 2] - FOOT_REST_HEIGHTS[j] < 0.01
+        )
+        worst = max(worst, np.abs(dz[planted]).max())
+    return worst
+
+
+@pytest.mark.parametrize("rig", ["rigify", "mixamo", "canonical"])
+def test_feet_stay_on_the_floor(rig, rigify_rigs):
+    """Standing and walking: planted feet within 1 cm of where the rest pose has them, never below it."""
+    if rig == "rigify":
+        obj, feet = open_rigify(rigify_rigs, "rig"), RIGIFY_FEET
+    elif rig == "mixamo":
+        reset()
+        obj = build_armature(rows_for("mixamo", scale=1.1, a_pose_deg=40.0), "Mixamo",
+                             object_matrix(rot_x_deg=90.0, scale=0.01, loc=(0.5, 0.0, 0.0)))  # fmt: skip
+        feet = {j: f"mixamorig:{s}{b}" for j, s, b in (("left_ankle", "Left", "Foot"), ("left_foot", "Left", "ToeBase"),
+                ("right_ankle", "Right", "Foot"), ("right_foot", "Right", "ToeBase"))}  # fmt: skip
+    else:
+        reset()
+        from addon import canonical_armature
+
+        obj = canonical_armature.add_canonical_armature(bpy.context)
+        feet = {j: j for j in FOOT_JOINTS}
+    for motion in (WAVE, WALK):
+        assert _ground_check(obj, feet, motion) < 0.01
+
+
 # -- helpers ------------------------------------------------------------------------------------
 
 

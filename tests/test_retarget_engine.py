@@ -274,3 +274,59 @@ def test_bvh_export_of_the_retargeted_motion(tmp_path):
         want = result.joint_positions[joint] @ m[:3, :3].T + m[:3, 3]
         got = pos[:, back.skeleton.index(bone)]
         assert np.abs(got - want).max() < 1e-4, bone
+
+
+# -- grounding ------------------------------------------------------------------------------------
+
+
+def rest_heights(target, mapping, joints):
+    up = target.up_axis()
+    return {j: float(target.heads[target.index(mapping.reference(j))] @ up) for j in joints}
+
+
+def planted_frames(motion, joint, margin=0.01):
+    """Contact frames where the source's foot joint is within `margin` of its standing height."""
+    from engine.skeleton import FOOT_REST_HEIGHTS, JOINT_NAMES
+
+    z = motion.positions()[:, JOINT_NAMES.index(joint), 2]
+    return (motion.contacts[:, FOOT_JOINTS.index(joint)] > 0.5) & (z - FOOT_REST_HEIGHTS[joint] < margin)
+
+
+@pytest.mark.parametrize("matrix", [None, object_matrix(rot_x_deg=90.0, rot_z_deg=20.0, scale=0.01)])
+@pytest.mark.parametrize("scheme,scale", [("mixamo", 1.15), ("ue5", 0.8)])
+def test_standing_puts_the_feet_where_the_rest_pose_has_them(scheme, scale, matrix):
+    """The T-pose standing flat (feet at the data's standing heights) lands every foot joint on its rest spot."""
+    from engine.retarget.rest import canonical_pelvis_height
+
+    target = rig(scheme, matrix=matrix, scale=scale)
+    mapping = auto_map(target)
+    n = 5
+    stand = Motion(30.0, np.tile([0.0, 0.0, canonical_pelvis_height()], (n, 1)), quat.identity((n, 22)),
+                   contacts=np.ones((n, 4)))  # fmt: skip
+    result = retarget(stand, target, mapping)
+    for j in ("left_hip", "left_knee", "left_ankle", "left_foot", "right_ankle", "right_foot"):
+        rest = target.heads[target.index(mapping.reference(j))]
+        err = np.linalg.norm(result.joint_positions[j] - rest, axis=-1).max() * target.world_scale()
+        assert err < 1e-3, f"{j} is {err * 100:.3f} cm from its rest position"
+
+
+@pytest.mark.parametrize("motion", [WAVE, WALK], ids=["wave", "walk"])
+def test_planted_feet_touch_the_floor_and_knees_keep_their_bend(motion):
+    target = rig("mixamo", scale=1.2, a_pose_deg=30.0)
+    mapping = auto_map(target)
+    result = retarget(motion, target, mapping)
+    up = target.up_axis()
+    rest = rest_heights(target, mapping, FOOT_JOINTS)
+    for j in FOOT_JOINTS:
+        z = result.joint_positions[j] @ up
+        on = planted_frames(motion, j)
+        assert on.any()
+        assert np.abs(z[on] - rest[j]).max() < 0.01, f"{j} off the floor by {np.abs(z[on] - rest[j]).max():.3f}"
+        assert (z - rest[j]).min() > -0.01, f"{j} sinks {-(z - rest[j]).min() * 100:.1f} cm into the floor"
+    pos = motion.positions()
+    for side in ("left", "right"):
+        h, k, a = (pos[:, J[f"{side}_{n}"]] for n in ("hip", "knee", "ankle"))
+        c = np.sum((k - h) * (a - k), -1) / np.linalg.norm(k - h, axis=-1) / np.linalg.norm(a - k, axis=-1)
+        source = np.arccos(np.clip(c, -1, 1))
+        still = planted_frames(motion, f"{side}_ankle")
+        assert np.abs(_knee_angle(result, side) - source)[still].max() < np.radians(3.0)

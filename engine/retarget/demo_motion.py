@@ -12,7 +12,7 @@ import numpy as np
 
 from .. import quaternion as quat
 from ..motion import Motion
-from ..skeleton import CANONICAL, FOOT_JOINTS, JOINT_NAMES, PARENTS
+from ..skeleton import CANONICAL, FOOT_JOINTS, FOOT_REST_HEIGHTS, JOINT_NAMES, PARENTS
 
 _J = {n: i for i, n in enumerate(JOINT_NAMES)}
 _OFF = CANONICAL.offsets
@@ -96,7 +96,7 @@ def walk(seconds: float = 3.3, fps: float = 30.0, cycle: float = 1.1, turn_deg_p
     pelvis_rot = quat.multiply(_rz(heading + twist), _rx(np.full(n, np.radians(3.0))))
 
     foot_off = _OFF[_J["left_foot"]]
-    ball_height = 0.03
+    ball_height = FOOT_REST_HEIGHTS["left_foot"]  # the data's standing ball height
     stance, heel_off = 0.62, 0.22  # fractions of the cycle; heel lifts in the last part of stance
     world, contacts = {}, np.zeros((n, 4))
     hips = _hip_positions(pelvis_pos, pelvis_rot)
@@ -168,7 +168,7 @@ def wave(seconds: float = 3.0, fps: float = 30.0) -> Motion:
     world = {"pelvis": pelvis_rot}
     fwd = np.broadcast_to(np.array([0.0, -1.0, 0.0]), (n, 3))
     for side, sign in (("left", 1.0), ("right", -1.0)):
-        ball = np.array([sign * 0.11, -0.10, 0.03])
+        ball = np.array([sign * 0.11, -0.10, FOOT_REST_HEIGHTS["left_foot"]])
         foot_rot = _rz(np.full(n, sign * np.radians(-8.0)))
         ankle = ball - quat.rotate(foot_rot, foot_off * np.array([sign, 1.0, 1.0]))
         w_hip, w_knee = _leg_rotations(hips[side], ankle, fwd, side)

@@ -16,7 +16,7 @@ import numpy as np
 
 from .. import quaternion as quat
 from ..errors import RetargetError
-from ..skeleton import CANONICAL, JOINT_NAMES, PARENTS
+from ..skeleton import CANONICAL, FOOT_JOINTS, JOINT_NAMES, PARENTS, standing_rest_positions
 from .mapping import EDIT_HINT, BoneMapping
 from .target import TargetSkeleton
 
@@ -65,9 +65,11 @@ def canonical_leg_length() -> float:
 
 
 def canonical_pelvis_height() -> float:
-    """Rest pelvis height above the lowest foot joint: where the floor is in the canonical frame."""
-    feet = [JOINT_NAMES.index(n) for n in ("left_ankle", "right_ankle", "left_foot", "right_foot")]
-    return float(_REST[0, 2] - _REST[feet, 2].min())
+    """Pelvis height of the rest pose standing flat on the floor (feet at the data's standing heights).
+
+    The rig's rest pelvis is put there, so a standing motion puts the rig's feet where its rest pose has them.
+    """
+    return float(standing_rest_positions()[0, 2])
 
 
 @dataclass(frozen=True)
@@ -78,10 +80,18 @@ class RestAlignment:
     up: np.ndarray  # (3,) armature-space up
     compensation: dict[str, np.ndarray]  # joint -> (4,) rest compensation, armature space
     next_joint: dict[str, str | None]
+    #: foot joint -> its rest height along `up` (armature space): where it is when the foot is planted
+    ground: dict[str, float]
 
     def to_armature(self, points: np.ndarray) -> np.ndarray:
         """Canonical world points (...,3) to armature space."""
         return self.origin + self.scale * quat.rotate(self.frame, points)
+
+    def to_canonical(self, points: np.ndarray) -> np.ndarray:
+        """Armature-space points (...,3) to the canonical world frame (the inverse of to_armature)."""
+        return quat.rotate(
+            quat.conjugate(self.frame), (np.asarray(points, dtype=np.float64) - self.origin) / self.scale
+        )
 
     def direction(self, v: np.ndarray) -> np.ndarray:
         return quat.rotate(self.frame, v)
@@ -130,7 +140,8 @@ def align(target: TargetSkeleton, mapping: BoneMapping) -> RestAlignment:
             comp[j] = _frame_alignment(tgt, heads[ref["left_hip"]] - heads[ref["right_hip"]], can, left)
         else:
             comp[j] = quat.from_two_vectors(tgt, can)
-    return RestAlignment(frame, scale, origin, up, comp, nxt)
+    ground = {j: float(np.dot(heads[ref[j]], up)) for j in FOOT_JOINTS if j in ref}
+    return RestAlignment(frame, scale, origin, up, comp, nxt, ground)
 
 
 def _frame_alignment(tgt_up, tgt_left, can_up, can_left) -> np.ndarray:

@@ -18,7 +18,7 @@ import numpy as np
 from .. import quaternion as quat
 from ..errors import RetargetError
 from ..motion import Motion
-from ..skeleton import CANONICAL, FOOT_JOINTS, JOINT_NAMES
+from ..skeleton import CANONICAL, FOOT_JOINTS, FOOT_REST_HEIGHTS, JOINT_NAMES
 from . import footlock
 from .mapping import EDIT_HINT, BoneMapping
 from .rest import RestAlignment, align, primary_child
@@ -108,7 +108,7 @@ def retarget(
 
     if foot_lock and root_motion == "full" and motion.contacts is not None:
         blend = max(1, int(round(blend_seconds * motion.fps)))
-        changed = _lock_feet(target, mapping, al, refs, goals, heads, deltas, motion.contacts, blend)
+        changed = _lock_feet(target, mapping, al, refs, goals, heads, deltas, motion.contacts, blend, pos_c)
         if changed:
             world, heads, local = _forward(target, order, goals)
             for b in subtree:
@@ -244,7 +244,18 @@ def _smooth(x: np.ndarray, window: int) -> np.ndarray:
     return (c[2 * half + 1 :] - c[: -2 * half - 1]) / (2 * half + 1)
 
 
-def _lock_feet(target, mapping, al, refs, goals, heads, deltas, contacts, blend) -> bool:
+def _floor(al: RestAlignment, pos_c: np.ndarray, side: str, with_ball: bool) -> footlock.Floor:
+    """The rig's rest heights of one foot's joints, plus the source's lift above its standing heights."""
+
+    def height(joint: str) -> np.ndarray:
+        lift = np.maximum(pos_c[:, _J[joint], 2] - FOOT_REST_HEIGHTS[joint], 0.0)
+        return al.ground[joint] + al.scale * lift
+
+    ball = height(f"{side}_foot") if with_ball and f"{side}_foot" in al.ground else None
+    return footlock.Floor(al.up, height(f"{side}_ankle"), ball)
+
+
+def _lock_feet(target, mapping, al, refs, goals, heads, deltas, contacts, blend, pos_c) -> bool:
     contacts = np.asarray(contacts) > 0.5
     changed = False
     for side in ("left", "right"):
@@ -256,7 +267,8 @@ def _lock_feet(target, mapping, al, refs, goals, heads, deltas, contacts, blend)
             continue
         h, k, a = heads[hip], heads[knee], heads[ankle]
         ball = heads[toe] if toe is not None else None
-        corr, aim = footlock.ankle_corrections(a, ball, heel_on, ball_on if toe is not None else None, blend)
+        floor = _floor(al, pos_c, side, toe is not None)
+        corr, aim = footlock.ankle_corrections(a, ball, heel_on, ball_on if toe is not None else None, blend, floor)
         if not np.any(np.abs(corr) > 0) and aim is None:
             continue
         bend = quat.rotate(deltas[f"{side}_hip"], al.direction(np.array([0.0, -1.0, 0.0])))
