@@ -29,7 +29,7 @@ from addon import canonical_armature, generation, gui, operators, request_builde
 from engine import quaternion as quat  # noqa: E402
 from engine.errors import RequestError  # noqa: E402
 from engine.motion import Motion  # noqa: E402
-from engine.skeleton import CANONICAL  # noqa: E402
+from engine.skeleton import CANONICAL, FOOT_REST_HEIGHTS  # noqa: E402
 from tools.bench_blender import ModalDriver, click_to_keys  # noqa: E402 (the operator's modal logic without an event loop)
 
 pytestmark = pytest.mark.usefixtures("registered_addon")
@@ -142,7 +142,9 @@ def test_canonical_armature_rest_is_t_pose_and_channels_round_trip(scene):
     heads = np.array([tuple(rig.data.bones[n].head_local) for n in CANONICAL.names])
     expected = CANONICAL.rest_positions()
     assert np.allclose(heads - heads[0], expected - expected[0], atol=1e-5)
-    assert heads[:, 2].min() == pytest.approx(0.0, abs=1e-6)
+    # standing on the floor as the data stands: ankle and ball at their standing heights
+    assert heads[CANONICAL.index("left_ankle"), 2] == pytest.approx(FOOT_REST_HEIGHTS["left_ankle"], abs=1e-6)
+    assert heads[CANONICAL.index("right_foot"), 2] == pytest.approx(FOOT_REST_HEIGHTS["right_foot"], abs=1e-6)
 
     # engine local rotations -> retargeted channels -> Blender's evaluated pose == engine FK
     rng = np.random.default_rng(3)

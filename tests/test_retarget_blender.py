@@ -28,7 +28,7 @@ from test_retarget_rigs import (  # noqa: E402
     rows_for,
 )
 
-from addon import action_writer, mapping_store, rig_reader  # noqa: E402
+from addon import action_writer, canonical_armature, mapping_store, rig_reader  # noqa: E402
 from engine import quaternion as quat  # noqa: E402
 from engine.errors import RetargetError  # noqa: E402
 from engine.io.bvh import write_bvh  # noqa: E402
@@ -36,7 +36,7 @@ from engine.motion import Motion  # noqa: E402
 from engine.retarget import BoneMapping, TargetSkeleton, auto_map, bone_matrix, retarget  # noqa: E402
 from engine.retarget.demo_motion import walk, wave  # noqa: E402
 from engine.retarget.footlock import contact_runs  # noqa: E402
-from engine.skeleton import FOOT_JOINTS  # noqa: E402
+from engine.skeleton import FOOT_JOINTS, FOOT_REST_HEIGHTS, JOINT_NAMES  # noqa: E402
 
 WALK, WAVE = walk(seconds=2.4), wave(seconds=2.0)
 STEP = 3  # evaluate every 3rd frame (Rigify evaluation is the slow part)
@@ -134,8 +134,6 @@ def run_and_check(obj, motion, *, check_bones=None, direct=False, frame_start=1)
         assert err < 0.03, f"{j} ({bones[j]}) off by {err:.1%} of height"
     if direct:  # rigs with the canonical proportions: the source motion itself, scaled
         src = result.alignment.to_armature(motion.positions()[frames]) @ m[:3, :3].T + m[:3, 3]
-        from engine.skeleton import JOINT_NAMES
-
         for k, j in enumerate(joints):
             err = np.linalg.norm(got[:, k] - src[:, JOINT_NAMES.index(j)], axis=-1).max() / height
             assert err < 0.03, f"{j} off the source by {err:.1%} of height"
@@ -330,8 +328,6 @@ RIGIFY_FEET = {"left_ankle": "DEF-foot.L", "left_foot": "DEF-toe.L", "right_ankl
 
 def _ground_check(obj, feet: dict[str, str], motion) -> float:
     """Retarget and evaluate; the largest distance (m) of a planted foot joint from its rest height."""
-    from engine.skeleton import FOOT_REST_HEIGHTS, JOINT_NAMES
-
     target = rig_reader.read_armature(obj)
     mapping = mapping_store.load_mapping(obj) or auto_map(target)
     result = retarget(motion, target, mapping)
@@ -367,8 +363,6 @@ def test_feet_stay_on_the_floor(rig, rigify_rigs):
                 ("right_ankle", "Right", "Foot"), ("right_foot", "Right", "ToeBase"))}  # fmt: skip
     else:
         reset()
-        from addon import canonical_armature
-
         obj = canonical_armature.add_canonical_armature(bpy.context)
         feet = {j: j for j in FOOT_JOINTS}
     for motion in (WAVE, WALK):

@@ -20,7 +20,8 @@ from engine.motion import Motion
 from engine.retarget import BoneMapping, TargetSkeleton, auto_map, detect_preset, guess_mapping, retarget, side_of
 from engine.retarget.demo_motion import walk, wave
 from engine.retarget.footlock import contact_runs
-from engine.skeleton import FOOT_JOINTS
+from engine.retarget.rest import canonical_pelvis_height
+from engine.skeleton import FOOT_JOINTS, FOOT_REST_HEIGHTS, JOINT_NAMES
 
 WALK, WAVE = walk(seconds=2.4), wave(seconds=2.0)
 
@@ -286,8 +287,6 @@ def rest_heights(target, mapping, joints):
 
 def planted_frames(motion, joint, margin=0.01):
     """Contact frames where the source's foot joint is within `margin` of its standing height."""
-    from engine.skeleton import FOOT_REST_HEIGHTS, JOINT_NAMES
-
     z = motion.positions()[:, JOINT_NAMES.index(joint), 2]
     return (motion.contacts[:, FOOT_JOINTS.index(joint)] > 0.5) & (z - FOOT_REST_HEIGHTS[joint] < margin)
 
@@ -296,8 +295,6 @@ def planted_frames(motion, joint, margin=0.01):
 @pytest.mark.parametrize("scheme,scale", [("mixamo", 1.15), ("ue5", 0.8)])
 def test_standing_puts_the_feet_where_the_rest_pose_has_them(scheme, scale, matrix):
     """The T-pose standing flat (feet at the data's standing heights) lands every foot joint on its rest spot."""
-    from engine.retarget.rest import canonical_pelvis_height
-
     target = rig(scheme, matrix=matrix, scale=scale)
     mapping = auto_map(target)
     n = 5
