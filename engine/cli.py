@@ -1,14 +1,23 @@
-"""`python -m engine generate ...`: one-line errors, non-zero exit, never a partial output file."""
+"""`python -m engine generate ...`: one-line errors, non-zero exit, never a partial or replaced output file.
+
+Any failure prints one line (engine.failures: unexpected ones also write a log
+file with the traceback and name it); an existing --out is replaced only with
+--overwrite, a read-only one never.
+"""
 
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import time
 from pathlib import Path
 
-from .errors import MotionComposerError, RequestError
+from .errors import RequestError
+from .failures import run_guarded
+from .io.json_input import read_json_file
+from .io.output import check_output_path
+from .io.referenced import ALLOW_FLAG
+from .limits import clamp_threads
 
 OUTPUT_SUFFIXES = (".bvh", ".npz")
 
@@ -29,60 +38,66 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--threads", type=int, default=None)
     g.add_argument("--model-dir", type=Path, default=None)
     g.add_argument("--out", type=Path, required=True, help="output .bvh or .npz (SMPL-style)")
+    g.add_argument("--overwrite", action="store_true", help="replace --out if it exists (never a read-only file)")
+    g.add_argument(ALLOW_FLAG, action="store_true", help="let the job file name pose files outside its folder")
     return ap
 
 
 def request_from_args(args):
+    """One request from the job file (read within the limits) and the options that override its fields."""
     from .request import GenerationRequest
 
-    if args.job:
-        req = GenerationRequest.from_json_file(args.job)
-        data = req.to_dict()
-    else:
-        data = {"text": args.text}
+    data = read_json_file(args.job, "job file") if args.job else {"text": args.text}
+    if not isinstance(data, dict):
+        raise RequestError(f"job file {args.job} must hold a JSON object with at least 'text' or 'tracks'")
     for key in ("seconds", "seed", "steps", "guidance", "fps"):
         value = getattr(args, key)
         if value is not None:
             data[key] = value
-    if args.job:
-        data.pop("text", None)
-        return GenerationRequest.from_dict(data, base_dir=args.job.parent)
-    return GenerationRequest.from_dict(data)
+    if args.job and args.allow_outside_paths:
+        data["constraints"] = [dict(c, _allow_outside_paths=True) if isinstance(c, dict) else c
+                               for c in data.get("constraints") or []]  # fmt: skip
+    return GenerationRequest.from_dict(data, base_dir=args.job.parent if args.job else None)
 
 
-def check_output(path: Path) -> None:
+def check_output(path: Path, overwrite: bool) -> None:
+    """Before generating: a .bvh/.npz name that can be written without losing a file."""
+    check_output_path(path, overwrite=overwrite, option="--out")
     if path.suffix.lower() not in OUTPUT_SUFFIXES:
         raise RequestError(f"--out {path}: use a .bvh or .npz file name")
-    folder = path.parent if str(path.parent) else Path(".")
-    if not folder.is_dir():
-        raise RequestError(f"--out {path}: folder {folder} does not exist; create it first")
-    if not os.access(folder, os.W_OK):
-        raise RequestError(f"--out {path}: folder {folder} is not writable")
 
 
-def write_motion(motion, path: Path) -> None:
+def write_motion(motion, path: Path, overwrite: bool = False) -> None:
     """Write atomically in the requested format."""
     if path.suffix.lower() == ".bvh":
         from .io.bvh import write_bvh
 
-        write_bvh(path, motion)
+        write_bvh(path, motion, overwrite=overwrite)
     else:
         from .io.smpl import write_smpl_npz
 
-        write_smpl_npz(path, motion)
+        write_smpl_npz(path, motion, overwrite=overwrite)
+
+
+def warn(message: str) -> None:
+    print(f"warning: {message}", file=sys.stderr)
 
 
 def generate_command(args) -> int:
     from .api import generate
 
-    check_output(args.out)
+    check_output(args.out, args.overwrite)
     request = request_from_args(args)
+    threads, note = clamp_threads(args.threads)
+    for warning in request.warnings + ([note] if note else []):
+        warn(warning)
     t0 = time.perf_counter()
-    motion = generate(request, model_dir=args.model_dir, provider=args.provider, threads=args.threads)
+    motion = generate(request, model_dir=args.model_dir, provider=args.provider, threads=threads)
     elapsed = time.perf_counter() - t0
     for warning in motion.metadata.get("warnings", []):
-        print(f"warning: {warning}", file=sys.stderr)
-    write_motion(motion, args.out)
+        if warning not in request.warnings:
+            warn(warning)
+    write_motion(motion, args.out, args.overwrite)
     print(f"wrote {args.out} ({motion.num_frames} frames at {motion.fps:g} fps, seed {request.seed}, "
           f"model {motion.metadata['model_version']}, {elapsed:.2f} s)")  # fmt: skip
     return 0
@@ -90,11 +105,4 @@ def generate_command(args) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    try:
-        return generate_command(args)
-    except MotionComposerError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("error: interrupted; nothing was written", file=sys.stderr)
-        return 130
+    return run_guarded(lambda: generate_command(args))

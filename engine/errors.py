@@ -19,3 +19,7 @@ class ModelFilesError(MotionComposerError):
 
 class RetargetError(MotionComposerError):
     """An armature or bone mapping that cannot take the motion."""
+
+
+class OutputError(MotionComposerError):
+    """An output that cannot be written without losing data (existing, read-only, a folder)."""

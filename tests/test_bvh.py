@@ -467,7 +467,7 @@ def test_good_base_file_reads(tmp_path):
 
 
 def test_missing_file_is_a_bvh_error(tmp_path):
-    with pytest.raises(BVHError, match="cannot open"):
+    with pytest.raises(BVHError, match="nope.bvh does not exist"):
         read_bvh(tmp_path / "nope.bvh")
 
 

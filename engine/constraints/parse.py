@@ -6,7 +6,6 @@ field, before any sampling starts, so nothing is half-written.
 
 from __future__ import annotations
 
-import json
 import math
 from pathlib import Path
 from typing import Any
@@ -15,6 +14,8 @@ import numpy as np
 
 from .. import quaternion as quat
 from ..errors import RequestError
+from ..io.json_input import read_json_file
+from ..io.referenced import resolve_referenced
 from ..skeleton import CANONICAL, NUM_JOINTS
 from .types import ConstraintSet, FootPlant, JointTarget, KeyframePose, RootPath, frame_at
 
@@ -42,7 +43,7 @@ def parse_constraints(items: list[dict[str, Any]], seconds: float, fps: float,
             raise RequestError(
                 f"{label}: unknown field(s) {', '.join(unknown)}; known: {', '.join(sorted(FIELDS[kind]))}"
             )
-        ctx = _Ctx(label, seconds, item.get("_base_dir") or base_dir)
+        ctx = _Ctx(label, seconds, item.get("_base_dir") or base_dir, item.get("_allow_outside_paths", False))
         if kind == "joint":
             out.joints.append(_joint(item, ctx))
         elif kind == "root_path":
@@ -56,8 +57,8 @@ def parse_constraints(items: list[dict[str, Any]], seconds: float, fps: float,
 
 
 class _Ctx:
-    def __init__(self, label: str, seconds: float, base_dir) -> None:
-        self.label, self.seconds, self.base_dir = label, seconds, base_dir
+    def __init__(self, label: str, seconds: float, base_dir, allow_outside: bool = False) -> None:
+        self.label, self.seconds, self.base_dir, self.allow_outside = label, seconds, base_dir, allow_outside
 
     def number(self, value: Any, name: str) -> float:
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
@@ -187,15 +188,9 @@ def _keyframe(item: dict, ctx: _Ctx) -> KeyframePose:
 
 
 def _load_pose(name: str, ctx: _Ctx) -> dict:
-    path = Path(name)
-    if not path.is_absolute() and ctx.base_dir:
-        path = Path(ctx.base_dir) / path
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise RequestError(f"{ctx.label}: pose file {path} does not exist") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise RequestError(f"{ctx.label}: cannot read pose file {path}: {exc}") from None
+    """A pose file: inside the job's folder unless allowed elsewhere, read within the JSON limits."""
+    what = f"{ctx.label}: pose file"
+    return read_json_file(resolve_referenced(name, ctx.base_dir, allow_outside=ctx.allow_outside, what=what), what)
 
 
 def _foot_plant(item: dict, ctx: _Ctx) -> FootPlant:

@@ -2,8 +2,11 @@
 
 Works on (token, line) pairs so that the layout of braces and line breaks does
 not matter, while every error still names its line. Joint names and channel
-columns follow Blender's importer (spaces joined with '_', duplicates get
-.001, columns numbered in the order CHANNELS lines appear).
+columns follow Blender's importer (spaces joined with '_', columns numbered in
+the order CHANNELS lines appear), except that a duplicate joint name is an
+error: retargeting and bone mapping go by name, so two joints with one name
+cannot both be animated. Joint count and nesting depth are limited
+(engine.limits), so a hostile file cannot exhaust the stack.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..errors import BVHError
+from ..limits import as_int
 
 _CHANNELS = {f"{a}{kind}".lower(): (kind, a) for a in "XYZ" for kind in ("position", "rotation")}
 
@@ -38,6 +42,8 @@ class Hierarchy:
             "'MOTION' comes before the HIERARCHY is complete" if motion_found else "file ends inside HIERARCHY"
         )
         self.joints: list[Joint] = []
+        self.lines: dict[str, int] = {}  # joint name -> line it is declared on
+        self.max_joints, self.max_depth = as_int("bvh_joints"), as_int("bvh_depth")
         self.end_sites: list[tuple[int, np.ndarray]] = []  # (joint, offset): kept only to guess units
         self.num_channels = 0
 
@@ -80,20 +86,25 @@ class Hierarchy:
         tok, line = self.next("'ROOT'")
         if tok.upper() != "ROOT":
             raise self.error(line, f"expected 'ROOT', found '{tok}'")
-        self.joint(line, parent=-1)
+        self.joint(line, parent=-1, depth=1)
         if self.pos < len(self.tokens):
             tok, line = self.tokens[self.pos]
             what = "a second ROOT (one skeleton per file is supported)" if tok.upper() == "ROOT" else f"'{tok}'"
             raise self.error(line, f"unexpected {what} after the ROOT block; expected 'MOTION'")
 
-    def joint(self, line: int, parent: int) -> None:
+    def joint(self, line: int, parent: int, depth: int) -> None:
         words = self.rest_of_line(line)
         if not words:
             raise self.error(line, "joint without a name")
-        name = base = "_".join(words)  # spaces become '_' and duplicates get .001, as in Blender
-        taken, n = {j.name for j in self.joints}, 1
-        while name in taken:
-            name, n = f"{base}.{n:03d}", n + 1
+        if depth > self.max_depth:
+            raise self.error(line, f"joints nest more than {self.max_depth} levels deep (the limit)")
+        if len(self.joints) >= self.max_joints:
+            raise self.error(line, f"more than {self.max_joints:,} joints (the limit)")
+        name = "_".join(words)  # spaces become '_', as in Blender
+        if name in self.lines:
+            raise self.error(line, f"joint name '{name}' is also used on line {self.lines[name]}; "
+                                   "joint names must be unique, rename one")  # fmt: skip
+        self.lines[name] = line
         joint, index = Joint(name, parent), len(self.joints)
         self.joints.append(joint)
         self.expect("{")
@@ -105,7 +116,7 @@ class Hierarchy:
             elif word == "CHANNELS":
                 self.channels(joint, line)
             elif word == "JOINT":
-                self.joint(line, parent=index)
+                self.joint(line, parent=index, depth=depth + 1)
             elif word == "END":
                 self.expect("Site")
                 self.rest_of_line(line)  # a name after 'End Site' is ignored, as Blender does

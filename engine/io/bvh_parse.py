@@ -3,10 +3,16 @@
 The file is read once, line by line; frame rows are parsed in blocks straight
 into preallocated output arrays, so a large file never sits in memory as text
 and the result is never copied. Every problem raises BVHError naming the line.
+
+Limits (engine.limits): file size, line length, joints, nesting depth, frames
+and joints x frames. Memory follows the file's real content: a `Frames:` header
+must fit in the file's size, lines are read with a length cap (a file of zeros
+fails on its first line), and output pages are only touched as rows arrive.
 """
 
 from __future__ import annotations
 
+import io
 import os
 import warnings
 
@@ -14,26 +20,32 @@ import numpy as np
 
 from .. import quaternion as quat
 from ..errors import BVHError
+from ..limits import as_int
 from ..motion import Motion
 from ..skeleton import CANONICAL, Skeleton
 from . import bvh_math
 from .bvh_hierarchy import Hierarchy, Joint
+from .json_input import open_regular_file
 
 _BLOCK = 1024  # frame rows parsed per numpy call
 _STRETCH_TOLERANCE = 1e-3  # metres a joint's position channels may vary before we warn
 
 
 class _Lines:
-    """Non-blank lines of an open text file with their 1-based numbers."""
+    """Non-blank lines of an open text file with their 1-based numbers, each at most the line limit."""
 
     def __init__(self, f, where: str):
-        self.it, self.where, self.number = enumerate(f, 1), where, 0
+        self.f, self.where, self.number = f, where, 0
+        self.max_chars = as_int("bvh_line_chars")
 
     def __iter__(self):
-        for number, line in self.it:
-            self.number = number
+        while line := self.f.readline(self.max_chars + 1):
+            self.number += 1
+            if len(line) > self.max_chars:
+                raise BVHError(f"{self.where}: line {self.number}: longer than the limit of {self.max_chars:,} "
+                               "characters (not a BVH file?)")  # fmt: skip
             if not line.isspace():
-                yield number, line
+                yield self.number, line
 
     def next(self, expected: str) -> tuple[int, str]:
         for number, line in self:
@@ -104,9 +116,10 @@ class _Frames:
 
     def __init__(self, joints: list[Joint], num_frames: int, dest: list[int], axes: np.ndarray):
         self.joints, self.dest, self.axes = joints, dest, axes
+        # np.empty pages are only touched by store(), so memory follows the rows actually read
         self.rotations = np.empty((num_frames, len(joints), 4))
         self.root_translation = np.empty((num_frames, 3))
-        self.rotations[:, [dest[j] for j, jt in enumerate(joints) if not jt.rot_axes]] = (1.0, 0.0, 0.0, 0.0)
+        self.still = [dest[j] for j, jt in enumerate(joints) if not jt.rot_axes]  # no rotation channels
         self.groups: dict[str, list[int]] = {}  # joints sharing a rotation order convert together
         for j, jt in enumerate(joints):
             if jt.rot_axes:
@@ -132,6 +145,7 @@ class _Frames:
 
     def store(self, values: np.ndarray, start: int) -> None:
         stop = start + len(values)
+        self.rotations[start:stop, self.still] = (1.0, 0.0, 0.0, 0.0)
         root = self.joints[0]
         if root.pos_cols == [None] * 3:
             self.root_translation[start:stop] = root.offset
@@ -171,15 +185,22 @@ class _Frames:
         return offsets
 
 
+_TOKENS_PER_JOINT = 32  # a JOINT block with OFFSET, 6 channels and an End Site has about 20 tokens
+
+
 def _read_hierarchy(lines: _Lines, where: str) -> Hierarchy:
     tokens: list[tuple[str, int]] = []
     motion_found = False
+    max_tokens = _TOKENS_PER_JOINT * as_int("bvh_joints")
     for number, line in lines:
         words = line.split()
         if words[0].upper() == "MOTION":
             motion_found = True
             break
         tokens += [(w, number) for w in words]
+        if len(tokens) > max_tokens:
+            raise BVHError(f"{where}: line {number}: the HIERARCHY is longer than {as_int('bvh_joints'):,} joints "
+                           "can need; more joints than the limit, or not a BVH file")  # fmt: skip
     if not tokens:
         raise BVHError(f"{where}: line {max(lines.number, 1)}: no HIERARCHY (empty file?)")
     hierarchy = Hierarchy(tokens, where, lines.number, motion_found)
@@ -198,11 +219,8 @@ def read_bvh(path: str | os.PathLike, *, up: str = "Y", scale: float | str | Non
     where = os.fspath(path)
     axes = bvh_math.axis_matrix(up)
     metres = None if scale is None else bvh_math.metres_per_unit(scale)
-    try:
-        f = open(path, encoding="utf-8", errors="replace")
-    except OSError as e:
-        raise BVHError(f"{where}: cannot open BVH file: {e.strerror}") from None
-    with f:
+    binary = open_regular_file(path, "BVH file", as_int("bvh_file_bytes"), BVHError)
+    with io.TextIOWrapper(binary, encoding="utf-8", errors="replace") as f:
         lines = _Lines(f, where)
         hierarchy = _read_hierarchy(lines, where)
         joints, num_channels = hierarchy.joints, hierarchy.num_channels
@@ -213,6 +231,10 @@ def read_bvh(path: str | os.PathLike, *, up: str = "Y", scale: float | str | Non
         if num_frames * 2 * num_channels > os.fstat(f.fileno()).st_size:  # before allocating for them
             raise BVHError(f"{where}: line {frames_line}: Frames: {num_frames} cannot fit in this file "
                            f"({num_channels} channels a frame); truncated file?")  # fmt: skip
+        if num_frames > as_int("bvh_frames") or num_frames * len(joints) > as_int("bvh_joint_frames"):
+            raise BVHError(f"{where}: line {frames_line}: Frames: {num_frames} x {len(joints)} joints is beyond "
+                           f"the limits ({as_int('bvh_frames'):,} frames, {as_int('bvh_joint_frames'):,} joints x "
+                           "frames); split the file")  # fmt: skip
         if not (frame_time > 0 and np.isfinite(frame_time)):
             raise BVHError(f"{where}: line {time_line}: Frame Time must be positive, found '{time_text}'")
 

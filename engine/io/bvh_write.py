@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
-import tempfile
 
 import numpy as np
 
 from ..errors import BVHError
 from ..motion import Motion
 from . import bvh_math
+from .output import write_atomic
 
 
 def _tidy(values: np.ndarray) -> np.ndarray:
@@ -60,8 +59,12 @@ def write_bvh(
     scale: float | str = 1.0,
     up: str = "Y",
     order: str = "ZXY",
+    overwrite: bool = False,
 ) -> None:
-    """Write `motion` to a BVH file (see engine.io.bvh); the file appears whole or not at all."""
+    """Write `motion` to a BVH file (see engine.io.bvh); the file appears whole or not at all.
+
+    An existing file is replaced only with `overwrite` (engine.io.output).
+    """
     if sorted(order) != ["X", "Y", "Z"]:
         raise ValueError(f"rotation order must be a permutation of XYZ, got {order!r}")
     # file units per metre: a unit name, or a factor like the global_scale of Blender's exporter
@@ -86,18 +89,9 @@ def write_bvh(
     euler = _tidy(np.rad2deg(np.unwrap(bvh_math.quat_to_euler(local, order), axis=0)))  # no 360-degree jumps
     data = np.concatenate([to_file(motion.root_translation), euler.reshape(motion.num_frames, -1)], axis=1)
 
-    folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=".", suffix=".bvh.tmp", dir=folder)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
+    def write(tmp) -> None:
+        with open(tmp, "x", encoding="utf-8", newline="\n") as f:
             f.write("\n".join(header) + "\n")
             np.savetxt(f, data, fmt="%.6f")
-            f.flush()
-            os.fsync(f.fileno())
-        mode = os.stat(path).st_mode & 0o777 if os.path.exists(path) else 0o644
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+
+    write_atomic(path, write, overwrite=overwrite)

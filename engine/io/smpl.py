@@ -38,6 +38,7 @@ from .. import quaternion as quat
 from ..errors import MotionComposerError
 from ..motion import Motion
 from ..skeleton import CANONICAL, JOINT_NAMES
+from .output import write_atomic
 
 #: engine (Z-up, facing -Y) -> SMPL (Y-up, facing +Z): p_smpl = A @ p_engine
 A = np.array([[1.0, 0.0, 0.0], [0.0, 0.0, 1.0], [0.0, -1.0, 0.0]])
@@ -90,16 +91,17 @@ def write_smpl_npz(
     gender: str = "neutral",
     up: str = "y",
     pelvis_rest: np.ndarray = DEFAULT_PELVIS_REST,
+    overwrite: bool = False,
 ) -> None:
-    """Write `motion` as an AMASS-like SMPL .npz (see the module docstring for axes and keys)."""
+    """Write `motion` as an AMASS-like SMPL .npz (see the module docstring for axes and keys).
+
+    Atomic; an existing file is replaced only with `overwrite` (engine.io.output).
+    """
     if gender not in ("neutral", "male", "female"):
         raise SMPLError(f"gender must be neutral, male or female, got {gender!r}")
     data = to_smpl(motion, up=up, pelvis_rest=pelvis_rest)
     extra = {} if motion.contacts is None else {"foot_contacts": motion.contacts.astype(np.float32)}
-    path = Path(path)
-    tmp = path.with_name(path.name + ".tmp.npz")
-    np.savez(
-        tmp,
+    arrays = dict(
         poses=data["poses"].astype(np.float32),
         trans=data["trans"].astype(np.float32),
         mocap_framerate=np.float64(data["mocap_framerate"]),
@@ -111,7 +113,7 @@ def write_smpl_npz(
         joint_names=np.array(JOINT_NAMES),
         **extra,
     )
-    os.replace(tmp, path)
+    write_atomic(path, lambda tmp: np.savez(tmp, **arrays), overwrite=overwrite)
 
 
 def read_smpl_npz(
