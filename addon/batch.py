@@ -4,15 +4,18 @@ One implementation for both entry points:
   python -m addon.batch generate --job job.json [--scene s.blend] [--armature Rig] --output out.blend
   blender --background s.blend --command motion_composer generate --job job.json --output out.blend
 `--job` may be a folder of job files; then the outputs are folders and each
-job writes <job name>.blend (.bvh, .fbx). A bad job prints one line and the
-run goes on; the exit code is 1 when any job failed. Outputs are written to a
-temporary file and renamed, so an interrupted run never leaves a half file.
+job writes <job name>.blend (.bvh, .fbx). A bad job prints one line (an
+unexpected failure also names the log file with its traceback) and the run
+goes on; the exit code is 1 when any job failed. Ctrl-C stops after one line,
+keeping the outputs already written. Outputs go through engine.io.output: a
+temporary file renamed into place (a kill never leaves a half file), an
+existing output replaced only with --overwrite (a replaced .blend is kept as
+.blend1), a read-only one never.
 """
 
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import time
 from dataclasses import dataclass
@@ -23,6 +26,12 @@ import bpy
 from . import canonical_armature, generation, request_builder, results
 from .engine_link import errors, load
 from .engine_link import request as rq
+
+failures = load("failures")
+output = load("io.output")
+json_input = load("io.json_input")
+limits = load("limits")
+referenced = load("io.referenced")
 
 PROG = "motion_composer"  # the command name, as in `blender --command motion_composer`
 
@@ -48,6 +57,14 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--bvh", type=Path, help="also write the canonical motion as BVH (a folder when --job is)")
     gen.add_argument("--fbx", type=Path, help="also export the animated armature as FBX (a folder when --job is)")
     gen.add_argument("--skip-existing", action="store_true", help="skip jobs whose outputs all exist (resume)")
+    gen.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace existing outputs (a replaced .blend is kept as .blend1; read-only files never)",
+    )
+    gen.add_argument(
+        referenced.ALLOW_FLAG, action="store_true", help="let job files name pose files outside their folder"
+    )
     gen.add_argument("--root-motion", choices=["full", "in_place", "vertical_only"], default="full")
     gen.add_argument("--nla", action="store_true", help="push the Action onto an NLA track instead of assigning it")
     gen.add_argument("--provider", choices=["auto", "cpu", "cuda"], default="auto")
@@ -58,13 +75,17 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    try:
-        jobs = _plan(args)
-    except errors.MotionComposerError as exc:
-        print(f"{PROG}: error: {exc}", file=sys.stderr)
-        return 2
+    return failures.run_guarded(lambda: run_all(args), f"{PROG}: ")
+
+
+def run_all(args) -> int:
+    """Every job in turn, each isolated: a failure of any kind is one line with the job's name."""
+    jobs = _plan(args)
+    args.threads, note = limits.clamp_threads(args.threads)
+    if note:
+        print(f"{PROG}: warning: {note}", file=sys.stderr)
     base_file = _base_file(args)
-    failed = 0
+    failed = done = 0
     for job, outputs in jobs:
         if args.skip_existing and all(p.exists() for p in outputs.all()):
             print(f"{PROG}: {job.name}: outputs exist, skipped")
@@ -72,10 +93,15 @@ def main(argv: list[str] | None = None) -> int:
         started = time.perf_counter()
         try:
             run_job(job, outputs, args, base_file)
-        except errors.MotionComposerError as exc:
+        except KeyboardInterrupt:
+            print(f"{PROG}: interrupted during {job.name}; {done} finished job(s) kept, {job.name} not written",
+                  file=sys.stderr)  # fmt: skip
+            return failures.EXIT_INTERRUPTED
+        except Exception as exc:  # noqa: BLE001 - isolation: report it with the job's name and go on
             failed += 1
-            print(f"{PROG}: error: {job.name}: {exc}", file=sys.stderr)
+            print(f"{PROG}: error: {job.name}: {failures.describe_failure(exc, f'batch job {job}')}", file=sys.stderr)
             continue
+        done += 1
         written = ", ".join(str(p) for p in outputs.all())
         print(f"{PROG}: {job.name} -> {written} ({time.perf_counter() - started:.1f} s)")
     if failed:
@@ -116,7 +142,11 @@ def _base_file(args) -> Path | None:
 
 def run_job(job_path: Path, outputs: Outputs, args, base_file: Path | None) -> None:
     """Generate one job onto a fresh copy of the base scene and write its outputs."""
-    request = rq.GenerationRequest.from_json_file(job_path)
+    for option, path in (("--output", outputs.blend), ("--bvh", outputs.bvh), ("--fbx", outputs.fbx)):
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            output.check_output_path(path, overwrite=args.overwrite, option=option)
+    request = read_request(job_path, args.allow_outside_paths)
     for warning in request.warnings:
         print(f"{PROG}: warning: {job_path.name}: {warning}", file=sys.stderr)
     _load_scene(base_file)
@@ -139,14 +169,23 @@ def run_job(job_path: Path, outputs: Outputs, args, base_file: Path | None) -> N
                           root_motion=args.root_motion)  # fmt: skip
     frames = job.results[0].channels.num_frames
     scene.frame_end = max(scene.frame_end, scene.frame_start + frames - 1)
-    for path in outputs.all():
-        path.parent.mkdir(parents=True, exist_ok=True)
-    _atomic(outputs.blend, lambda tmp: bpy.ops.wm.save_as_mainfile(filepath=str(tmp), copy=True, check_existing=False))
+    # absolute temporary paths (write_atomic): Blender 4.x resolves relative ones against $PWD, not the cwd
+    output.write_atomic(outputs.blend, lambda tmp: bpy.ops.wm.save_as_mainfile(filepath=str(tmp), copy=True,
+                        check_existing=False), overwrite=args.overwrite, backup=True, option="--output")  # fmt: skip
     if outputs.bvh is not None:
         write_bvh = load("io.bvh").write_bvh
-        _atomic(outputs.bvh, lambda tmp: write_bvh(tmp, job.results[0].motion))
+        write_bvh(outputs.bvh, job.results[0].motion, overwrite=args.overwrite)  # atomic itself
     if outputs.fbx is not None:
-        _atomic(outputs.fbx, lambda tmp: _export_fbx(context, obj, tmp))
+        output.write_atomic(outputs.fbx, lambda tmp: _export_fbx(context, obj, tmp), overwrite=args.overwrite,
+                            option="--fbx")  # fmt: skip
+
+
+def read_request(job_path: Path, allow_outside_paths: bool):
+    """The job file read within the limits (engine.io.json_input); its pose files stay in its folder unless allowed."""
+    data = json_input.read_json_file(job_path, "job file")
+    if allow_outside_paths:
+        data = referenced.allow_outside_paths(data)
+    return rq.GenerationRequest.from_dict(data, base_dir=job_path.parent)
 
 
 def _load_scene(base_file: Path | None) -> None:
@@ -175,23 +214,6 @@ def _find_armature(context, name: str | None):
         names = ", ".join(sorted(o.name for o in armatures))
         raise errors.RequestError(f"the scene has {len(armatures)} armatures ({names}): choose one with --armature")
     return canonical_armature.add_canonical_armature(context)
-
-
-def _atomic(path: Path, write) -> None:
-    """Write through `write(tmp)` to a temporary file beside `path`, then rename over it.
-
-    `tmp` is absolute: Blender 4.x resolves a relative path against $PWD, which
-    is not the process's working directory when a parent process changed it.
-    """
-    tmp = path.absolute().with_name(f".{path.stem}.{os.getpid()}.tmp{path.suffix}")
-    try:
-        write(tmp)
-        if not tmp.exists():
-            raise errors.MotionComposerError(f"writing {path} failed (see messages above)")
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
 
 
 def _export_fbx(context, obj, path: Path) -> None:

@@ -16,7 +16,7 @@ from .errors import RequestError
 from .failures import run_guarded
 from .io.json_input import read_json_file
 from .io.output import check_output_path
-from .io.referenced import ALLOW_FLAG
+from .io.referenced import ALLOW_FLAG, allow_outside_paths
 from .limits import clamp_threads
 
 OUTPUT_SUFFIXES = (".bvh", ".npz")
@@ -55,8 +55,7 @@ def request_from_args(args):
         if value is not None:
             data[key] = value
     if args.job and args.allow_outside_paths:
-        data["constraints"] = [dict(c, _allow_outside_paths=True) if isinstance(c, dict) else c
-                               for c in data.get("constraints") or []]  # fmt: skip
+        data = allow_outside_paths(data)
     return GenerationRequest.from_dict(data, base_dir=args.job.parent if args.job else None)
 
 

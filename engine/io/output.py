@@ -31,7 +31,7 @@ def _temp_name(path: Path) -> Path:
 
 def _remove_stale_temps(path: Path) -> None:
     """Temporary files of `path` whose writing process no longer exists (killed mid-write)."""
-    for tmp in path.parent.glob(f".{path.name}.*.tmp{path.suffix}"):
+    for tmp in path.parent.glob(f".{path.name}.*.tmp{path.suffix}*"):  # '*': Blender's own 'x.blend@' too
         pid = tmp.name[len(path.name) + 2 :].partition("-")[0]
         if not pid.isdigit() or int(pid) == os.getpid():
             continue
