@@ -16,7 +16,9 @@ existing output replaced only with --overwrite (a replaced .blend is kept as
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -73,6 +75,39 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class StopRequest:
+    """Ctrl-C during a batch: cancel the running generation, write nothing more, stop with one line.
+
+    Blender swallows a KeyboardInterrupt raised inside its operators and handlers
+    (it prints a traceback and goes on), so the first Ctrl-C only sets a flag that
+    the runner checks at safe points; a second one interrupts at once.
+    """
+
+    def __init__(self) -> None:
+        self.requested = False
+        self.job = None  # the running GenerationJob, cancelled on Ctrl-C
+        self._previous = None
+
+    def __enter__(self) -> StopRequest:
+        if threading.current_thread() is threading.main_thread():
+            self._previous = signal.signal(signal.SIGINT, self._handle)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)
+
+    def _handle(self, signum, frame) -> None:
+        self.requested = True
+        signal.signal(signal.SIGINT, self._previous)  # a second Ctrl-C interrupts at once
+        if self.job is not None:
+            self.job.cancel()
+
+    def check(self) -> None:
+        if self.requested:
+            raise KeyboardInterrupt
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     return failures.run_guarded(lambda: run_all(args), f"{PROG}: ")
@@ -86,24 +121,29 @@ def run_all(args) -> int:
         print(f"{PROG}: warning: {note}", file=sys.stderr)
     base_file = _base_file(args)
     failed = done = 0
-    for job, outputs in jobs:
-        if args.skip_existing and all(p.exists() for p in outputs.all()):
-            print(f"{PROG}: {job.name}: outputs exist, skipped")
-            continue
-        started = time.perf_counter()
-        try:
-            run_job(job, outputs, args, base_file)
-        except KeyboardInterrupt:
-            print(f"{PROG}: interrupted during {job.name}; {done} finished job(s) kept, {job.name} not written",
-                  file=sys.stderr)  # fmt: skip
-            return failures.EXIT_INTERRUPTED
-        except Exception as exc:  # noqa: BLE001 - isolation: report it with the job's name and go on
-            failed += 1
-            print(f"{PROG}: error: {job.name}: {failures.describe_failure(exc, f'batch job {job}')}", file=sys.stderr)
-            continue
-        done += 1
-        written = ", ".join(str(p) for p in outputs.all())
-        print(f"{PROG}: {job.name} -> {written} ({time.perf_counter() - started:.1f} s)")
+    try:
+        with StopRequest() as stop:
+            for job, outputs in jobs:
+                if args.skip_existing and all(p.exists() for p in outputs.all()):
+                    print(f"{PROG}: {job.name}: outputs exist, skipped")
+                    continue
+                stop.check()
+                started = time.perf_counter()
+                try:
+                    run_job(job, outputs, args, base_file, stop)
+                except Exception as exc:  # noqa: BLE001 - isolation: report it with the job's name and go on
+                    failed += 1
+                    print(f"{PROG}: error: {job.name}: {failures.describe_failure(exc, f'batch job {job}')}",
+                          file=sys.stderr)  # fmt: skip
+                    continue
+                done += 1
+                written = ", ".join(str(p) for p in outputs.all())
+                print(f"{PROG}: {job.name} -> {written} ({time.perf_counter() - started:.1f} s)", flush=True)
+                stop.check()
+    except KeyboardInterrupt:
+        print(f"{PROG}: interrupted after {done} of {len(jobs)} job(s); their outputs are kept, the running job "
+              "wrote nothing", file=sys.stderr)  # fmt: skip
+        return failures.EXIT_INTERRUPTED
     if failed:
         print(f"{PROG}: {failed} of {len(jobs)} job(s) failed", file=sys.stderr)
     return 1 if failed else 0
@@ -140,8 +180,9 @@ def _base_file(args) -> Path | None:
     return Path(bpy.data.filepath) if bpy.data.filepath else None
 
 
-def run_job(job_path: Path, outputs: Outputs, args, base_file: Path | None) -> None:
-    """Generate one job onto a fresh copy of the base scene and write its outputs."""
+def run_job(job_path: Path, outputs: Outputs, args, base_file: Path | None, stop: StopRequest | None = None) -> None:
+    """Generate one job onto a fresh copy of the base scene and write its outputs (nothing after a Ctrl-C)."""
+    stop = stop or StopRequest()
     for option, path in (("--output", outputs.blend), ("--bvh", outputs.bvh), ("--fbx", outputs.fbx)):
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -161,7 +202,11 @@ def run_job(job_path: Path, outputs: Outputs, args, base_file: Path | None) -> N
 
     runtime = {"provider": args.provider, "threads": args.threads,
                "model_dir": str(args.model_dir) if args.model_dir else None}  # fmt: skip
-    job = generation.GenerationJob([request], convert, runtime).run()
+    stop.check()
+    stop.job = generation.GenerationJob([request], convert, runtime)
+    job = stop.job.run()
+    stop.job = None
+    stop.check()
     if job.error:
         raise errors.MotionComposerError(job.error)
     placement = "NLA" if args.nla else "ASSIGN"

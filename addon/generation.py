@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import threading
 import time
-import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from .engine_link import engine, errors
+from .engine_link import engine, errors, load
+
+failures = load("failures")
 
 
 @dataclass
@@ -119,10 +120,9 @@ class GenerationJob:
         except errors.MotionComposerError as exc:
             if not self._cancel.is_set():
                 self.error = str(exc)
-        except Exception as exc:  # noqa: BLE001 - shown to the user, traceback to the console
+        except Exception as exc:  # noqa: BLE001 - one line for the user, the traceback in a log file
             if not self._cancel.is_set():
-                traceback.print_exc()
-                self.error = f"internal error ({type(exc).__name__}: {exc}); details in the system console"
+                self.error = failures.describe_failure(exc, "generation")
         finally:
             self.seconds = time.perf_counter() - started
             self._done.set()
