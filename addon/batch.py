@@ -194,7 +194,7 @@ def run_job(job_path: Path, outputs: Outputs, args, base_file: Path | None, stop
     context = bpy.context
     scene = context.scene
     obj = _find_armature(context, args.armature)
-    target = results.read_target(obj, args.root_motion)
+    target = results.read_target(obj, args.root_motion, request)
     scene_fps = request_builder.scene_fps(scene)
 
     def convert(motion):

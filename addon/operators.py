@@ -64,7 +64,7 @@ class _GenerateBase:
             self.report({"WARNING"}, warning)
         self._target_name = None
         obj = target_armature(context)
-        target = results.read_target(obj, root_motion)
+        target = results.read_target(obj, root_motion, requests[0])
         self._target_name = obj.name
         self._root_motion = root_motion
         runtime = preferences.runtime_options(context).as_kwargs()
@@ -163,7 +163,8 @@ class MOTION_COMPOSER_OT_generate(_GenerateBase, bpy.types.Operator):
 
     def _requests(self, context):
         settings = context.scene.motion_composer
-        request = request_builder.build_request(request_builder.read_panel(context.scene))
+        space = results.engine_space(target_armature(context))
+        request = request_builder.build_request(request_builder.read_panel(context.scene), space)
         requests = request_builder.variation_requests(request, settings.variations)
         return requests, settings.frame_start, settings.placement, settings.root_motion
 

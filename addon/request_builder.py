@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field, replace
+from typing import Protocol
 
 import numpy as np
 
@@ -60,8 +61,18 @@ class PanelSpec:
         return round((frame - self.frame_start) / self.fps, 6)
 
 
-def job_dict(spec: PanelSpec) -> dict:
-    """The job-file structure for the panel settings (times in seconds from frame_start)."""
+class EngineSpace(Protocol):
+    """Where the target character stands: armature space <-> the engine's world frame (RestAlignment)."""
+
+    def to_canonical(self, points: np.ndarray) -> np.ndarray: ...
+
+
+def job_dict(spec: PanelSpec, space: EngineSpace | None = None) -> dict:
+    """The job-file structure for the panel settings (times in seconds from frame_start).
+
+    Scene positions (joint targets, root paths) are stored in the target armature's space; `space`
+    takes them into the engine's frame through the rig's placement and scale (None: used as they are).
+    """
     _check_frames(spec)
     job: dict = {"seconds": spec.seconds, "fps": spec.fps, "seed": spec.seed, "steps": spec.steps,
                  "guidance": spec.guidance}  # fmt: skip
@@ -72,15 +83,16 @@ def job_dict(spec: PanelSpec) -> dict:
          "body_parts": list(t.body_parts)}
         for t in spec.tracks
     ]  # fmt: skip
-    job["constraints"] = [_constraint(spec, c) for c in spec.constraints]
+    to_engine = space.to_canonical if space is not None else np.asarray
+    job["constraints"] = [_constraint(spec, c, to_engine) for c in spec.constraints]
     return job
 
 
-def build_request(spec: PanelSpec) -> rq.GenerationRequest:
+def build_request(spec: PanelSpec, space: EngineSpace | None = None) -> rq.GenerationRequest:
     """Validated request for the panel settings; raises RequestError with a message to show."""
     if not spec.prompt.strip() and not spec.tracks:
         raise errors.RequestError("type a prompt or add a track: there is nothing to generate")
-    return rq.GenerationRequest.from_dict(job_dict(spec))
+    return rq.GenerationRequest.from_dict(job_dict(spec, space))
 
 
 def variation_requests(request: rq.GenerationRequest, count: int) -> list[rq.GenerationRequest]:
@@ -117,15 +129,16 @@ def _check_frames(spec: PanelSpec) -> None:
             )
 
 
-def _constraint(spec: PanelSpec, c: ConstraintSpec) -> dict:
+def _constraint(spec: PanelSpec, c: ConstraintSpec, to_engine) -> dict:
     if c.kind == "JOINT":
+        position = to_engine(np.asarray(c.position, dtype=np.float64))
         return {"type": "joint", "joint": c.joint, "time": spec.seconds_at(c.frame),
-                "position": [float(v) for v in c.position], "weight": float(c.weight)}  # fmt: skip
+                "position": [round(float(v), 5) for v in position], "weight": float(c.weight)}  # fmt: skip
     if c.kind == "KEYFRAME":
         pose = _json(c.data, c)
         return {"type": "keyframe", "time": spec.seconds_at(c.frame), "pose": pose, "weight": float(c.weight)}
     if c.kind == "ROOT_PATH":
-        points = np.asarray(_json(c.data, c), dtype=np.float64).reshape(-1, 3)
+        points = to_engine(np.asarray(_json(c.data, c), dtype=np.float64).reshape(-1, 3))
         if len(points) < 2 or c.frame_end <= c.frame:
             raise errors.RequestError(f"root path {c.label!r} needs at least two points and an end after its start")
         times = _times_by_arc_length(points, spec.seconds_at(c.frame), spec.seconds_at(c.frame_end))

@@ -20,6 +20,8 @@ from .engine_link import errors, load
 from .generation import Channels
 
 _retarget = load("retarget")
+_rest = load("retarget.rest")
+_constraints = load("constraints")
 
 PROP_REQUEST = "motion_composer_request"
 PROP_SEED = "motion_composer_seed"
@@ -37,6 +39,7 @@ class Target:
     root_motion: str
     skeleton: Any  # engine.retarget.TargetSkeleton
     mapping: Any  # engine.retarget.BoneMapping
+    joint_targets: tuple = ()  # engine.constraints.JointTarget: met on the rig itself, not only on the canonical
 
 
 def current_mapping(armature_obj):
@@ -47,8 +50,11 @@ def current_mapping(armature_obj):
     return _retarget.auto_map(rig_reader.read_armature(armature_obj, for_writing=False))
 
 
-def read_target(armature_obj, root_motion: str = "full") -> Target:
-    """Snapshot the armature on the main thread; raises RetargetError with the fix when it cannot take motion."""
+def read_target(armature_obj, root_motion: str = "full", request=None) -> Target:
+    """Snapshot the armature on the main thread; raises RetargetError with the fix when it cannot take motion.
+
+    The request's joint targets go along so that the rig's own limbs meet them.
+    """
     if armature_obj is None or armature_obj.type != "ARMATURE":
         raise errors.RetargetError("choose an armature as the target, or add the canonical armature")
     if armature_obj.mode == "EDIT":
@@ -56,12 +62,28 @@ def read_target(armature_obj, root_motion: str = "full") -> Target:
     skeleton = rig_reader.read_armature(armature_obj)
     mapping = mapping_store.load_mapping(armature_obj) or _retarget.auto_map(skeleton)
     mapping.validate(skeleton)
-    return Target(armature_obj.name, root_motion, skeleton, mapping)
+    joints = ()
+    if request is not None and request.constraints:
+        joints = tuple(_constraints.parse_constraints(request.constraints, request.seconds, request.fps).joints)
+    return Target(armature_obj.name, root_motion, skeleton, mapping, joints)
+
+
+def engine_space(armature_obj):
+    """How the armature's space maps to the engine's world frame (engine.retarget.rest.RestAlignment), or None.
+
+    Scene positions (empties, curves) are converted through it, so a target lands on this character
+    whatever its placement and scale.
+    """
+    if armature_obj is None or getattr(armature_obj, "type", None) != "ARMATURE":
+        return None
+    skeleton = rig_reader.read_armature(armature_obj, for_writing=False)
+    return _rest.align(skeleton, current_mapping(armature_obj))
 
 
 def to_channels(target: Target, motion) -> Channels:
     """Canonical motion -> keys for the target's bones; pure numpy, runs on the worker thread."""
-    result = _retarget.retarget(motion, target.skeleton, target.mapping, root_motion=target.root_motion)
+    result = _retarget.retarget(motion, target.skeleton, target.mapping, root_motion=target.root_motion,
+                                joint_targets=target.joint_targets)  # fmt: skip
     return Channels(result.rotations, result.locations, result.properties)
 
 

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+import tempfile
+
 import pytest
 
 
@@ -13,3 +18,30 @@ def registered_addon():
     addon.register()
     yield
     addon.unregister()
+
+
+GENERATE_RIGIFY = r"""
+import os, sys
+import bpy
+bpy.ops.wm.read_factory_settings(use_empty=True)
+bpy.ops.preferences.addon_enable(module="rigify")
+bpy.ops.object.armature_human_metarig_add()
+bpy.ops.pose.rigify_generate()
+bpy.ops.wm.save_as_mainfile(filepath=sys.argv[1])
+print("SAVED", flush=True)
+os._exit(0)  # after Rigify, the bpy 4.2 module crashes and 4.5 hangs at process exit
+"""
+
+
+@pytest.fixture(scope="session")
+def rigify_rigs():
+    """The Rigify human metarig and the rig generated from it, saved once for the session.
+
+    Made in a child process: once Rigify was enabled the bpy 4.x module cannot shut down
+    (4.2 crashes, 4.5 hangs at exit), so it never loads in the test process.
+    """
+    path = os.path.join(tempfile.mkdtemp(prefix="mc-rigify-"), "rigify.blend")
+    proc = subprocess.run([sys.executable, "-c", GENERATE_RIGIFY, path], capture_output=True, text=True,
+                          timeout=300)  # fmt: skip
+    assert "SAVED" in proc.stdout and os.path.isfile(path), proc.stdout + proc.stderr
+    return path

@@ -11,10 +11,12 @@ from test_retarget_rigs import (
     expected_positions,
     object_matrix,
     rows_for,
+    stretched_arms,
     target_from_rows,
 )
 
 from engine import quaternion as quat
+from engine.constraints.types import JointTarget
 from engine.errors import RetargetError
 from engine.motion import Motion
 from engine.retarget import BoneMapping, TargetSkeleton, auto_map, detect_preset, guess_mapping, retarget, side_of
@@ -327,3 +329,27 @@ def test_planted_feet_touch_the_floor_and_knees_keep_their_bend(motion):
         source = np.arccos(np.clip(c, -1, 1))
         still = planted_frames(motion, f"{side}_ankle")
         assert np.abs(_knee_angle(result, side) - source)[still].max() < np.radians(3.0)
+
+
+# -- joint targets on the rig ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("joint", ["right_wrist", "left_ankle"])
+def test_joint_targets_are_met_on_the_rig(joint):
+    rows = stretched_arms(rows_for("mixamo", scale=1.2, a_pose_deg=30.0), 0.85)
+    target = target_from_rows(rows, object_matrix(rot_x_deg=90.0, rot_z_deg=30.0, scale=0.01))
+    mapping = auto_map(target)
+    free = retarget(WAVE, target, mapping)
+    frame = 30
+    # a canonical target 6 cm from where the source joint is at that frame, like a scene position taken in
+    src = WAVE.positions()[frame, J[joint]] + np.array([0.03, -0.05, 0.02])
+    goal = free.alignment.to_armature(src)
+    miss = np.linalg.norm(free.joint_positions[joint][frame] - goal) * target.world_scale()
+    jt = JointTarget(J[joint], frame / WAVE.fps, frame / WAVE.fps, src)
+    met = retarget(WAVE, target, mapping, joint_targets=[jt])
+    err = np.linalg.norm(met.joint_positions[joint][frame] - goal) * target.world_scale()
+    assert miss > 0.04 and err < 0.005, (miss, err)
+    # the correction fades: far from the target frame nothing changes
+    far = np.abs(np.arange(WAVE.num_frames) - frame) > 12
+    assert np.allclose(met.joint_positions[joint][far], free.joint_positions[joint][far], atol=1e-6)
+    assert np.allclose(free.alignment.to_canonical(goal), src)

@@ -205,3 +205,35 @@ def character_height(result) -> float:
 def to_world(target: TargetSkeleton, points: np.ndarray) -> np.ndarray:
     m = target.object_matrix
     return points @ m[:3, :3].T + m[:3, 3]
+
+
+#: Character Creator / ActorCore names for the Mixamo rows
+CC_NAMES = {
+    "Hips": "CC_Base_Hip", "Spine": "CC_Base_Waist", "Spine1": "CC_Base_Spine01", "Spine2": "CC_Base_Spine02",
+    "Neck": "CC_Base_NeckTwist01", "Head": "CC_Base_Head", "HeadTop_End": "CC_Base_HeadTop",
+    **{f"{S}{m}": f"CC_Base_{S[0]}_{c}" for S in ("Left", "Right")
+       for m, c in (("Shoulder", "Clavicle"), ("Arm", "Upperarm"), ("ForeArm", "Forearm"), ("Hand", "Hand"),
+                    ("HandIndex1", "Index1"), ("UpLeg", "Thigh"), ("Leg", "Calf"), ("Foot", "Foot"),
+                    ("ToeBase", "ToeBase"))},
+}  # fmt: skip
+
+
+def cc_rows(rows) -> list:
+    """Mixamo rows renamed like a Character Creator rig, under a CC_Base_BoneRoot bone on the floor."""
+    names = {r[0]: CC_NAMES[r[0].replace("mixamorig:", "")] for r in rows}
+    out = [("CC_Base_BoneRoot", None, (0.0, 0.0, 0.0), (0.0, 0.0, 0.1), 0.0)]
+    out += [(names[n], names[p] if p else "CC_Base_BoneRoot", h, t, r) for n, p, h, t, r in rows]
+    return out
+
+
+def stretched_arms(rows, factor):
+    """Mixamo rows with arms `factor` times the canonical length (so canonical targets alone would miss)."""
+    shoulders = {r[0]: np.array(r[2]) for r in rows if r[0].endswith(("LeftArm", "RightArm"))}
+    out = []
+    for name, parent, head, tail, roll in rows:
+        side = next((s for s in shoulders if name.startswith(s[: -len("Arm")]) and "Shoulder" not in name), None)
+        if side is not None and ("Arm" in name or "Hand" in name):
+            pivot = shoulders[side]
+            head, tail = (tuple(pivot + factor * (np.array(v) - pivot)) for v in (head, tail))
+        out.append((name, parent, head, tail, roll))
+    return out

@@ -98,7 +98,7 @@ def ankle_corrections(
         if floor is not None and floor.ball is not None and both.any():
             aim[both] = _foot_on_floor(aim[both], np.linalg.norm(ball - ankle, axis=-1)[both],
                                        (floor.ball - floor.ankle)[both], floor.up)  # fmt: skip
-    return _fade(corr, blend), aim
+    return fade(corr, blend), aim
 
 
 def _foot_on_floor(aim: np.ndarray, length: np.ndarray, drop: np.ndarray, up: np.ndarray) -> np.ndarray:
@@ -109,7 +109,7 @@ def _foot_on_floor(aim: np.ndarray, length: np.ndarray, drop: np.ndarray, up: np
     return flat * np.sqrt(np.maximum(length**2 - rise**2, 0.0))[:, None] + rise[:, None] * up
 
 
-def _fade(corr: np.ndarray, blend: int) -> np.ndarray:
+def fade(corr: np.ndarray, blend: int) -> np.ndarray:
     """Fill NaN frames with the nearest contact offsets, faded out smoothly over `blend` frames."""
     t = len(corr)
     known = ~np.isnan(corr[:, 0])

@@ -11,15 +11,17 @@ location puts the pelvis where the (leg-length scaled) source pelvis is.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from .. import quaternion as quat
+from ..constraints.types import JointTarget
 from ..errors import RetargetError
 from ..motion import Motion
 from ..skeleton import CANONICAL, FOOT_JOINTS, FOOT_REST_HEIGHTS, JOINT_NAMES
-from . import footlock
+from . import footlock, reach
 from .mapping import EDIT_HINT, BoneMapping
 from .rest import RestAlignment, align, primary_child
 from .target import TargetSkeleton
@@ -59,13 +61,16 @@ def retarget(
     root_motion: str = "full",
     foot_lock: bool = True,
     blend_seconds: float = 0.2,
+    joint_targets: Sequence[JointTarget] = (),
 ) -> RetargetResult:
     """Retarget `motion` (canonical skeleton) onto `target` through `mapping`.
 
     root_motion: "full" (travel as in the source), "in_place" (travel removed,
     sway and bob kept), "vertical_only" (only the height changes). Foot lock
     runs for "full" root motion when the motion has contacts; in place, the
-    feet must slide.
+    feet must slide. `joint_targets` (canonical world positions, as in the
+    request) are met on the rig itself: the target is taken through the rest
+    alignment to armature space and the limb reaches it by IK (see reach.py).
     """
     if root_motion not in ROOT_MOTION_MODES:
         raise RetargetError(f"root motion must be one of {', '.join(ROOT_MOTION_MODES)}, got {root_motion!r}")
@@ -100,19 +105,34 @@ def retarget(
             f"root bone {mapping.root!r} must be the pelvis bone {target.names[pelvis_ref]!r} or one of its parents; {EDIT_HINT}"
         )
 
-    world, heads, local = _forward(target, order, goals)
-    wanted = al.to_armature(_root_path(motion, root_motion))
-    offset = wanted - heads[pelvis_ref]
+    def pose():
+        world, heads, local = _forward(target, order, goals)
+        for b in subtree:
+            heads[b] = heads[b] + offset
+        return world, heads, local
+
+    offset = 0.0
+    world, heads, local = pose()
+    offset = al.to_armature(_root_path(motion, root_motion)) - heads[pelvis_ref]
     for b in subtree:
         heads[b] = heads[b] + offset
 
+    blend = max(1, int(round(blend_seconds * motion.fps)))
     if foot_lock and root_motion == "full" and motion.contacts is not None:
-        blend = max(1, int(round(blend_seconds * motion.fps)))
-        changed = _lock_feet(target, mapping, al, refs, goals, heads, deltas, motion.contacts, blend, pos_c)
-        if changed:
-            world, heads, local = _forward(target, order, goals)
-            for b in subtree:
-                heads[b] = heads[b] + offset
+        if _lock_feet(target, mapping, al, refs, goals, heads, deltas, motion.contacts, blend, pos_c):
+            world, heads, local = pose()
+    limbs = reach.limb_goals(joint_targets, al, motion.fps, motion.num_frames)
+    if limbs:
+        for limb, goal in limbs.items():
+            upper, mid, end = (refs.get(j) for j in limb)
+            if None in (upper, mid, end):
+                continue
+            corr = footlock.fade(goal - heads[end], reach.blend_frames(motion.fps))
+            hint = quat.rotate(deltas[limb[0]], al.direction(reach.bend_direction(limb)))
+            q_upper, q_mid = footlock.two_bone_ik(heads[upper], heads[mid], heads[end], heads[end] + corr, hint,
+                                                  soft=reach.SOFT_REACH)  # fmt: skip
+            _turn_limb(target, mapping, goals, limb, q_upper, q_mid)
+        world, heads, local = pose()
 
     base = _parent_frame(target, world, root)
     location = quat.rotate(quat.conjugate(base), offset)
@@ -255,6 +275,13 @@ def _floor(al: RestAlignment, pos_c: np.ndarray, side: str, with_ball: bool) -> 
     return footlock.Floor(al.up, height(f"{side}_ankle"), ball)
 
 
+def _turn_limb(target, mapping, goals, limb, q_upper, q_mid) -> None:
+    """Apply two-bone IK turns (world, (T,4)) to a limb's upper and middle bones; the end keeps its orientation."""
+    ku, km = target.index(mapping.joints[limb[0]]), target.index(mapping.joints[limb[1]])
+    goals[ku] = quat.multiply(q_upper, goals[ku])
+    goals[km] = quat.multiply(q_mid, quat.multiply(q_upper, goals[km]))
+
+
 def _lock_feet(target, mapping, al, refs, goals, heads, deltas, contacts, blend, pos_c) -> bool:
     contacts = np.asarray(contacts) > 0.5
     changed = False
@@ -271,11 +298,10 @@ def _lock_feet(target, mapping, al, refs, goals, heads, deltas, contacts, blend,
         corr, aim = footlock.ankle_corrections(a, ball, heel_on, ball_on if toe is not None else None, blend, floor)
         if not np.any(np.abs(corr) > 0) and aim is None:
             continue
-        bend = quat.rotate(deltas[f"{side}_hip"], al.direction(np.array([0.0, -1.0, 0.0])))
+        limb = (f"{side}_hip", f"{side}_knee", f"{side}_ankle")
+        bend = quat.rotate(deltas[limb[0]], al.direction(reach.bend_direction(limb)))
         q_thigh, q_shin = footlock.two_bone_ik(h, k, a, a + corr, bend)
-        kt, ks = target.index(mapping.joints[f"{side}_hip"]), target.index(mapping.joints[f"{side}_knee"])
-        goals[kt] = quat.multiply(q_thigh, goals[kt])
-        goals[ks] = quat.multiply(q_shin, quat.multiply(q_thigh, goals[ks]))
+        _turn_limb(target, mapping, goals, limb, q_thigh, q_shin)
         if aim is not None:
             both = ~np.isnan(aim[:, 0])
             if both.any():

@@ -1,0 +1,59 @@
+"""Joint targets met on the rig itself, not only on the canonical skeleton.
+
+The engine meets a target (e.g. "right wrist here at 2 s") on the canonical
+skeleton; the rig's arms and legs have other proportions, so after
+retargeting its wrist would miss by the difference. Here each target is taken
+into armature space through the rest alignment (the inverse of the way the
+scene position came in) and the limb's own two bones turn to reach it, the
+correction fading in and out around the target's frames.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from ..constraints.types import JointTarget, frame_at
+from ..skeleton import JOINT_NAMES
+from .rest import RestAlignment
+
+#: end joint -> its limb (upper, middle, end)
+LIMBS: dict[str, tuple[str, str, str]] = {
+    f"{side}_{end}": (f"{side}_{upper}", f"{side}_{mid}", f"{side}_{end}")
+    for side in ("left", "right")
+    for upper, mid, end in (("shoulder", "elbow", "wrist"), ("hip", "knee", "ankle"))
+}
+#: fade in / out around a target (seconds)
+BLEND_SECONDS = 0.3
+#: reaches beyond this fraction of the limb's length ease in instead of snapping straight
+SOFT_REACH = 0.995
+
+
+def blend_frames(fps: float) -> int:
+    return max(1, int(round(BLEND_SECONDS * fps)))
+
+
+def bend_direction(limb: tuple[str, str, str]) -> np.ndarray:
+    """Which way the middle joint goes in the canonical T-pose frame: knees forward (-Y), elbows back (+Y)."""
+    return np.array([0.0, -1.0, 0.0]) if limb[1].endswith("knee") else np.array([0.0, 1.0, 0.0])
+
+
+def limb_goals(
+    targets: Sequence[JointTarget], al: RestAlignment, fps: float, num_frames: int
+) -> dict[tuple[str, str, str], np.ndarray]:
+    """Per limb, armature-space positions (T,3) its end must reach (NaN on free frames).
+
+    Targets on joints that do not end a limb (pelvis, spine, head, elbows) are
+    met by the canonical motion only.
+    """
+    out: dict[tuple[str, str, str], np.ndarray] = {}
+    for t in targets:
+        limb = LIMBS.get(JOINT_NAMES[t.joint])
+        if limb is None:
+            continue
+        first = min(max(frame_at(t.start, fps), 0), num_frames - 1)
+        last = min(max(frame_at(t.end, fps), first), num_frames - 1)
+        goal = out.setdefault(limb, np.full((num_frames, 3), np.nan))
+        goal[first : last + 1] = al.to_armature(np.asarray(t.position, dtype=np.float64))
+    return out
