@@ -122,12 +122,12 @@ def check_onnx(model: Denoiser, path: Path) -> float:
 
 
 def export_checkpoint(checkpoint: Path, corpus: Path, out: Path) -> Path:
-    """Export a training checkpoint (e.g. mid-run, to look at it) into a model folder."""
+    """Export a training checkpoint (e.g. mid-run, to look at it) into a model folder (its EMA weights if any)."""
     from .model import ModelConfig
 
     state = torch.load(checkpoint, weights_only=False)
     model = Denoiser(ModelConfig(**state["config"]))
-    model.load_state_dict(state["model"])
+    model.load_state_dict(state["ema"]["model"] if state.get("ema") else state["model"])
     stats = dict(np.load(corpus / "stats.npz"))
     export_text_files(out)
     return export_model(model, stats, out, {"steps": state["step"], "minutes": round(state["elapsed"] / 60, 1),

@@ -2,8 +2,11 @@
 
 Inputs per frame: the noisy features, the observed values (features plus the
 window-relative root path) and their mask, so keyframes, joint targets and
-paths are conditions the network learned. The text embedding and the
-diffusion time enter as two prefix tokens and as a bias on every token.
+paths are conditions the network learned. With `impute` (CondMDI), observed
+feature values also replace the noisy input and the prediction where they are
+observed, inside the graph: the network cannot ignore them, and training and
+every runtime caller impute the same way without a runtime change.
+The text embedding and the diffusion time enter as two prefix tokens and as a bias on every token.
 Attention is written out with plain matmuls so the ONNX graph stays simple.
 """
 
@@ -31,6 +34,7 @@ class ModelConfig:
     frames_per_token: int = 2
     max_tokens: int = 160
     dropout: float = 0.1
+    impute: bool = False  # observed feature values overwrite x_t and x0 where observed (CondMDI)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -85,6 +89,8 @@ class Denoiser(nn.Module):
         b, frames, _ = x_t.shape
         p = self.cfg.frames_per_token
         n = frames // p
+        if self.cfg.impute:
+            x_t = impute(x_t, obs, obs_mask)
         tokens = torch.cat([x_t, obs * obs_mask, obs_mask], dim=-1).reshape(b, n, -1)
         cond_text = self.text(text)
         cond_time = self.time(timestep_embedding(t, self.cfg.width))
@@ -95,4 +101,11 @@ class Denoiser(nn.Module):
         key_bias = ((1.0 - keep) * -1e9)[:, None, None, :]
         for block in self.blocks:
             h = block(h, key_bias)
-        return self.out(self.norm(h[:, 2:])).reshape(b, frames, FEATURE_DIM)
+        x0 = self.out(self.norm(h[:, 2:])).reshape(b, frames, FEATURE_DIM)
+        return impute(x0, obs, obs_mask) if self.cfg.impute else x0
+
+
+def impute(x: torch.Tensor, obs: torch.Tensor, obs_mask: torch.Tensor) -> torch.Tensor:
+    """x with the observed feature values written in where the mask says they are observed."""
+    m = obs_mask[..., :FEATURE_DIM]
+    return x + m * (obs[..., :FEATURE_DIM] - x)

@@ -2,13 +2,18 @@
 
 Resumable: checkpoints go to --checkpoints (outside the work tree) every few
 minutes and a restart continues from the last one. When the step budget or
-the time budget is spent, the model is exported to ONNX with its manifest.
-`--tiny` runs the same path with a toy configuration in well under a minute.
+the time budget is spent, the model is exported to ONNX with its manifest
+(the weight average when --ema is on). `--tiny` runs the same path with a
+toy configuration in well under a minute; `--init` warm-starts from an
+exported model or a checkpoint. Each training change of model v2 has its own
+flag (--ema, --geo-*, --impute, --obs-prob, --balance, --content-only), so
+ablations are one flag apart; the defaults are the shipped model's recipe.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import math
 import random
@@ -21,19 +26,25 @@ import torch
 
 from .. import diffusion
 from .. import features as feat
-from ..skeleton import FOOT_INDICES
-from .captions import training_captions
+from ..errors import MotionComposerError
+from .balance import CaptionChooser, clip_probabilities
+from .ema import WeightAverage
+from .geometry import feature_positions, geometric_losses, planted_foot_speed
 from .model import OBS_DIM, Denoiser, ModelConfig
 from .windows import sample_mask, window_root_path
 
 TEXT_DROPOUT = 0.1
 CHECKPOINT_EVERY_S = 300
+WINDOW_FRAMES = [40, 60, 80, 100, 140, 200]
+WINDOW_P = [0.25, 0.25, 0.2, 0.15, 0.1, 0.05]
+DEFAULT_CACHE = Path.home() / ".cache" / "motion_composer"
 
 
 class Corpus:
     """A prepared split plus caption embeddings for its label pairs."""
 
-    def __init__(self, path: Path, stats: dict, embed) -> None:
+    def __init__(self, path: Path, stats: dict, embed, balance: float = 1.0, content_only: float = 0.0,
+                 embedding_cache: Path | None = None) -> None:  # fmt: skip
         data = np.load(path)
         self.features = (data["features"] - stats["mean"]) / stats["std"]
         self.raw = data["features"]
@@ -41,15 +52,20 @@ class Corpus:
         self.labels = list(zip(data["contents"].tolist(), data["styles"].tolist(), strict=True))
         self.fps = float(data["fps"])
         self.lengths = np.diff(self.starts)
-        pairs = sorted(set(self.labels))
-        self.captions = {p: training_captions(*p) for p in pairs}
-        all_caps = sorted({c for caps in self.captions.values() for c in caps})
-        emb = embed(all_caps)
-        self.embedding = dict(zip(all_caps, emb, strict=True))
+        self.balance = balance
+        self.captions = CaptionChooser(sorted(set(self.labels)), content_only)
+        all_caps = self.captions.all_captions()
+        self.embedding = dict(zip(all_caps, cached_embeddings(all_caps, embed, embedding_cache), strict=True))
+        self._probabilities: dict[int, np.ndarray] = {}
 
-    def batch(self, rng: np.random.Generator, size: int, frames: int, fpt: int):
-        weights = np.minimum(self.lengths, frames).astype(np.float64)
-        clips = rng.choice(len(self.lengths), size=size, p=weights / weights.sum())
+    def probabilities(self, frames: int) -> np.ndarray:
+        if frames not in self._probabilities:
+            self._probabilities[frames] = clip_probabilities(self.lengths, self.labels, frames, self.balance)
+        return self._probabilities[frames]
+
+    def batch(self, rng: np.random.Generator, size: int, frames: int, fpt: int, obs_prob: float):
+        """x0, obs, mask, valid, text for `size` random windows of up to `frames` frames."""
+        clips = rng.choice(len(self.lengths), size=size, p=self.probabilities(frames))
         x0 = np.zeros((size, frames, feat.FEATURE_DIM), np.float32)
         obs = np.zeros((size, frames, OBS_DIM), np.float32)
         mask = np.zeros((size, frames, OBS_DIM), np.float32)
@@ -61,34 +77,69 @@ class Corpus:
             start = self.starts[c] + rng.integers(0, self.lengths[c] - n + 1)
             x0[i, :n] = self.features[start : start + n]
             valid[i, :n] = 1.0
-            if rng.random() > 0.4:  # masks only where used; path needs a decode
+            if rng.random() < obs_prob:
                 m = sample_mask(rng, n)
                 obs[i, :n, : feat.FEATURE_DIM] = self.features[start : start + n]
-                if m[:, feat.FEATURE_DIM :].any():
+                if m[:, feat.FEATURE_DIM :].any():  # the path needs a decode: only where observed
                     obs[i, :n, feat.FEATURE_DIM :] = window_root_path(self.raw[start : start + n], self.fps)
                 mask[i, :n] = m
             if rng.random() > TEXT_DROPOUT:
-                text[i] = self.embedding[
-                    self.captions[self.labels[c]][rng.integers(len(self.captions[self.labels[c]]))]
-                ]
+                text[i] = self.embedding[self.captions.choose(self.labels[c], rng)]
         return [torch.from_numpy(a) for a in (x0, obs, mask, valid, text)]
 
 
-def foot_velocity_loss(x0_pred: torch.Tensor, x0_true_raw_contacts: torch.Tensor, std, mean, valid, fps):
-    """Feet that the data says are planted should not move (pelvis-relative motion + root velocity)."""
-    f = x0_pred * std + mean
-    pos = f[..., feat.POS_SLICE].reshape(*f.shape[:2], -1, 3)
-    foot_cols = [j - 1 for j in FOOT_INDICES]
-    feet = pos[:, :, foot_cols, :2]
-    vel = (feet[:, 1:] - feet[:, :-1]) * fps + f[:, :-1, None, 1:3]
-    contact = x0_true_raw_contacts[:, :-1]
-    w = contact * (valid[:, 1:, None] * valid[:, :-1, None])
-    return (vel.pow(2).sum(-1) * w).sum() / w.sum().clamp(min=1.0)
+def cached_embeddings(texts: list[str], embed, cache: Path | None) -> np.ndarray:
+    """embed(texts), reusing a cache file of earlier runs (embedding every caption takes minutes on a busy CPU)."""
+    known: dict[str, np.ndarray] = {}
+    if cache is not None and cache.exists():
+        data = np.load(cache)
+        known = dict(zip(data["texts"].tolist(), data["embeddings"], strict=True))
+    todo = [t for t in texts if t not in known]
+    if todo:
+        known.update(zip(todo, embed(todo), strict=True))
+        if cache is not None:
+            cache.parent.mkdir(parents=True, exist_ok=True)
+            tmp = cache.with_name(cache.stem + ".tmp.npz")
+            np.savez(tmp, texts=np.array(list(known)), embeddings=np.stack(list(known.values())))
+            tmp.replace(cache)
+    return np.stack([known[t] for t in texts])
+
+
+def choose_device(name: str) -> torch.device:
+    if name == "cuda" and not torch.cuda.is_available():
+        raise SystemExit("error: --device cuda needs a CUDA build of torch and an NVIDIA GPU; use --device cpu")
+    return torch.device(name)
+
+
+def losses(model, batch, ab, mean_t, std_t, rng, args, fps: float) -> dict[str, torch.Tensor]:
+    """Every loss term of one batch, and their weighted sum under "loss"."""
+    x0, obs, mask, valid, text = batch
+    t = torch.from_numpy(rng.integers(0, diffusion.NUM_TRAIN_STEPS, size=len(x0))).to(x0.device)
+    a = ab[t][:, None, None]
+    x_t = a.sqrt() * x0 + (1 - a).sqrt() * torch.randn_like(x0)
+    pred = model(x_t, t, text, obs, mask, valid)
+    w = valid[..., None]
+    out = {"rec": ((pred - x0).pow(2) * w).sum() / (w.sum() * x0.shape[-1])}
+    pred_raw, true_raw = pred * std_t + mean_t, x0 * std_t + mean_t
+    out["foot"] = planted_foot_speed(feature_positions(pred_raw), pred_raw, true_raw, valid, fps)
+    total = out["rec"] + args.foot_weight * out["foot"]
+    if args.geo_pos or args.geo_vel or args.geo_foot:
+        geo = geometric_losses(pred_raw, true_raw, valid, fps)
+        out.update({f"geo_{k}": v for k, v in geo.items()})
+        total = total + args.geo_pos * geo["pos"] + args.geo_vel * geo["vel"] + args.geo_foot * geo["foot"]
+    out["loss"] = total
+    return out
+
+
+def learning_rate(args, step: int, done: float) -> float:
+    """Linear warm-up over 200 steps, cosine decay to 10 % over whichever budget binds."""
+    return args.lr * min(1.0, (step + 1) / 200) * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * done)))
 
 
 def train(args) -> Path:
     torch.manual_seed(args.seed)
     torch.set_num_threads(args.threads)
+    device = choose_device(args.device)
     rng = np.random.default_rng(args.seed)
     random.seed(args.seed)
     out = Path(args.out)
@@ -99,96 +150,123 @@ def train(args) -> Path:
 
     text_onnx = export_text_files(out)
     embed = text_embedder(text_onnx, out / "tokenizer.json")
-    corpus = Corpus(Path(args.corpus) / "train.npz", stats, embed)
-    cfg = ModelConfig(width=args.width, layers=args.layers, heads=args.heads, ff=args.ff)
+    digest = hashlib.sha256(text_onnx.read_bytes()).hexdigest()[:12]
+    cache = Path(args.embedding_cache) / f"{digest}.npz"
+    corpus = Corpus(Path(args.corpus) / "train.npz", stats, embed, args.balance, args.content_only, cache)
+    cfg = ModelConfig(width=args.width, layers=args.layers, heads=args.heads, ff=args.ff, impute=args.impute)
     model = Denoiser(cfg)
-    opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=0.01)
-    step, elapsed = 0, 0.0
-    ckpt = ckpt_dir / "last.pt"
-    if ckpt.exists() and not args.fresh:
-        state = torch.load(ckpt, weights_only=False)
+    step, elapsed, ckpt = 0, 0.0, ckpt_dir / "last.pt"
+    state = torch.load(ckpt, map_location="cpu", weights_only=False) if ckpt.exists() and not args.fresh else None
+    if state is None and args.init:
+        from .warm_start import load_initial_weights
+
+        print(f"initial weights from {load_initial_weights(model, args.init)}", flush=True)
+    if state is not None:
         model.load_state_dict(state["model"])
+    model.to(device)
+    opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=0.01)
+    average = WeightAverage(model, args.ema) if args.ema > 0 else None
+    if state is not None:
         opt.load_state_dict(state["opt"])
-        step, elapsed = state["step"], state["elapsed"]
-        rng = state["rng"]
+        if average is not None and state.get("ema"):
+            average.load_state_dict(state["ema"])
+        step, elapsed, rng = state["step"], state["elapsed"], state["rng"]
         print(f"resumed at step {step} ({elapsed / 60:.1f} min)", flush=True)
-    ab = torch.from_numpy(diffusion.alpha_bar()).float()
-    mean_t, std_t = torch.from_numpy(stats["mean"]).float(), torch.from_numpy(stats["std"]).float()
-    lengths = [40, 60, 80, 100, 140, 200]
-    t_start, last_ckpt, ema = time.time() - elapsed, time.time(), None
+    ab = torch.from_numpy(diffusion.alpha_bar()).float().to(device)
+    mean_t, std_t = (torch.from_numpy(stats[k]).float().to(device) for k in ("mean", "std"))
+    t_start, last_ckpt, smooth = time.time() - elapsed, time.time(), None
     while step < args.steps and (time.time() - t_start) < args.max_minutes * 60:
-        done = max(step / args.steps, (time.time() - t_start) / (args.max_minutes * 60))  # whichever budget binds
-        lr = args.lr * min(1.0, (step + 1) / 200) * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * done)))
+        done = max(step / args.steps, (time.time() - t_start) / (args.max_minutes * 60))
+        lr = learning_rate(args, step, done)
         for g in opt.param_groups:
             g["lr"] = lr
-        frames = int(rng.choice(lengths, p=[0.25, 0.25, 0.2, 0.15, 0.1, 0.05]))
-        x0, obs, mask, valid, text = corpus.batch(rng, args.batch, frames, cfg.frames_per_token)
-        t = torch.from_numpy(rng.integers(0, diffusion.NUM_TRAIN_STEPS, size=args.batch))
-        a = ab[t][:, None, None]
-        x_t = a.sqrt() * x0 + (1 - a).sqrt() * torch.randn_like(x0)
+        frames = int(rng.choice(WINDOW_FRAMES, p=WINDOW_P))
+        batch = [b.to(device) for b in corpus.batch(rng, args.batch, frames, cfg.frames_per_token, args.obs_prob)]
         model.train()
-        pred = model(x_t, t, text, obs, mask, valid)
-        w = valid[..., None]
-        rec = ((pred - x0).pow(2) * w).sum() / (w.sum() * x0.shape[-1])
-        contacts = (x0[..., feat.CONTACT_SLICE] * std_t[feat.CONTACT_SLICE] + mean_t[feat.CONTACT_SLICE]) > 0.5
-        foot = foot_velocity_loss(pred, contacts.float(), std_t, mean_t, valid, corpus.fps)
-        loss = rec + args.foot_weight * foot
+        terms = losses(model, batch, ab, mean_t, std_t, rng, args, corpus.fps)
         opt.zero_grad(set_to_none=True)
-        loss.backward()
+        terms["loss"].backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         opt.step()
+        if average is not None:
+            average.update(model)
         step += 1
-        ema = loss.item() if ema is None else 0.98 * ema + 0.02 * loss.item()
+        smooth = terms["loss"].item() if smooth is None else 0.98 * smooth + 0.02 * terms["loss"].item()
         if step % 50 == 0 or step == args.steps:
-            mins = (time.time() - t_start) / 60
-            print(
-                f"step {step} loss {ema:.4f} rec {rec.item():.4f} foot {foot.item():.4f} lr {lr:.2e} {mins:.1f} min",
-                flush=True,
-            )
+            parts = " ".join(f"{k} {v.item():.4f}" for k, v in terms.items() if k != "loss")
+            print(f"step {step} loss {smooth:.4f} {parts} lr {lr:.2e} {(time.time() - t_start) / 60:.1f} min",
+                  flush=True)  # fmt: skip
         if time.time() - last_ckpt > CHECKPOINT_EVERY_S:
-            save_checkpoint(ckpt, model, opt, step, time.time() - t_start, rng)
+            save_checkpoint(ckpt, model, opt, average, step, time.time() - t_start, rng, args)
             last_ckpt = time.time()
-    save_checkpoint(ckpt, model, opt, step, time.time() - t_start, rng)
+    save_checkpoint(ckpt, model, opt, average, step, time.time() - t_start, rng, args)
     from .export import export_model
 
-    info = {"steps": step, "minutes": round((time.time() - t_start) / 60, 1), "batch": args.batch,
-            "lr": args.lr, "foot_weight": args.foot_weight, "seed": args.seed, "corpus": str(args.corpus)}  # fmt: skip
-    return export_model(model, stats, out, info)
+    final = (average.model if average is not None else model).to("cpu")
+    info = {"steps": step, "minutes": round((time.time() - t_start) / 60, 1), "weights": "ema" if average else "raw",
+            "recipe": recipe(args)}  # fmt: skip
+    return export_model(final, stats, out, info)
 
 
-def save_checkpoint(path: Path, model, opt, step: int, elapsed: float, rng) -> None:
+def recipe(args) -> dict:
+    """The flags that define a run (stored in the checkpoint and the manifest)."""
+    skip = {"out", "checkpoints", "embedding_cache", "fresh", "tiny", "threads", "device"}
+    return {k: v for k, v in vars(args).items() if k not in skip}
+
+
+def save_checkpoint(path: Path, model, opt, average, step: int, elapsed: float, rng, args) -> None:
     tmp = path.with_suffix(".tmp")
     torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "step": step, "elapsed": elapsed,
-                "rng": rng, "config": model.cfg.to_dict()}, tmp)  # fmt: skip
+                "rng": rng, "config": model.cfg.to_dict(), "recipe": recipe(args),
+                "ema": average.state_dict() if average is not None else None}, tmp)  # fmt: skip
     tmp.replace(path)
 
 
 def parse_args(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--corpus", default=str(Path.home() / ".cache" / "motion_composer" / "corpus"))
+    ap.add_argument("--corpus", default=str(DEFAULT_CACHE / "corpus"))
     ap.add_argument("--out", default="exported_models")
-    ap.add_argument("--checkpoints", default=str(Path.home() / ".cache" / "motion_composer" / "checkpoints"))
-    ap.add_argument("--steps", type=int, default=8000)
+    ap.add_argument("--checkpoints", default=str(DEFAULT_CACHE / "checkpoints"))
+    ap.add_argument("--embedding-cache", default=str(DEFAULT_CACHE / "caption_embeddings"),
+                    help="folder for caption embeddings reused between runs")  # fmt: skip
+    ap.add_argument("--init", default="", help="warm start: model folder, denoiser .onnx or checkpoint .pt")
+    ap.add_argument("--steps", type=int, default=None, help="step budget (default 8000; 5 with --tiny)")
     ap.add_argument("--max-minutes", type=float, default=110.0)
-    ap.add_argument("--batch", type=int, default=64)
+    ap.add_argument("--batch", type=int, default=None, help="windows per step (default 64; 4 with --tiny)")
     ap.add_argument("--lr", type=float, default=4e-4)
-    ap.add_argument("--foot-weight", type=float, default=0.05)
+    ap.add_argument("--foot-weight", type=float, default=0.05, help="planted-foot speed on the position features")
+    ap.add_argument("--ema", type=float, default=0.0, help="weight-average decay, e.g. 0.999 (0: off)")
+    ap.add_argument("--geo-pos", type=float, default=0.0, help="weight of the FK joint-position loss")
+    ap.add_argument("--geo-vel", type=float, default=0.0, help="weight of the FK joint-velocity loss")
+    ap.add_argument("--geo-foot", type=float, default=0.0, help="weight of the FK planted-foot speed loss")
+    ap.add_argument("--impute", action="store_true", help="observed values overwrite the noisy input (CondMDI)")
+    ap.add_argument("--obs-prob", type=float, default=0.36, help="share of samples that carry observations")
+    ap.add_argument("--balance", type=float, default=1.0, help="label-pair sampling exponent (1: by data, 0: flat)")
+    ap.add_argument("--content-only", type=float, default=0.0, help="share of styled captions without the style")
     ap.add_argument("--width", type=int, default=256)
     ap.add_argument("--layers", type=int, default=6)
     ap.add_argument("--heads", type=int, default=4)
     ap.add_argument("--ff", type=int, default=1024)
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--fresh", action="store_true", help="ignore an existing checkpoint")
     ap.add_argument("--tiny", action="store_true", help="toy configuration for tests (seconds)")
     args = ap.parse_args(argv)
     if args.tiny:
-        args.width, args.layers, args.heads, args.ff, args.steps, args.batch = 32, 1, 2, 64, 5, 4
+        args.width, args.layers, args.heads, args.ff = 32, 1, 2, 64
+    args.steps = args.steps or (5 if args.tiny else 8000)
+    args.batch = args.batch or (4 if args.tiny else 64)
     return args
 
 
 def main(argv=None) -> int:
-    path = train(parse_args(argv))
+    args = parse_args(argv)
+    try:
+        path = train(args)
+    except MotionComposerError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     print(f"exported {path}")
     print(json.dumps(json.loads((path / "manifest.json").read_text())["training"], indent=1))
     return 0

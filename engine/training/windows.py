@@ -36,11 +36,13 @@ PATH_COLS = np.arange(feat.FEATURE_DIM, OBS_DIM)
 POS_COLS = np.arange(feat.POS_SLICE.start, feat.POS_SLICE.stop).reshape(NUM_JOINTS - 1, 3)
 
 
+MASK_KINDS = {"keyframes": 0.25, "ends": 0.2, "path": 0.2, "joints": 0.2, "body_part": 0.15}
+
+
 def sample_mask(rng: np.random.Generator, length: int) -> np.ndarray:
-    """(T, OBS_DIM) 0/1 mask of observed values, drawn from the condition types."""
+    """(T, OBS_DIM) 0/1 mask of observed values, drawn from the condition types (never empty)."""
     mask = np.zeros((length, OBS_DIM), dtype=np.float32)
-    kind = rng.choice(["none", "keyframes", "ends", "path", "joints", "body_part"],
-                      p=[0.4, 0.15, 0.1, 0.15, 0.1, 0.1])  # fmt: skip
+    kind = rng.choice(list(MASK_KINDS), p=list(MASK_KINDS.values()))
     if kind == "keyframes":
         frames = rng.choice(length, size=min(length, rng.integers(1, 5)), replace=False)
         mask[frames] = 1.0
