@@ -37,7 +37,9 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--provider", default="auto", help="auto, cpu or cuda")
     g.add_argument("--threads", type=int, default=None)
     g.add_argument("--model-dir", type=Path, default=None)
-    g.add_argument("--out", type=Path, required=True, help="output .bvh or .npz (SMPL-style)")
+    g.add_argument("--out", type=Path, required=True,
+                   help="output .bvh or .npz (SMPL-style); a folder for a job with characters")  # fmt: skip
+    g.add_argument("--format", choices=("bvh", "npz"), default=None, help="file type per character (cast jobs)")
     g.add_argument("--overwrite", action="store_true", help="replace --out if it exists (never a read-only file)")
     g.add_argument(ALLOW_FLAG, action="store_true", help="let the job file name pose files outside its folder")
     return ap
@@ -85,6 +87,10 @@ def warn(message: str) -> None:
 def generate_command(args) -> int:
     from .api import generate
 
+    if args.job and _is_cast_job(args.job):
+        from .characters.command import generate_cast_command
+
+        return generate_cast_command(args)
     check_output(args.out, args.overwrite)
     request = request_from_args(args)
     threads, note = clamp_threads(args.threads)
@@ -100,6 +106,12 @@ def generate_command(args) -> int:
     print(f"wrote {args.out} ({motion.num_frames} frames at {motion.fps:g} fps, seed {request.seed}, "
           f"model {motion.metadata['model_version']}, {elapsed:.2f} s)")  # fmt: skip
     return 0
+
+
+def _is_cast_job(path: Path) -> bool:
+    from .characters.cast import is_cast
+
+    return is_cast(read_json_file(path, "job file"))
 
 
 def main(argv: list[str] | None = None) -> int:

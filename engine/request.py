@@ -20,6 +20,7 @@ MAX_PROMPT_CHARS = 1000
 MAX_TRACKS = 64
 MAX_SECONDS = 600.0
 DEFAULT_FPS = 30.0
+CAST_FIELDS = {"characters", "interactions"}  # a job with these is a cast (engine.characters), not one request
 
 
 @dataclass
@@ -54,9 +55,13 @@ class GenerationRequest:
         if not isinstance(data, dict):
             raise RequestError("the job must be a JSON object with at least 'text' or 'tracks'")
         known = {"seconds", "fps", "seed", "steps", "guidance", "text", "tracks", "constraints", "edits"}
-        unknown = sorted(set(data) - known)
+        unknown = sorted(set(data) - known - CAST_FIELDS)
         if unknown:
-            raise RequestError(f"unknown job field(s) {', '.join(unknown)}; known fields: {', '.join(sorted(known))}")
+            raise RequestError(f"unknown job field(s) {', '.join(unknown)}; "
+                               f"known fields: {', '.join(sorted(known | CAST_FIELDS))}")  # fmt: skip
+        if CAST_FIELDS & set(data):
+            raise RequestError("this job has 'characters': it makes one motion per character; use "
+                               "engine.characters (python -m engine generate --job JOB --out FOLDER/)")  # fmt: skip
         req = cls(
             seconds=_number(data.get("seconds", 6.0), "seconds"),
             fps=_number(data.get("fps", DEFAULT_FPS), "fps"),

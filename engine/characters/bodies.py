@@ -1,0 +1,79 @@
+"""Bodies as bone segments: the distance between two characters and which way to push them apart.
+
+A body is its 21 bones (parent joint to child joint); the distance between
+two bodies is the smallest distance between a bone of one and a bone of the
+other, so `apart.min_distance` is measured between skeleton axes (a limb's
+flesh is 5-10 cm around its axis). Bones of a limb that is in a contact are
+left out of that pair's distance while the contact holds.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..skeleton import CANONICAL
+
+BONES = np.array([(p, j) for j, p in enumerate(CANONICAL.parents) if p >= 0])  # (21, 2) parent, child
+NEAR = 10.0  # m: bodies farther apart than this are not measured (reads inf)
+CONTACT_CHAIN = 2  # bones up from a contact joint that may touch the partner (forearm and upper arm)
+
+
+def limb_bones(joint: int) -> np.ndarray:
+    """Indices into BONES of the bones ending at `joint` and its CONTACT_CHAIN - 1 ancestors."""
+    out, j = [], joint
+    for _ in range(CONTACT_CHAIN):
+        if j <= 0:
+            break
+        out.append(int(np.flatnonzero(BONES[:, 1] == j)[0]))
+        j = CANONICAL.parents[j]
+    return np.array(out, dtype=int)
+
+
+def segment_distance(p0, p1, q0, q1) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Closest distance between segments p0-p1 and q0-q1 (broadcast, (..., 3)), and the two closest points."""
+    d1, d2, r = p1 - p0, q1 - q0, p0 - q0
+
+    def dot(u, v):
+        return u[..., 0] * v[..., 0] + u[..., 1] * v[..., 1] + u[..., 2] * v[..., 2]
+
+    a, e, f, c, b = dot(d1, d1), dot(d2, d2), dot(d2, r), dot(d1, r), dot(d1, d2)
+    denom = np.maximum(a * e - b * b, 1e-12)
+    s = np.clip((b * f - c * e) / denom, 0.0, 1.0)
+    t = np.clip((b * s + f) / np.maximum(e, 1e-12), 0.0, 1.0)
+    s = np.clip((b * t - c) / np.maximum(a, 1e-12), 0.0, 1.0)
+    cp, cq = p0 + s[..., None] * d1, q0 + t[..., None] * d2
+    diff = cp - cq
+    return np.sqrt(dot(diff, diff)), cp, cq
+
+
+def body_distance(pa: np.ndarray, pb: np.ndarray, skip_a=None, skip_b=None,
+                  within: float = NEAR) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+    """Per frame: the smallest bone-to-bone distance (T,) between two bodies (T, J, 3) and the ground
+    direction (T, 2) that pushes body a away from b. `skip_a`/`skip_b` (T, 21) bool leave bones out.
+    Frames where the bodies' bounding spheres are at least `within` apart read inf (not measured)."""
+    t = len(pa)
+    dist = np.full(t, np.inf)
+    away = np.zeros((t, 2))
+    gap = pa[:, 0, :2] - pb[:, 0, :2]
+    radius_a = np.linalg.norm(pa - pa[:, :1], axis=-1).max(axis=1)
+    radius_b = np.linalg.norm(pb - pb[:, :1], axis=-1).max(axis=1)
+    bound = np.linalg.norm(pa[:, 0] - pb[:, 0], axis=-1) - radius_a - radius_b
+    near = np.flatnonzero(bound < within)
+    if not len(near):
+        return dist, away
+    a0, a1 = pa[near][:, BONES[:, 0]], pa[near][:, BONES[:, 1]]  # (F, 21, 3)
+    b0, b1 = pb[near][:, BONES[:, 0]], pb[near][:, BONES[:, 1]]
+    d, cp, cq = segment_distance(a0[:, :, None], a1[:, :, None], b0[:, None], b1[:, None])  # (F, 21, 21)
+    if skip_a is not None:
+        d = np.where(skip_a[near][:, :, None], np.inf, d)
+    if skip_b is not None:
+        d = np.where(skip_b[near][:, None, :], np.inf, d)
+    flat = d.reshape(len(near), -1).argmin(axis=1)
+    i, k = np.unravel_index(flat, d.shape[1:])
+    rows = np.arange(len(near))
+    dist[near] = d[rows, i, k]
+    push = cp[rows, i, k, :2] - cq[rows, i, k, :2]
+    norm = np.linalg.norm(push, axis=-1, keepdims=True)
+    fallback = gap[near] / np.maximum(np.linalg.norm(gap[near], axis=-1, keepdims=True), 1e-9)
+    away[near] = np.where(norm > 1e-4, push / np.maximum(norm, 1e-9), fallback)
+    return dist, away

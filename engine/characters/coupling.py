@@ -1,0 +1,143 @@
+"""Interaction guidance: contacts, `apart` and `face` acting on every character involved, every step.
+
+Contacts split the remaining gap between the two joints: each side is aimed
+at its share of the way to the other (half each; all of it when the partner
+is fixed), so both bodies adapt, and a partner beyond comfortable reach makes
+the root walk over (the Guide's root-excess rule). `face` aims a look-at term
+at the other character's pelvis. `apart` pushes the roots of two bodies that
+come closer than min_distance away from each other, smoothed in time so paths
+bend instead of jumping. Used by lockstep sampling (model frames) and by
+clean-up (output frames) alike.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..constraints.cleanup import contact_runs
+from .bodies import BONES, body_distance, limb_bones
+from .interactions import Apart, Contact, Face, Interaction
+from .terms import FaceTrack, JointTrack
+
+CONTACT_MARGIN = 0.5  # s around a contact during which the touching limbs may come close
+PUSH_SPREAD = 0.4  # s: a push is held this long around the frames that need it, then smoothed
+
+
+class Coupling:
+    """The interactions of a cast on a clock of `num_frames` frames at `fps`, characters in `names` order."""
+
+    def __init__(self, interactions: list[Interaction], names: list[str], fps: float, num_frames: int,
+                 fixed: set[str] | frozenset = frozenset()) -> None:  # fmt: skip
+        self.names, self.fps, self.num_frames = list(names), fps, num_frames
+        self.index = {n: i for i, n in enumerate(self.names)}
+        self.fixed = set(fixed)
+        self.terms: dict[str, list] = {n: [] for n in self.names}
+        self.contacts: list[tuple[Contact, JointTrack, JointTrack, np.ndarray]] = []
+        self.faces: list[tuple[Face, FaceTrack, np.ndarray]] = []
+        self.aparts = [it for it in interactions if isinstance(it, Apart)]
+        for it in interactions:
+            if isinstance(it, Contact):
+                ta = JointTrack(it.a.joint, it.start, it.end, it.weight, f"{it.label} ({it.a})")
+                tb = JointTrack(it.b.joint, it.start, it.end, it.weight, f"{it.label} ({it.b})")
+                self.contacts.append((it, ta, tb, ta.frames(fps, num_frames)))
+                self.terms[it.a.character].append(ta)
+                self.terms[it.b.character].append(tb)
+            elif isinstance(it, Face):
+                term = FaceTrack(it.start, it.end, it.weight, it.label)
+                self.faces.append((it, term, term.frames(fps, num_frames)))
+                self.terms[it.a].append(term)
+        self.skips = contact_skips([c for c, *_ in self.contacts], fps, num_frames)
+
+    def share(self, name: str, partner: str) -> float:
+        """How much of a shared correction `name` takes: half, all of it next to a fixed partner, none if fixed."""
+        if name in self.fixed:
+            return 0.0
+        return 1.0 if partner in self.fixed else 0.5
+
+    def aim(self, worlds: list[np.ndarray]) -> None:
+        """Re-aim the contact and face terms from the characters' current world positions (T, J, 3) each."""
+        for it, ta, tb, frames in self.contacts:
+            pa = worlds[self.index[it.a.character]][frames, it.a.joint]
+            pb = worlds[self.index[it.b.character]][frames, it.b.joint]
+            ta.aim(contact_targets(pa, pb, it.distance, self.share(it.a.character, it.b.character)))
+            tb.aim(contact_targets(pb, pa, it.distance, self.share(it.b.character, it.a.character)))
+        for it, term, frames in self.faces:
+            term.aim(worlds[self.index[it.b]][frames, 0])
+
+    def pushes(self, worlds: list[np.ndarray]) -> list[np.ndarray]:
+        """Per character, the (T, 2) world ground shift that keeps every `apart` pair at its distance."""
+        out = [np.zeros((len(w), 2)) for w in worlds]
+        for ap in self.aparts:
+            for i, a in enumerate(self.names):
+                for b in self.names[i + 1 :]:
+                    if not ap.applies(a, b):
+                        continue
+                    k = self.index[b]
+                    skip_a, skip_b = self.skips.get((a, b), (None, None))
+                    dist, away = body_distance(worlds[i], worlds[k], skip_a, skip_b, within=ap.min_distance)
+                    deficit = np.where(np.isfinite(dist), np.maximum(ap.min_distance - dist, 0.0), 0.0)
+                    if not deficit.any():
+                        continue
+                    push = ap.weight * deficit[:, None] * steady_directions(away, deficit, worlds[i], worlds[k])
+                    out[i] += self.share(a, b) * push
+                    out[k] -= self.share(b, a) * push
+        return [smooth_push(p, self.fps) for p in out]
+
+
+def contact_targets(mine: np.ndarray, theirs: np.ndarray, distance: float, share: float) -> np.ndarray:
+    """Where a contact joint should be (F, 3): `share` of the way to the partner's joint, `distance` short of it.
+
+    With the partner aimed by the same rule at share 1 - share, the two targets
+    are exactly `distance` apart along the line between the joints.
+    """
+    gap = mine - theirs
+    norm = np.linalg.norm(gap, axis=-1, keepdims=True)
+    u = np.where(norm > 1e-6, gap / np.maximum(norm, 1e-9), np.array([1.0, 0.0, 0.0]))
+    meet = mine + share * (theirs - mine)
+    return meet + share * distance * u
+
+
+def contact_skips(contacts: list[Contact], fps: float, num_frames: int) -> dict[tuple[str, str], tuple]:
+    """(a, b) -> (skip_a, skip_b): (T, 21) bones of each side's contact limb, on the contact's frames +- margin."""
+    out: dict[tuple[str, str], tuple[np.ndarray, np.ndarray]] = {}
+    for c in contacts:
+        lo = max(0, int(round((c.start - CONTACT_MARGIN) * fps)))
+        hi = min(num_frames, int(round((c.end + CONTACT_MARGIN) * fps)) + 1)
+        for (x, jx), (y, jy) in (((c.a.character, c.a.joint), (c.b.character, c.b.joint)),
+                                 ((c.b.character, c.b.joint), (c.a.character, c.a.joint))):  # fmt: skip
+            sx, sy = out.setdefault((x, y), (np.zeros((num_frames, len(BONES)), bool),
+                                             np.zeros((num_frames, len(BONES)), bool)))  # fmt: skip
+            sx[lo:hi, limb_bones(jx)] = True
+            sy[lo:hi, limb_bones(jy)] = True
+    return out
+
+
+def steady_directions(away: np.ndarray, deficit: np.ndarray, pa: np.ndarray, pb: np.ndarray) -> np.ndarray:
+    """One push direction per run of too-close frames (the run's deficit-weighted mean), so two bodies walking
+    into each other sidestep one way instead of being pushed back and forth; where the directions cancel
+    (passing straight through), sideways to the line between the pelvises."""
+    out = np.zeros_like(away)
+    for a, b in contact_runs(deficit > 0):
+        mean = np.sum(away[a:b] * deficit[a:b, None], axis=0)
+        if np.linalg.norm(mean) < 0.5 * deficit[a:b].sum():
+            gap = pa[a, 0, :2] - pb[a, 0, :2]
+            mean = np.array([-gap[1], gap[0]])
+        out[a:b] = mean / max(float(np.linalg.norm(mean)), 1e-9)
+    return out
+
+
+def smooth_push(push: np.ndarray, fps: float) -> np.ndarray:
+    """Hold each push over PUSH_SPREAD around its frames (largest wins), then smooth: a gentle detour."""
+    if not push.any():
+        return push
+    r = max(1, int(round(PUSH_SPREAD * fps / 2)))
+    mag = np.linalg.norm(push, axis=-1)
+    padded = np.pad(mag, r)
+    held_idx = np.stack([np.arange(len(mag)) + k for k in range(2 * r + 1)], 0)
+    pick = held_idx[np.argmax(padded[held_idx], axis=0), np.arange(len(mag))] - r
+    pick = np.clip(pick, 0, len(mag) - 1)
+    held = push[pick]
+    kernel = np.exp(-0.5 * (np.arange(-r, r + 1) / max(r / 2, 1.0)) ** 2)
+    kernel /= kernel.sum()
+    padded = np.pad(held, ((r, r), (0, 0)), mode="edge")
+    return np.stack([np.convolve(padded[:, a], kernel, mode="valid") for a in range(2)], -1)

@@ -1,0 +1,65 @@
+"""What is left of each interaction on the finished motions: the residuals every result carries.
+
+contact: how far the two joints are from `distance` apart over the range
+(metres); apart: the smallest distance between each pair of bodies outside
+contacts and how many frames are below min_distance; face: how far the chest
+is turned from the partner (radians, beyond the look-at tolerance).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..motion import Motion
+from .bodies import body_distance
+from .coupling import Coupling
+from .interactions import Contact, Face, Interaction
+
+
+def measure_interactions(motions: list[Motion], names: list[str], interactions: list[Interaction]) -> list[dict]:
+    """One row per contact and face, and one per (apart, pair of characters)."""
+    fps, n = motions[0].fps, motions[0].num_frames
+    worlds = [m.positions() for m in motions]
+    coupling = Coupling(interactions, names, fps, n)
+    coupling.aim(worlds)
+    index = coupling.index
+    rows: list[dict] = []
+    for it, _, _, frames in coupling.contacts:
+        pa = worlds[index[it.a.character]][frames, it.a.joint]
+        pb = worlds[index[it.b.character]][frames, it.b.joint]
+        err = np.abs(np.linalg.norm(pa - pb, axis=-1) - it.distance)
+        rows.append(_row(it, err, characters=[it.a.character, it.b.character]))
+    for it, term, frames in coupling.faces:
+        err = term.residual(worlds[index[it.a]][frames])
+        rows.append(_row(it, err, characters=[it.a, it.b]))
+    for ap in coupling.aparts:
+        for i, a in enumerate(names):
+            for b in names[i + 1 :]:
+                if not ap.applies(a, b):
+                    continue
+                skip_a, skip_b = coupling.skips.get((a, b), (None, None))
+                dist, _ = body_distance(worlds[i], worlds[index[b]], skip_a, skip_b)
+                closest = float(dist.min())
+                rows.append({"label": ap.label, "type": "apart", "characters": [a, b], "min_distance": ap.min_distance,
+                             "closest": closest if np.isfinite(closest) else None,
+                             "frames_closer": int(np.sum(dist < ap.min_distance - 1e-3)),
+                             "mean": float(np.mean(np.maximum(ap.min_distance - dist, 0.0))),
+                             "max": float(np.max(np.maximum(ap.min_distance - dist, 0.0)))})  # fmt: skip
+    return rows
+
+
+def _row(it: Contact | Face, err: np.ndarray, characters: list[str]) -> dict:
+    kind = "contact" if isinstance(it, Contact) else "face"
+    return {"label": it.label, "type": kind, "characters": characters, "start": it.start, "end": it.end,
+            "mean": float(np.mean(err)), "max": float(np.max(err))}  # fmt: skip
+
+
+def merge_reports(model: list[dict], final: list[dict]) -> list[dict]:
+    """Rows after clean-up, each with the sampling-alone error beside it (model_mean, model_max)."""
+    out = []
+    for before, after in zip(model, final, strict=True):
+        row = dict(after, model_mean=before["mean"], model_max=before["max"])
+        if "closest" in before:
+            row["model_closest"] = before["closest"]
+        out.append(row)
+    return out

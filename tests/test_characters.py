@@ -1,0 +1,227 @@
+"""Several characters (engine.characters): the cast job file, interactions, crowd planning, lockstep
+sampling with a stand-in denoiser, clean-up and the CLI's one-file-per-character output."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from test_constraints import InpaintingModels
+
+from engine import cli
+from engine.characters import generate as cgen
+from engine.characters import parse_cast
+from engine.characters.bodies import BONES, body_distance, segment_distance
+from engine.characters.coupling import contact_targets, smooth_push
+from engine.characters.interactions import Apart, Contact, Face
+from engine.characters.planner import Agent, plan_paths
+from engine.errors import RequestError
+from engine.request import GenerationRequest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+TWO = {
+    "seconds": 4.0, "fps": 30, "seed": 0,
+    "characters": [
+        {"name": "ana", "text": "a person walks forward and shakes hands", "position": [0.0, 0.0], "facing": 0},
+        {"name": "ben", "tracks": [{"text": "a person stands still", "start": 0.0, "end": 4.0}],
+         "position": [0.0, -2.4], "facing": 180},
+    ],
+    "interactions": [
+        {"type": "contact", "a": "ana.right_wrist", "b": "ben.right_wrist", "start": 2.0, "end": 3.0},
+        {"type": "apart", "min_distance": 0.35},
+        {"type": "face", "a": "ben", "b": "ana", "start": 0.0, "end": 1.0},
+    ],
+}  # fmt: skip
+
+
+def job(**changes):
+    data = json.loads(json.dumps(TWO))
+    data.update(changes)
+    return data
+
+
+def test_cast_parses_characters_and_interactions():
+    cast = parse_cast(job())
+    assert cast.names == ["ana", "ben"]
+    ben = cast.character("ben")
+    assert ben.frame.origin == (0.0, -2.4) and ben.frame.yaw == pytest.approx(np.pi)
+    assert ben.request.tracks[0].text == "a person stands still" and ben.request.seconds == 4.0
+    assert cast.character("ana").request.seed != ben.request.seed  # same prompt twice would not be twins
+    kinds = [type(i) for i in cast.interactions]
+    assert kinds == [Contact, Apart, Face]
+    contact = cast.interactions[0]
+    assert str(contact.a) == "ana.right_wrist" and (contact.start, contact.end, contact.distance) == (2.0, 3.0, 0.0)
+    assert cast.warnings == []
+
+
+def test_single_character_jobs_are_unchanged_and_point_casts_elsewhere():
+    assert GenerationRequest.from_dict({"text": "a person walks"}).tracks[0].text == "a person walks"
+    with pytest.raises(RequestError, match="engine.characters"):
+        GenerationRequest.from_dict(job())
+
+
+@pytest.mark.parametrize("change, message", [
+    ({"interactions": [{"type": "contact", "a": "cat.right_wrist", "b": "ben.head", "start": 1, "end": 2}]},
+     "unknown character 'cat'; characters: ana, ben"),
+    ({"interactions": [{"type": "contact", "a": "ana.hand", "b": "ben.head", "start": 1, "end": 2}]},
+     "unknown joint 'hand'; joints: pelvis, left_hip"),
+    ({"interactions": [{"type": "contact", "a": "ana.left_wrist", "b": "ana.right_wrist", "time": 1}]},
+     "same character"),
+    ({"interactions": [{"type": "contact", "a": "ana.head", "b": "ben.head", "start": 3, "end": 2}]}, "before start"),
+    ({"interactions": [{"type": "contact", "a": "ana.head", "b": "ben.head", "start": 1, "end": 9}]}, "outside the clip"),
+    ({"interactions": [{"type": "apart", "min_distance": -1}]}, "min_distance"),
+    ({"interactions": [{"type": "hug"}]}, "unknown type 'hug'"),
+    ({"interactions": [{"type": "face", "a": "ana", "b": "ana"}]}, "cannot face itself"),
+    ({"characters": [{"name": "ana", "text": "x"}, {"name": "ana", "text": "y"}]}, "two characters are named 'ana'"),
+    ({"characters": [{"name": "a b", "text": "x"}]}, "name must start with a letter"),
+    ({"characters": [{"name": "ana", "text": "x", "steps": 3}]}, "share one clock"),
+    ({"characters": [{"name": "ana", "text": "x", "facing": "north"}]}, "facing must be degrees"),
+    ({"characters": [{"name": "ana", "text": "x", "colour": 1}]}, "unknown field"),
+    ({"characters": [{"name": "ana"}]}, "has no text"),
+    ({"characters": []}, "non-empty list"),
+    ({"text": "everyone waves"}, "gives each character its own"),
+    ({"characters": [{"crowd": {"count": 50, "from": {"min": [0, 0], "max": [1, 1]}, "to": {"min": [5, 0],
+                                                                                         "max": [6, 1]}}}]},
+     "do not fit in the from area"),
+    ({"characters": [{"crowd": {"count": 2, "from": [[0, 0]], "to": [[1, 1], [2, 2]]}}]}, "needs 2 points"),
+])  # fmt: skip
+def test_bad_cast_jobs_say_what_to_fix(change, message):
+    data = job(**change)
+    if "characters" in change and "interactions" not in change:
+        data.pop("interactions")
+    with pytest.raises(RequestError, match=message.replace("(", r"\(").replace(")", r"\)")) as info:
+        parse_cast(data)
+    assert "\n" not in str(info.value)
+
+
+def test_contact_that_cannot_hold_is_a_warning_with_its_residual():
+    data = job(characters=[{"name": "ana", "text": "x", "position": [0, 0]},
+                           {"name": "ben", "text": "y", "position": [20, 0]}],
+               interactions=[{"type": "contact", "a": "ana.right_wrist", "b": "ben.left_wrist", "time": 1.0}])  # fmt: skip
+    cast = parse_cast(data)
+    assert len(cast.warnings) == 1
+    assert "20.0 m apart" in cast.warnings[0] and "residual of at least 10.2 m" in cast.warnings[0]
+
+
+def test_contact_targets_meet_at_the_distance_and_share_the_gap():
+    a, b = np.array([[0.0, 0.0, 1.0]]), np.array([[1.0, 0.0, 1.0]])
+    ta, tb = contact_targets(a, b, 0.2, 0.5), contact_targets(b, a, 0.2, 0.5)
+    assert np.linalg.norm(ta - tb) == pytest.approx(0.2)
+    assert ta[0, 0] == pytest.approx(0.4) and tb[0, 0] == pytest.approx(0.6)
+    assert np.allclose(contact_targets(a, b, 0.0, 1.0), b) and np.allclose(contact_targets(a, b, 0.0, 0.0), a)
+
+
+def test_body_distance_matches_brute_force_and_pushes_apart():
+    rng = np.random.default_rng(1)
+    pa = rng.normal(size=(5, 22, 3)) * 0.3
+    pb = pa + np.array([0.5, 0.2, 0.0])
+    d, away = body_distance(pa, pb)
+    for f in range(5):
+        brute = min(segment_distance(pa[f, i], pa[f, j], pb[f, k], pb[f, m])[0]
+                    for i, j in BONES for k, m in BONES)  # fmt: skip
+        assert d[f] == pytest.approx(brute)
+    assert np.all(np.linalg.norm(away, axis=-1) == pytest.approx(1.0))
+    far, _ = body_distance(pa, pa + np.array([30.0, 0.0, 0.0]))
+    assert np.all(np.isinf(far))  # not measured: farther than anything can reach
+    # a push on one frame becomes a smooth detour that keeps its size
+    push = np.zeros((40, 2))
+    push[20] = [0.1, 0.0]
+    smooth = smooth_push(push, 20.0)
+    assert smooth[20, 0] == pytest.approx(0.1, abs=0.02) and np.abs(np.diff(smooth[:, 0])).max() < 0.05
+
+
+def test_planner_keeps_crossing_agents_apart():
+    agents = [Agent(np.array([0.0, 0.0]), np.array([8.0, 0.0]), 1.2, 0.0),
+              Agent(np.array([8.0, 0.1]), np.array([0.0, 0.1]), 1.2, 0.3)]  # fmt: skip
+    plan = plan_paths(agents, 10.0, 0.8)
+    assert plan.min_distance > 0.7
+    assert np.linalg.norm(plan.paths[0, -1] - [8.0, 0.0]) < 0.05 and np.linalg.norm(plan.paths[1, -1] - [0, 0.1]) < 0.05
+    assert np.array_equal(plan.paths[1, :3], np.repeat([[8.0, 0.1]], 3, 0))  # waits for its start delay
+
+
+def test_crowd_expands_into_planned_characters():
+    crowds = [{"crowd": {"count": 6, "text": ["a person walks forward", "a person walks slowly"], "seed": 3,
+                         "from": {"min": [-5, -2], "max": [-3, 2]}, "to": {"min": [3, -2], "max": [5, 2]}}},
+              {"crowd": {"count": 6, "seed": 4, "name": "other",
+                         "from": {"min": [3, -2], "max": [5, 2]}, "to": {"min": [-5, -2], "max": [-3, 2]}}}]  # fmt: skip
+    cast = parse_cast({"seconds": 10, "characters": crowds})
+    assert cast.names[:2] == ["crowd1_01", "crowd1_02"] and cast.names[-1] == "other_06"
+    assert cast.plan.min_distance > 0.7  # spacing 0.8 between pelvises, less what smoothing the paths takes
+    assert all("short of its goal" in w and "\n" not in w for w in cast.warnings)
+    texts = {c.request.tracks[0].text for c in cast.characters[:6]}
+    assert texts <= {"a person walks forward", "a person walks slowly"}
+    starts = {round(c.request.constraints[0]["points"][1][1], 3) for c in cast.characters}
+    assert len(starts) == 12  # nobody moves in step
+    again = parse_cast({"seconds": 10, "characters": crowds})
+    assert [c.frame for c in again.characters] == [c.frame for c in cast.characters]
+
+
+@pytest.fixture
+def fake_models(monkeypatch):
+    models = InpaintingModels()
+    monkeypatch.setattr(cgen, "load_models", lambda *a, **k: models)
+    return models
+
+
+def test_cast_generation_meets_contacts_and_keeps_bodies_apart(fake_models):
+    cast = parse_cast(job(interactions=TWO["interactions"][:2]))
+    out = cgen.generate_cast(cast)
+    assert list(out) == ["ana", "ben"]
+    ana, ben = out["ana"], out["ben"]
+    assert ana.num_frames == ben.num_frames == 121
+    assert np.allclose(ana.root_translation[0, :2], [0, 0]) and np.allclose(ben.root_translation[0, :2], [0, -2.4])
+    rows = {r["type"]: r for r in ana.metadata["interactions"]}
+    assert rows["contact"]["max"] < 0.02, rows  # the issue's bound after clean-up
+    assert rows["contact"]["model_max"] > rows["contact"]["max"]
+    assert ana.metadata["character"]["name"] == "ana" and ben.metadata["character"]["facing"] == pytest.approx(180)
+    assert ana.metadata["cast"]["characters"][0]["name"] == "ana" and ana.metadata["seed"] == 0
+    assert np.all(np.isfinite(ana.rotations)) and np.all(np.isfinite(ben.root_translation))
+
+
+def test_apart_keeps_side_by_side_walkers_at_their_distance(fake_models):
+    """Two walkers 65 cm apart swing their arms into each other; apart (weight 0 only measures) separates them."""
+    closest = {}
+    for weight in (0.0, 1.0):
+        cast = parse_cast({"seconds": 4.0, "characters": [
+            {"name": "ana", "text": "walk", "position": [0, 0]},
+            {"name": "ben", "text": "walk", "position": [0.65, 0.0], "facing": 10}],
+            "interactions": [{"type": "apart", "min_distance": 0.35, "weight": weight}]})  # fmt: skip
+        row = cgen.generate_cast(cast)["ana"].metadata["interactions"][0]
+        closest[weight] = row["closest"]
+        assert row["type"] == "apart" and row["characters"] == ["ana", "ben"]
+    assert closest[0.0] < 0.3 and closest[1.0] >= 0.35 - 1e-3, closest
+
+
+def test_cli_writes_one_file_per_character_and_never_overwrites(fake_models, tmp_path, capsys):
+    path = tmp_path / "two.json"
+    path.write_text(json.dumps(job()))
+    out = tmp_path / "shot"
+    assert cli.main(["generate", "--job", str(path), "--out", str(out), "--format", "npz"]) == 0
+    assert sorted(p.name for p in out.iterdir()) == ["ana.npz", "ben.npz", "cast.json"]
+    manifest = json.loads((out / "cast.json").read_text())
+    assert set(manifest["characters"]) == {"ana", "ben"} and manifest["characters"]["ben"]["file"] == "ben.npz"
+    assert "interaction 0 (contact)" in capsys.readouterr().out
+    before = (out / "ana.npz").read_bytes()
+    assert cli.main(["generate", "--job", str(path), "--out", str(out), "--format", "npz"]) == 2
+    assert "already exist" in capsys.readouterr().err and (out / "ana.npz").read_bytes() == before
+    assert cli.main(["generate", "--job", str(path), "--out", str(tmp_path / "x.bvh")]) == 2
+    assert "give a folder" in capsys.readouterr().err
+
+
+def test_cast_examples_follow_the_schema_and_parse():
+    from test_batch_schema import SCHEMA, _passes, validate
+
+    from engine.characters import load_cast
+
+    paths = sorted((ROOT / "examples").glob("characters_*.json"))
+    assert len(paths) >= 4
+    for path in paths:
+        validate(json.loads(path.read_text()), SCHEMA)
+        cast = load_cast(path)
+        assert cast.characters and not [w for w in cast.warnings if "cannot meet" in w]
+    assert not _passes({"characters": [{"name": "ana"}]}, SCHEMA, SCHEMA)  # no text
+    assert not _passes({"characters": [{"name": "ana", "text": "x"}], "interactions": [{"type": "hug"}]}, SCHEMA,
+                       SCHEMA)  # fmt: skip
