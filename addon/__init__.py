@@ -6,7 +6,17 @@ capture, batch) that operators and the batch command call.
 """
 
 _need_reload = "operators" in locals()
-from . import cli, edit_operators, gui, operators, preferences, properties  # noqa: E402
+from . import (  # noqa: E402
+    cast_gui,
+    cast_operators,
+    cast_properties,
+    cli,
+    edit_operators,
+    gui,
+    operators,
+    preferences,
+    properties,
+)
 
 if _need_reload:
     import importlib
@@ -16,6 +26,9 @@ if _need_reload:
     operators = importlib.reload(operators)
     edit_operators = importlib.reload(edit_operators)
     gui = importlib.reload(gui)
+    cast_properties = importlib.reload(cast_properties)
+    cast_operators = importlib.reload(cast_operators)
+    cast_gui = importlib.reload(cast_gui)
     cli = importlib.reload(cli)
 
 
@@ -25,11 +38,17 @@ def register() -> None:
     operators.register()
     edit_operators.register()
     gui.register()
+    cast_properties.register()
+    cast_operators.register()
+    cast_gui.register()
     cli.register()
 
 
 def unregister() -> None:
     cli.unregister()
+    cast_gui.unregister()
+    cast_operators.unregister()
+    cast_properties.unregister()
     gui.unregister()
     edit_operators.unregister()
     operators.unregister()

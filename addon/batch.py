@@ -25,7 +25,7 @@ from pathlib import Path
 
 import bpy
 
-from . import canonical_armature, generation, request_builder, results
+from . import canonical_armature, cast_batch, generation, request_builder, results
 from .engine_link import errors, load
 from .engine_link import request as rq
 
@@ -183,6 +183,9 @@ def _base_file(args) -> Path | None:
 def run_job(job_path: Path, outputs: Outputs, args, base_file: Path | None, stop: StopRequest | None = None) -> None:
     """Generate one job onto a fresh copy of the base scene and write its outputs (nothing after a Ctrl-C)."""
     stop = stop or StopRequest()
+    if cast_batch.is_cast_job(job_path):  # several characters: one Action per armature (addon.cast_batch)
+        return cast_batch.run_cast_job(job_path, outputs, args, context_after_load=lambda: _load_context(base_file),
+                                       prog=PROG, stop=stop)  # fmt: skip
     for option, path in (("--output", outputs.blend), ("--bvh", outputs.bvh), ("--fbx", outputs.fbx)):
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -231,6 +234,11 @@ def read_request(job_path: Path, allow_outside_paths: bool):
     if allow_outside_paths:
         data = referenced.allow_outside_paths(data)
     return rq.GenerationRequest.from_dict(data, base_dir=job_path.parent)
+
+
+def _load_context(base_file: Path | None):
+    _load_scene(base_file)
+    return bpy.context
 
 
 def _load_scene(base_file: Path | None) -> None:

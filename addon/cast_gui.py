@@ -1,0 +1,99 @@
+"""The Cast panel (a sub-panel of Generate): the characters, their interactions and the crowd tool."""
+
+from __future__ import annotations
+
+import bpy
+
+from . import operators
+from .gui import _MotionPanel
+
+
+class MOTION_COMPOSER_UL_cast(bpy.types.UIList):
+    def draw_item(self, context, layout, data, item, icon, active_data, active_propname, index):
+        row = layout.row(align=True)
+        row.prop(item, "armature", text="", icon="ARMATURE_DATA")
+        row.prop(item, "prompt", text="", placeholder="what this character does")
+
+
+class MOTION_COMPOSER_UL_interactions(bpy.types.UIList):
+    def draw_item(self, context, layout, data, item, icon, active_data, active_propname, index):
+        row = layout.row(align=True)
+        row.prop(item, "kind", text="")
+        if item.kind == "apart":
+            row.prop(item, "min_distance", text="")
+            return
+        row.prop(item, "a", text="")
+        if item.kind == "contact":
+            row.prop(item, "a_joint", text="")
+        row.prop(item, "b", text="")
+        if item.kind == "contact":
+            row.prop(item, "b_joint", text="")
+
+
+class MOTION_COMPOSER_PT_cast(_MotionPanel, bpy.types.Panel):
+    bl_label = "Cast (several characters)"
+    bl_idname = "MOTION_COMPOSER_PT_cast"
+    bl_parent_id = "MOTION_COMPOSER_PT_generate"
+    bl_options = {"DEFAULT_CLOSED"}
+
+    @classmethod
+    def poll(cls, context):
+        return super().poll(context) and hasattr(context.scene, "motion_composer_cast")
+
+    def draw(self, context):
+        layout = self.layout
+        cast = context.scene.motion_composer_cast
+        layout.label(text="Characters (each starts where its armature stands):")
+        row = layout.row()
+        row.template_list("MOTION_COMPOSER_UL_cast", "", cast, "members", cast, "members_index", rows=3)
+        col = row.column(align=True)
+        col.operator("motion_composer.cast_add", icon="ADD", text="")
+        col.operator("motion_composer.cast_remove", icon="REMOVE", text="")
+        layout.label(text="Interactions:")
+        row = layout.row()
+        row.template_list("MOTION_COMPOSER_UL_interactions", "", cast, "interactions", cast, "interactions_index",
+                          rows=2)  # fmt: skip
+        col = row.column(align=True)
+        col.operator_menu_enum("motion_composer.interaction_add", "kind", icon="ADD", text="")
+        col.operator("motion_composer.interaction_remove", icon="REMOVE", text="")
+        if cast.interactions and 0 <= cast.interactions_index < len(cast.interactions):
+            it = cast.interactions[cast.interactions_index]
+            if it.kind != "apart":
+                sub = layout.row(align=True)
+                sub.prop(it, "frame_start")
+                sub.prop(it, "frame_end")
+                if it.kind == "contact":
+                    sub.prop(it, "distance")
+        busy = operators.running_job() is not None
+        row = layout.row()
+        row.enabled = not busy
+        row.operator("motion_composer.generate_cast", icon="COMMUNITY")
+
+
+class MOTION_COMPOSER_PT_crowd(_MotionPanel, bpy.types.Panel):
+    bl_label = "Crowd"
+    bl_idname = "MOTION_COMPOSER_PT_crowd"
+    bl_parent_id = "MOTION_COMPOSER_PT_cast"
+    bl_options = {"DEFAULT_CLOSED"}
+
+    def draw(self, context):
+        layout = self.layout
+        cast = context.scene.motion_composer_cast
+        for prop in ("crowd_rig", "crowd_count", "crowd_from", "crowd_to", "crowd_prompts", "crowd_spacing"):
+            layout.prop(cast, prop)
+        row = layout.row()
+        row.enabled = operators.running_job() is None
+        row.operator("motion_composer.crowd", icon="OUTLINER_OB_ARMATURE")
+
+
+CLASSES = (MOTION_COMPOSER_UL_cast, MOTION_COMPOSER_UL_interactions, MOTION_COMPOSER_PT_cast, MOTION_COMPOSER_PT_crowd)
+
+
+def register() -> None:
+    for cls in CLASSES:
+        bpy.utils.register_class(cls)
+
+
+def unregister() -> None:
+    for cls in reversed(CLASSES):
+        bpy.utils.unregister_class(cls)

@@ -1,0 +1,194 @@
+"""Several characters: the interaction examples measured, and the speed of casts and crowds.
+
+    python -m engine.eval.characters_suite [--model-dir exported_models] [--threads 2] [--quick]
+
+For each job in examples/characters_*.json (handshake, high five, holding
+hands, a crowd of 12): contact error from sampling alone and after clean-up
+(goal <= 2 cm), the smallest distance between two bodies outside contacts
+(goal >= the job's `apart` min_distance), crowd collisions (bones of two
+people closer than COLLISION_M; goal zero), crowd path error (pelvis against
+the planned path, every frame), each character's foot skating, and the peak
+speed of the contact joints within 0.5 s of each contact's start and end
+against the same characters generated without interactions (goal <= 1.3 x, the
+bound the reach suite holds single-character joint targets to). Then the
+time of a two-character 10 s cast and of crowds of 5, 10 and 20 for 10 s
+(goals <= 1 s and <= 10 s, linear in the count), models loaded, median of runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+
+from ..characters import generate_cast, parse_cast
+from ..characters.bodies import body_distance
+from ..characters.coupling import Coupling
+from ..characters.interactions import Contact
+from ..runtime import load_models
+from . import metrics as M
+
+ROOT = Path(__file__).resolve().parents[2]
+JOBS = ("characters_handshake", "characters_high_five", "characters_holding_hands", "characters_crowd")
+COLLISION_M = 0.1  # bones of two bodies this close: limbs (5-10 cm thick) touch or pass through each other
+CONTACT_GOAL_M, SPEED_RATIO_GOAL = 0.02, 1.3
+TWO_GOAL_S, CROWD_GOAL_S = 1.0, 10.0
+WINDOW_S = 0.5
+
+
+def load_job(name: str) -> dict:
+    return json.loads((ROOT / "examples" / f"{name}.json").read_text())
+
+
+def measure_job(data: dict, model_dir=None, threads: int | None = None) -> dict:
+    """Every number of one job (see the module docstring)."""
+    cast = parse_cast(data, base_dir=ROOT / "examples")
+    t0 = time.perf_counter()
+    motions = generate_cast(cast, model_dir=model_dir, threads=threads)
+    elapsed = time.perf_counter() - t0
+    names = list(motions)
+    fps = motions[names[0]].fps
+    pos = [motions[n].positions() for n in names]
+    rows = [r for m in motions.values() for r in m.metadata["interactions"]]
+    contacts = {r["label"]: r for r in rows if r["type"] == "contact"}
+    apart = [r for r in rows if r["type"] == "apart"]
+    out = {"characters": len(names), "seconds": cast.seconds, "time": elapsed,
+           "contact_model_max": max((r["model_max"] for r in contacts.values()), default=None),
+           "contact_max": max((r["max"] for r in contacts.values()), default=None),
+           "contact_mean": float(np.mean([r["mean"] for r in contacts.values()])) if contacts else None,
+           "min_distance": min((r["min_distance"] for r in apart), default=None),
+           "closest": min((r["closest"] for r in apart if r["closest"] is not None), default=None),
+           "skate": [M.foot_skate_ratio([p], fps) for p in pos]}  # fmt: skip
+    out["collisions"], out["closest_any"] = _collisions(pos, names, cast.interactions, fps)
+    if cast.plan is not None:
+        out["path_mean"], out["path_max"] = _path_error(cast, motions)
+    if contacts:
+        out["peak_ratio"] = _contact_speed_ratio(data, cast, pos, fps, model_dir, threads)
+    return out
+
+
+def _collisions(pos: list[np.ndarray], names: list[str], interactions, fps: float) -> tuple[int, float]:
+    """(pair-frames with bones closer than COLLISION_M outside contacts, closest distance of any two bodies)."""
+    coupling = Coupling(interactions, names, fps, len(pos[0]))
+    count, closest = 0, np.inf
+    for i, a in enumerate(names):
+        for k in range(i + 1, len(names)):
+            skip_a, skip_b = coupling.skips.get((a, names[k]), (None, None))
+            d, _ = body_distance(pos[i], pos[k], skip_a, skip_b)
+            count += int(np.sum(d < COLLISION_M))
+            closest = min(closest, float(d.min()))
+    return count, closest
+
+
+def _path_error(cast, motions) -> tuple[float, float]:
+    """Pelvis ground position against the planned path, every output frame of every crowd member (m)."""
+    errs = []
+    for row, name in enumerate(cast.plan_names):
+        m = motions[name]
+        t = np.arange(m.num_frames) / m.fps
+        plan = cast.plan.paths[row]
+        want = np.stack([np.interp(t, cast.plan.times, plan[:, a]) for a in range(2)], -1)
+        errs.append(np.linalg.norm(m.root_translation[:, :2] - want, axis=-1))
+    e = np.concatenate(errs)
+    return float(e.mean()), float(e.max())
+
+
+def _contact_speed_ratio(data: dict, cast, pos, fps: float, model_dir, threads) -> float:
+    """Largest ratio, over contacts and their two joints, of the peak joint speed within WINDOW_S of the contact's
+    start or end to the same joint's peak there when the job is generated without interactions."""
+    free_job = {k: v for k, v in copy.deepcopy(data).items() if k != "interactions"}
+    free = generate_cast(parse_cast(free_job, base_dir=ROOT / "examples"), model_dir=model_dir, threads=threads)
+    free_pos = {n: m.positions() for n, m in free.items()}
+    names = cast.names
+    worst = 0.0
+    for it in (i for i in cast.interactions if isinstance(i, Contact)):
+        for ref in (it.a, it.b):
+            for t in (it.start, it.end):
+                got = M.peak_speed_near(pos[names.index(ref.character)], fps, ref.joint, t, WINDOW_S)
+                base = M.peak_speed_near(free_pos[ref.character], fps, ref.joint, t, WINDOW_S)
+                worst = max(worst, got / max(base, 0.3))  # a still joint's speed is no yardstick: 0.3 m/s floor
+    return worst
+
+
+def speed(model_dir=None, threads: int = 2, runs: int = 3, counts=(5, 10, 20)) -> dict:
+    """Median seconds of a two-character 10 s cast and of 10 s crowds of `counts` people (models loaded)."""
+    load_models(model_dir, "auto", threads)
+    two = dict(load_job("characters_handshake"), seconds=10.0)
+    out = {"two": _median_time(two, model_dir, threads, runs)}
+    for n in counts:
+        crowd = _crowd_job(n)
+        out[f"crowd{n}"] = _median_time(crowd, model_dir, threads, max(1, runs - 1))
+    return out
+
+
+def _crowd_job(count: int) -> dict:
+    """The example crowd with `count` people, split between its two groups, areas grown to fit."""
+    job = copy.deepcopy(load_job("characters_crowd"))
+    half = [count - count // 2, count // 2]
+    job["characters"] = [e for e, n in zip(job["characters"], half, strict=True) if n > 0]
+    grow = max(1.0, np.sqrt(count / 12))
+    for entry, n in zip(job["characters"], half, strict=True):
+        entry["crowd"]["count"] = n
+        for key in ("from", "to"):
+            area = entry["crowd"][key]
+            area["min"][1] *= grow
+            area["max"][1] *= grow
+    return job
+
+
+def _median_time(job: dict, model_dir, threads: int, runs: int) -> float:
+    times = []
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        generate_cast(parse_cast(job, base_dir=ROOT / "examples"), model_dir=model_dir, threads=threads)
+        times.append(time.perf_counter() - t0)
+    return float(np.median(times))
+
+
+def report(results: dict[str, dict], speeds: dict) -> str:
+    """Markdown tables of the numbers (cm, %, s)."""
+
+    def cm(v):
+        return "–" if v is None else f"{100 * v:.1f}"
+
+    lines = ["| job | characters | contact error, model alone / after clean-up, max (cm) | closest bodies outside "
+             "contacts / min_distance (cm) | collisions (pair-frames < 10 cm) | crowd path error mean / max (cm) | "
+             "foot skating per character, mean / max (%) | peak contact-joint speed vs without interactions | time (s) |",
+             "|---|---|---|---|---|---|---|---|---|"]  # fmt: skip
+    for name, r in results.items():
+        skate = np.array(r["skate"]) * 100
+        path = f"{cm(r['path_mean'])} / {cm(r['path_max'])}" if "path_mean" in r else "–"
+        ratio = f"{r['peak_ratio']:.2f} x" if "peak_ratio" in r else "–"
+        lines.append(f"| {name} | {r['characters']} | {cm(r['contact_model_max'])} / {cm(r['contact_max'])} | "
+                     f"{cm(r['closest'])} / {cm(r['min_distance'])} | {r['collisions']} | {path} | "
+                     f"{skate.mean():.1f} / {skate.max():.1f} | {ratio} | {r['time']:.2f} |")  # fmt: skip
+    lines += ["", "| speed (10 s, models loaded, median) | seconds | goal |", "|---|---|---|",
+              f"| two characters | {speeds['two']:.2f} | <= {TWO_GOAL_S:g} |"]  # fmt: skip
+    for key in sorted((k for k in speeds if k.startswith("crowd")), key=lambda k: int(k[5:])):
+        n = int(key[5:])
+        goal = f"<= {CROWD_GOAL_S:g}" if n == 20 else ""
+        lines.append(f"| crowd of {n} | {speeds[key]:.2f} ({speeds[key] / n:.3f} per person) | {goal} |")
+    return "\n".join(lines)
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--model-dir", type=Path, default=None)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--quick", action="store_true", help="one run per timing, crowds of 5 and 10 only")
+    ap.add_argument("--json", type=Path, default=None, help="also write the numbers here")
+    args = ap.parse_args(argv)
+    results = {name: measure_job(load_job(name), args.model_dir, args.threads) for name in JOBS}
+    speeds = speed(args.model_dir, args.threads, 1 if args.quick else 3, (5, 10) if args.quick else (5, 10, 20))
+    print(report(results, speeds))
+    if args.json:
+        args.json.write_text(json.dumps({"jobs": results, "speed": speeds}, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,107 @@
+"""Several characters in Blender: the Cast panel's operators, the Crowd operator and batch cast jobs
+(a stand-in denoiser keeps them fast; engine numbers are tested in test_characters.py)."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+
+os.environ.setdefault("BLENDER_USER_RESOURCES", tempfile.mkdtemp(prefix="mc-user-"))  # before bpy loads
+
+import bpy  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+from test_addon_fakes import empty_scene  # noqa: E402
+from test_constraints import InpaintingModels  # noqa: E402
+
+from addon import batch, canonical_armature, cast_results  # noqa: E402
+from engine.characters import generate as cgen  # noqa: E402
+from engine.io.bvh import read_bvh  # noqa: E402
+
+pytestmark = pytest.mark.usefixtures("registered_addon")
+
+
+@pytest.fixture
+def fake_models(monkeypatch):
+    models = InpaintingModels()
+    monkeypatch.setattr(cgen, "load_models", lambda *a, **k: models)
+    return models
+
+
+def rig(name: str, location=(0.0, 0.0, 0.0), yaw: float = 0.0):
+    obj = canonical_armature.add_canonical_armature(bpy.context, name=name, location=location)
+    obj.rotation_euler = (0.0, 0.0, yaw)
+    bpy.context.view_layer.update()
+    return obj
+
+
+def test_cast_panel_generates_one_action_per_armature_where_each_stands(fake_models):
+    scene = empty_scene()
+    s = scene.motion_composer
+    s.seconds, s.seed, s.frame_start = 3.0, 1, 1
+    ana, ben = rig("Ana"), rig("Ben", (0.0, -2.4, 0.0), np.pi)
+    cast = scene.motion_composer_cast
+    for obj, text in ((ana, "a person walks forward"), (ben, "a person stands still")):
+        row = cast.members.add()
+        row.armature, row.prompt = obj, text
+    assert bpy.ops.motion_composer.interaction_add(kind="contact") == {"FINISHED"}
+    it = cast.interactions[0]
+    assert (it.a, it.b) == ("Ana", "Ben")
+    it.a_joint, it.b_joint, it.frame_start, it.frame_end = "right_wrist", "right_wrist", 40, 60
+    bpy.ops.motion_composer.interaction_add(kind="apart")
+    assert bpy.ops.motion_composer.generate_cast() == {"FINISHED"}
+    for obj, name in ((ana, "Ana"), (ben, "Ben")):
+        action = obj.animation_data.action
+        stored = json.loads(action[cast_results.PROP_CAST])
+        assert stored["character"] == name and len(stored["job"]["characters"]) == 2
+    job = json.loads(ben.animation_data.action[cast_results.PROP_CAST])["job"]
+    assert job["characters"][1]["position"] == pytest.approx([0.0, -2.4]) and abs(job["characters"][1]["facing"]) == (
+        pytest.approx(180.0)
+    )
+    assert job["interactions"][0] == {"type": "contact", "a": "Ana.right_wrist", "b": "Ben.right_wrist",
+                                      "distance": 0.0, "start": pytest.approx(39 / 30), "end": pytest.approx(59 / 30)}  # fmt: skip
+    bpy.ops.motion_composer.cast_remove()
+    assert len(cast.members) == 1
+
+
+def test_crowd_operator_makes_linked_duplicates_with_actions(fake_models):
+    scene = empty_scene()
+    scene.motion_composer.seconds = 3.0
+    base = rig("Walker")
+    bpy.ops.object.empty_add(location=(-3.0, 0.0, 0.0))
+    start = bpy.context.active_object
+    start.scale = (1.5, 1.5, 1.0)
+    bpy.ops.object.empty_add(location=(3.0, 0.0, 0.0))
+    goal = bpy.context.active_object
+    goal.scale = (1.5, 1.5, 1.0)
+    cast = scene.motion_composer_cast
+    cast.crowd_rig, cast.crowd_from, cast.crowd_to, cast.crowd_count = base, start, goal, 3
+    before = set(scene.objects)
+    assert bpy.ops.motion_composer.crowd() == {"FINISHED"}
+    made = [o for o in scene.objects if o not in before]
+    assert len(made) == 3 and all(o.data == base.data for o in made)  # linked duplicates
+    for obj in made:
+        assert obj.animation_data.action is not None
+        assert -4.6 <= obj.location.x <= -1.4  # starts in the start area's footprint
+
+
+def test_batch_cast_job_maps_names_to_armatures(fake_models, tmp_path):
+    job = tmp_path / "two.json"
+    job.write_text(json.dumps({"seconds": 2.0, "characters": [
+        {"name": "ana", "text": "a person walks", "position": [0, 0]},
+        {"name": "ben", "text": "a person walks", "position": [1.5, 0], "facing": 90}]}))  # fmt: skip
+    scene_file = tmp_path / "scene.blend"
+    empty_scene()
+    rig("RigA")
+    bpy.ops.wm.save_as_mainfile(filepath=str(scene_file))
+    out, bvh = tmp_path / "out.blend", tmp_path / "bvh"
+    code = batch.main(["generate", "--job", str(job), "--scene", str(scene_file), "--armature", "ana=RigA",
+                       "--output", str(out), "--bvh", str(bvh)])  # fmt: skip
+    assert code == 0 and out.exists()
+    assert sorted(p.name for p in bvh.iterdir()) == ["ana.bvh", "ben.bvh"]
+    assert np.allclose(read_bvh(bvh / "ben.bvh").root_translation[0, :2], [1.5, 0.0], atol=1e-3)
+    bpy.ops.wm.open_mainfile(filepath=str(out))
+    assert bpy.data.objects["RigA"].animation_data.action is not None
+    assert bpy.data.objects["ben"].animation_data.action is not None  # added: no armature of that name
+    assert batch.main(["generate", "--job", str(job), "--armature", "ana=Nope", "--output", str(out)]) == 1
