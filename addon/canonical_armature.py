@@ -1,22 +1,17 @@
 """The canonical armature: engine.skeleton.CANONICAL as Blender bones.
 
 Bones are named after the canonical joints (so no mapping is needed) and
-point from each joint to its child; the rest pose is the canonical T-pose, so
-an identity pose is the T-pose and retargeting onto it is exact. Engine
-rotations are local in world-aligned joint frames while Blender's pose
-rotations are in each bone's rest frame; `capture_pose` reads a pose back into
-engine terms (local = change of world orientation from rest, parent-relative).
+point from each joint to its child; the rest pose is the canonical T-pose
+standing on the floor, so an identity pose is the T-pose and retargeting onto
+it is exact. Poses are read back like on any rig (addon.capture).
 """
 
 from __future__ import annotations
-
-from dataclasses import dataclass
 
 import bpy
 import numpy as np
 from mathutils import Vector
 
-from .engine_link import quaternion as quat
 from .engine_link import skeleton as sk
 
 #: the child each bone points at, where a joint has several
@@ -86,43 +81,3 @@ def is_canonical(armature_obj) -> bool:
     """Whether every canonical joint has a bone of the same name (no mapping needed)."""
     bones = armature_obj.data.bones
     return all(name in bones for name in sk.CANONICAL.names)
-
-
-@dataclass(frozen=True)
-class RestFrames:
-    """Rest rotations and heads (armature space) of the canonical-named bones.
-
-    A snapshot taken on the main thread so the worker thread never touches bpy.
-    """
-
-    rotations: np.ndarray  # (J, 4)
-    heads: np.ndarray  # (J, 3)
-
-    @classmethod
-    def from_armature(cls, armature_obj) -> RestFrames:
-        bones = armature_obj.data.bones
-        mats = np.array([np.array(bones[n].matrix_local)[:3, :3] for n in sk.CANONICAL.names])
-        # Normalise away bone scale so only the rotation is kept.
-        mats = mats / np.linalg.norm(mats, axis=1, keepdims=True)
-        heads = np.array([tuple(bones[n].head_local) for n in sk.CANONICAL.names])
-        return cls(quat.from_matrix(mats), heads)
-
-
-def capture_pose(armature_obj) -> tuple[np.ndarray, np.ndarray]:
-    """Current pose of a canonical-named armature as engine (root (3,), local rotations (J,4)).
-
-    Uses the evaluated pose matrices, so constraints and drivers are included;
-    rotations are taken relative to the rest pose, i.e. the rig's rest must be a T-pose.
-    """
-    names = sk.CANONICAL.names
-    pose_bones = armature_obj.pose.bones
-    rest = RestFrames.from_armature(armature_obj)
-    posed = np.array([np.array(pose_bones[n].matrix)[:3, :3] for n in names])
-    posed = posed / np.linalg.norm(posed, axis=1, keepdims=True)
-    world = quat.multiply(quat.from_matrix(posed), quat.conjugate(rest.rotations))  # change from rest
-    local = world.copy()
-    for j, p in enumerate(sk.CANONICAL.parents):
-        if p >= 0:
-            local[j] = quat.multiply(quat.conjugate(world[p]), world[j])
-    root = np.array(tuple(pose_bones[names[0]].head))
-    return root, quat.normalize(local)

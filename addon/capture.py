@@ -9,9 +9,12 @@ from __future__ import annotations
 import numpy as np
 from mathutils import Matrix, Vector, geometry
 
-from . import canonical_armature
-from .engine_link import errors
+from . import results, rig_reader
+from .engine_link import errors, load
+from .engine_link import quaternion as quat
 from .engine_link import skeleton as sk
+
+_inverse = load("retarget.inverse")
 
 MAX_PATH_POINTS = 64
 _CURVE_RESOLUTION = 12
@@ -22,16 +25,23 @@ def _to_target(target_obj) -> Matrix:
 
 
 def pose_from_armature(armature_obj) -> dict:
-    """The armature's current pose as a keyframe pose {"root_translation", "rotations"} (canonical order)."""
+    """The armature's current (evaluated) pose as a keyframe pose {"root_translation", "rotations"} (canonical).
+
+    Any mapped rig: the pose is read from its reader bones (FK or IK controls alike, e.g. Rigify's ORG
+    bones) and taken back through the retargeting (engine.retarget.inverse).
+    """
     if armature_obj is None or armature_obj.type != "ARMATURE":
         raise errors.RequestError("select the armature whose pose should become a keyframe")
-    if not canonical_armature.is_canonical(armature_obj):
-        missing = [n for n in sk.CANONICAL.names if n not in armature_obj.data.bones]
-        raise errors.RequestError(
-            f"{armature_obj.name!r} lacks canonical bones ({', '.join(missing[:4])}...): keyframes are read from the "
-            "canonical armature or a rig with canonical bone names"
-        )
-    root, rotations = canonical_armature.capture_pose(armature_obj)
+    skeleton = rig_reader.read_armature(armature_obj, for_writing=False)
+    mapping = results.current_mapping(armature_obj)
+    mapping.validate(skeleton)
+    bones = armature_obj.pose.bones
+    orientations = {}
+    for name in {mapping.reader(j) for j in mapping.joints}:
+        m = np.array(bones[name].matrix)[:3, :3]
+        orientations[name] = quat.from_matrix(m / np.linalg.norm(m, axis=0, keepdims=True))
+    pelvis = np.array(tuple(bones[mapping.reference("pelvis")].head))
+    root, rotations = _inverse.pose_to_canonical(skeleton, mapping, orientations, pelvis)
     return {"root_translation": [round(float(v), 5) for v in root],
             "rotations": np.round(rotations, 6).tolist()}  # fmt: skip
 

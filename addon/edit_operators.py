@@ -106,7 +106,7 @@ class MOTION_COMPOSER_OT_edit_extend(_EditStoredAction, bpy.types.Operator):
 
 
 class MOTION_COMPOSER_OT_edit_inbetween(_GenerateBase, bpy.types.Operator):
-    """Generate motion through the poses at the selected keys of the target (canonical bone names)"""
+    """Generate motion through the poses at the selected keys of the target (any mapped rig, FK or IK)"""
 
     bl_idname = "motion_composer.edit_inbetween"
     bl_label = "Inbetween Selected Keys"

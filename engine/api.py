@@ -111,7 +111,7 @@ def to_motion(x0: np.ndarray, models: Models, request: GenerationRequest, steps:
     """Normalised features -> Motion at the request's frame rate and exact duration, starting where given."""
     raw = feat.smooth(x0, OUTPUT_SMOOTHING) * models.std + models.mean
     motion = feat.decode(raw, models.fps, start_position=start_position, start_yaw=start_yaw)
-    motion = motion[: int(round(request.seconds * models.fps)) + 1].resample(request.fps)
+    motion = motion.frames_for(request.seconds, request.fps)
     motion.metadata = describe(request, models, steps, guidance)
     return motion
 

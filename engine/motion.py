@@ -83,6 +83,22 @@ class Motion:
             contacts = self.contacts[i0] * (1 - t) + self.contacts[i1] * t
         return replace(self, fps=float(fps), root_translation=root, rotations=rot, contacts=contacts)
 
+    def frames_for(self, seconds: float, fps: float) -> Motion:
+        """Frames at exactly k / fps for k = 0 .. round(seconds * fps), interpolated from this motion.
+
+        A request for `seconds` at `fps` gets exactly that many frames whatever rate the
+        model runs at (the last model frame is held if it stops a fraction of a frame short).
+        """
+        n = int(round(seconds * fps)) + 1
+        src = np.minimum(np.arange(n) * (self.fps / fps), self.num_frames - 1)
+        i0 = np.minimum(np.floor(src).astype(int), self.num_frames - 1)
+        i1 = np.minimum(i0 + 1, self.num_frames - 1)
+        t = (src - i0)[:, None]
+        root = self.root_translation[i0] * (1 - t) + self.root_translation[i1] * t
+        rot = quat.slerp(self.rotations[i0], self.rotations[i1], t[:, :, None])
+        contacts = None if self.contacts is None else self.contacts[i0] * (1 - t) + self.contacts[i1] * t
+        return replace(self, fps=float(fps), root_translation=root, rotations=rot, contacts=contacts)
+
     def concatenate(self, other: Motion) -> Motion:
         """Append `other` (same skeleton and fps) after this motion."""
         if other.skeleton is not self.skeleton and other.skeleton.names != self.skeleton.names:

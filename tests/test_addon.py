@@ -25,7 +25,7 @@ from test_addon_fakes import (  # noqa: E402
 
 import addon  # noqa: E402
 import engine  # noqa: E402
-from addon import canonical_armature, generation, gui, operators, request_builder, results  # noqa: E402
+from addon import capture, generation, gui, operators, request_builder, results  # noqa: E402
 from engine import quaternion as quat  # noqa: E402
 from engine.errors import RequestError  # noqa: E402
 from engine.motion import Motion  # noqa: E402
@@ -158,9 +158,9 @@ def test_canonical_armature_rest_is_t_pose_and_channels_round_trip(scene):
     blender_pos = np.array([tuple(rig.pose.bones[n].head) for n in CANONICAL.names])
     engine_pos, _ = CANONICAL.forward_kinematics(local[0], root[0])
     assert np.abs(blender_pos - engine_pos).max() < 1e-5
-    captured_root, captured = canonical_armature.capture_pose(rig)
-    assert np.allclose(captured_root, root[0], atol=1e-5)
-    assert np.abs(quat.angle_between(captured, local[0])).max() < 1e-4
+    captured = capture.pose_from_armature(rig)
+    assert np.allclose(captured["root_translation"], root[0], atol=1e-4)
+    assert np.abs(quat.angle_between(np.array(captured["rotations"]), local[0])).max() < 1e-4
 
 
 def test_request_builder_frames_to_seconds_and_messages():

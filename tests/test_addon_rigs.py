@@ -7,6 +7,7 @@ own hand; the feet stand on the floor.
 
 from __future__ import annotations
 
+import json
 import os
 import tempfile
 
@@ -19,7 +20,9 @@ from mathutils import Matrix  # noqa: E402
 from test_addon_fakes import MODEL_PRESENT, NEEDS_MODEL, empty_scene  # noqa: E402
 from test_retarget_rigs import cc_rows, object_matrix, rows_for, stretched_arms  # noqa: E402
 
-from addon import results  # noqa: E402
+from addon import action_writer, key_poses, results, rig_reader  # noqa: E402
+from engine import quaternion as quat  # noqa: E402
+from engine.motion import Motion  # noqa: E402
 from engine.retarget import retarget  # noqa: E402
 
 pytestmark = [pytest.mark.skipif(not MODEL_PRESENT, reason=NEEDS_MODEL), pytest.mark.usefixtures("registered_addon")]
@@ -129,3 +132,74 @@ def test_root_path_from_a_curve_is_followed_on_a_scaled_rig():
     print(f"\nroot path on a 0.01-scaled, rotated rig: pelvis {errors[0] * 100:.1f} / {errors[1] * 100:.1f} cm "
           "from the curve's start / end")  # fmt: skip
     assert max(errors) < 0.05
+
+
+# -- poses read back from any rig ------------------------------------------------------------------
+
+
+def world_rotation(obj, bone: str) -> np.ndarray:
+    m = np.array(obj.pose.bones[bone].matrix)[:3, :3]
+    return quat.from_matrix(m / np.linalg.norm(m, axis=0))
+
+
+def test_rigify_ik_pose_reads_back_and_fk_keys_reproduce_it(rigify_rigs):
+    """A pose made with Rigify's IK controls -> canonical pose -> FK keys: every limb bone turned as IK put it.
+
+    (Positions can differ by a centimetre or two: Rigify's IK also scales the leg bones a few percent when the
+    foot comes up, which rotation keys cannot show.)
+    """
+    obj = make_rig("rigify", rigify_rigs)
+    pb = obj.pose.bones
+    for limb in ("thigh_parent.L", "upper_arm_parent.R"):
+        pb[limb]["IK_FK"] = 0.0  # IK
+    pb["foot_ik.L"].location = (0.05, 0.15, 0.2)  # the foot control's own axes: lifted and forward
+    pb["hand_ik.R"].location = (0.1, -0.25, 0.3)
+    pb["torso"].location = (0.0, 0.0, -0.05)
+    bpy.context.view_layer.update()
+    readers = ("ORG-thigh.L", "ORG-shin.L", "ORG-foot.L", "ORG-upper_arm.R", "ORG-forearm.R", "ORG-hand.R",
+               "ORG-spine", "ORG-spine.003", "ORG-spine.006")  # fmt: skip
+    posed = {b: world_rotation(obj, b) for b in readers}
+    pelvis = world_head(obj, "ORG-spine")
+    bpy.context.view_layer.objects.active = obj
+    assert bpy.ops.motion_composer.constraint_add_keyframe() == {"FINISHED"}  # any mapped rig, not only canonical
+    pose = json.loads(bpy.context.scene.motion_composer.constraints[-1].data)
+    root, rotations = np.array(pose["root_translation"]), np.array(pose["rotations"])
+    # back onto the rig as FK keys (the Action keys IK_FK to FK); the IK controls no longer matter
+    target = rig_reader.read_armature(obj)
+    result = retarget(Motion(30.0, root[None], rotations[None]), target, results.current_mapping(obj), foot_lock=False)
+    action = action_writer.write_action(obj, result.rotations, result.locations, frame_start=1, name="back",
+                                        bone_properties=result.properties)  # fmt: skip
+    action_writer.assign(obj, action)
+    bpy.context.scene.frame_set(1)
+    assert pb["thigh_parent.L"]["IK_FK"] == 1.0
+    worst = max(np.degrees(quat.angle_between(world_rotation(obj, b), posed[b])) for b in readers)
+    print(f"\nIK pose read back as FK keys: bones within {worst:.3f} degrees")
+    assert worst < 0.5
+    assert np.linalg.norm(world_head(obj, "ORG-spine") - pelvis) < 0.005
+
+
+@pytest.mark.parametrize("kind", ["mixamo", "rigify"])
+def test_inbetween_on_a_mapped_rig_covers_the_key_range(kind, rigify_rigs):
+    obj = make_rig(kind, rigify_rigs)
+    scene = bpy.context.scene
+    shoulder = results.current_mapping(obj).joints["right_shoulder"]
+    bone = obj.pose.bones[shoulder]
+    bone.rotation_mode = "QUATERNION"
+    for frame, angle in ((1, 0.0), (60, 0.8)):
+        bone.rotation_quaternion = (np.cos(angle / 2), np.sin(angle / 2), 0.0, 0.0)
+        bone.keyframe_insert("rotation_quaternion", frame=frame)
+    mine = obj.animation_data.action
+    for fc in key_poses.action_fcurves(obj):
+        for k in fc.keyframe_points:
+            k.select_control_point = True
+    scene.frame_set(60)
+    want = world_head(obj, HAND[kind])
+    s = scene.motion_composer
+    s.edit_prompt, s.seed = "a person raises the right arm", 0
+    assert bpy.ops.motion_composer.edit_inbetween() == {"FINISHED"}
+    made = obj.animation_data.action
+    assert made != mine and tuple(made.frame_range) == (1.0, 60.0)
+    scene.frame_set(60)
+    err = np.linalg.norm(world_head(obj, HAND[kind]) - want)
+    print(f"\n{kind}: inbetween reaches the last key's hand within {err * 100:.1f} cm")
+    assert err < 0.05

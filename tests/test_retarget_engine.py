@@ -22,6 +22,7 @@ from engine.motion import Motion
 from engine.retarget import BoneMapping, TargetSkeleton, auto_map, detect_preset, guess_mapping, retarget, side_of
 from engine.retarget.demo_motion import walk, wave
 from engine.retarget.footlock import contact_runs
+from engine.retarget.inverse import pose_to_canonical
 from engine.retarget.rest import canonical_pelvis_height
 from engine.skeleton import FOOT_JOINTS, FOOT_REST_HEIGHTS, JOINT_NAMES
 
@@ -353,3 +354,24 @@ def test_joint_targets_are_met_on_the_rig(joint):
     far = np.abs(np.arange(WAVE.num_frames) - frame) > 12
     assert np.allclose(met.joint_positions[joint][far], free.joint_positions[joint][far], atol=1e-6)
     assert np.allclose(free.alignment.to_canonical(goal), src)
+
+
+# -- reading poses back ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("scheme,matrix", [("mixamo", object_matrix(rot_x_deg=90.0, scale=0.01)), ("ue5", None)])
+def test_rig_poses_read_back_as_the_canonical_motion(scheme, matrix):
+    """retarget, then pose_to_canonical on the rig's posed bones: the source's world orientations and root."""
+    target = rig(scheme, matrix=matrix, a_pose_deg=35.0, scale=1.2)
+    mapping = auto_map(target)
+    result = retarget(WALK, target, mapping, foot_lock=False)
+    readers = {mapping.reader(j) for j in mapping.joints}
+    root, local = pose_to_canonical(target, mapping, {b: result.bone_orientations[b] for b in readers},
+                                    result.bone_heads[mapping.reference("pelvis")])  # fmt: skip
+    assert np.allclose(root, WALK.root_translation, atol=1e-6)
+    _, want = WALK.forward_kinematics()
+    _, got = Motion(WALK.fps, root, local).forward_kinematics()
+    for j, name in enumerate(JOINT_NAMES):
+        if name in mapping.joints:
+            err = np.degrees(quat.angle_between(want[:, j], got[:, j])).max()
+            assert err < 0.01, f"{name} read back {err:.3f} degrees off"

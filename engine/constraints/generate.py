@@ -92,7 +92,7 @@ def generate_constrained(request, *, functions: Sequence[ErrorTerm] = (), model_
         raw = sample_window(models, request.tracks[0].text, guide, seed=request.seed, steps=steps, guidance=cfg,
                             progress=progress, cancel=cancel)  # fmt: skip
         motion = decode_window(raw, models.fps, frame)
-        motion = motion[: int(round(request.seconds * models.fps)) + 1].resample(request.fps)
+        motion = motion.frames_for(request.seconds, request.fps)
     motion, report = finish(motion, cset, clean, feet)
     motion.metadata = {**describe(request, models, steps, cfg), "constraints": report}
     return motion

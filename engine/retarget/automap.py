@@ -69,7 +69,8 @@ def apply_preset(preset: Preset, target: TargetSkeleton) -> BoneMapping:
             values = {k: v for k, v in values.items() if known is None or k in known.get(bone, ())}
             if values:
                 props[bone] = values
-    return BoneMapping(joints, refs, root, props, preset=preset.name, distribute=preset.distribute)
+    readers = {j: b for j, cands in preset.readers.items() if j in joints and (b := names.find(cands))}
+    return BoneMapping(joints, refs, root, props, preset=preset.name, distribute=preset.distribute, readers=readers)
 
 
 def auto_map(target: TargetSkeleton) -> BoneMapping:

@@ -8,7 +8,10 @@ joint's position and rest direction. `root_bone` receives the root location
 (and the pelvis orientation when it is not the pelvis bone itself, e.g.
 Rigify's `torso`). `properties` are pose-bone custom properties keyed at a
 constant value with the motion (e.g. Rigify's IK_FK = 1.0, FK). `distribute`
-lets unmapped torso bones between mapped ones share the bend.
+lets unmapped torso bones between mapped ones share the bend. `readers`
+name, per joint, a bone that always shows the joint's pose, whichever
+controls drive it (Rigify's ORG bones follow FK and IK alike): poses are read
+back from them (engine.retarget.inverse); the keyed bone otherwise.
 """
 
 from __future__ import annotations
@@ -46,6 +49,7 @@ class BoneMapping:
     properties: dict[str, dict[str, float]] = field(default_factory=dict)
     preset: str = "custom"
     distribute: bool = True  # extra torso bones between mapped ones share the bend (off for control rigs)
+    readers: dict[str, str] = field(default_factory=dict)  # joint -> bone whose pose is read back (FK or IK)
 
     @property
     def root(self) -> str:
@@ -55,6 +59,10 @@ class BoneMapping:
     def reference(self, joint: str) -> str:
         """The bone whose head marks `joint` (the keyed bone unless a reference is given)."""
         return self.references.get(joint, self.joints[joint])
+
+    def reader(self, joint: str) -> str:
+        """The bone whose posed orientation shows `joint` (for reading poses back; the keyed bone by default)."""
+        return self.readers.get(joint, self.joints[joint])
 
     def keyed_bones(self) -> list[str]:
         bones = list(self.joints.values())
@@ -72,6 +80,7 @@ class BoneMapping:
             "root_bone": self.root_bone,
             "properties": {b: dict(p) for b, p in self.properties.items()},
             "distribute": self.distribute,
+            "readers": dict(self.readers),
         }
 
     def to_json(self) -> str:
@@ -91,6 +100,7 @@ class BoneMapping:
             },
             preset=str(data.get("preset", "custom")),
             distribute=bool(data.get("distribute", True)),
+            readers={str(k): str(v) for k, v in (data.get("readers") or {}).items() if v},
         )
 
     @classmethod
@@ -114,6 +124,7 @@ class BoneMapping:
             )
         missing = [f"{b!r} (for {j})" for j, b in self.joints.items() if not target.has(b)]
         missing += [f"{b!r} (reference for {j})" for j, b in self.references.items() if not target.has(b)]
+        missing += [f"{b!r} (pose reader for {j})" for j, b in self.readers.items() if not target.has(b)]
         if self.root_bone and not target.has(self.root_bone):
             missing.append(f"{self.root_bone!r} (root)")
         missing += [f"{b!r} (custom properties)" for b in self.properties if not target.has(b)]

@@ -21,6 +21,7 @@ class Preset:
     root_bone: tuple[str, ...] = ()
     properties: dict[str, dict[str, float]] = field(default_factory=dict)
     distribute: bool = True
+    readers: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 def _sided(left: dict[str, tuple[str, ...]], swap: tuple[str, str]) -> dict[str, tuple[str, ...]]:
@@ -168,6 +169,14 @@ RIGIFY = Preset(
         "torso": {"neck_follow": 1.0, "head_follow": 1.0},
     },
     distribute=False,
+    readers=_sided(
+        {
+            "pelvis": ("ORG-spine",), "spine1": ("ORG-spine.001",), "spine2": ("ORG-spine.002",),
+            "spine3": ("ORG-spine.003",), "neck": ("ORG-spine.004",), "head": ("ORG-spine.006", "ORG-spine.005"),
+            **_limbs(("shoulder", "upper_arm", "forearm", "hand", "thigh", "shin", "foot", "toe"), "ORG-{}.L"),
+        },
+        (".L", ".R"),
+    ),
 )  # fmt: skip
 
 #: tried in this order; the first whose `requires` all exist wins
