@@ -12,7 +12,7 @@ import random
 import bpy
 from bpy.props import BoolProperty, EnumProperty, StringProperty
 
-from . import canonical_armature, capture, generation, mapping_store, preferences, request_builder, results
+from . import canonical_armature, capture, generation, keep_keys, mapping_store, preferences, request_builder, results
 from .engine_link import errors, load
 
 TIMER_SECONDS = 0.05  # how often the modal operator polls the worker: keeps Esc and progress responsive
@@ -65,6 +65,7 @@ class _GenerateBase:
         self._target_name = None
         obj = target_armature(context)
         target = results.read_target(obj, root_motion, requests[0])
+        self._kept = keep_keys.kept_range(stored_action(context), requests[0], self._frame_start)
         self._target_name = obj.name
         self._root_motion = root_motion
         runtime = preferences.runtime_options(context).as_kwargs()
@@ -140,6 +141,8 @@ class _GenerateBase:
             self.report({"ERROR"}, job.error)
             return {"CANCELLED"}
         obj = context.scene.objects.get(self._target_name)
+        for result in job.results if self._kept is not None else ():
+            keep_keys.keep_outside(result.channels, self._kept, self._frame_start)
         try:
             actions = results.apply_results(context, obj, job.results, frame_start=self._frame_start,
                                             placement=self._placement, root_motion=self._root_motion)  # fmt: skip
@@ -188,11 +191,9 @@ class MOTION_COMPOSER_OT_regenerate(_GenerateBase, bpy.types.Operator):
 
 
 def stored_action(context):
-    """The target's active Action when Motion Composer made it, else None."""
+    """The target's Action made by Motion Composer (active, else on its NLA tracks), or None."""
     obj = target_armature(context)
-    anim = obj.animation_data if obj is not None else None
-    action = anim.action if anim is not None else None
-    return action if action is not None and results.PROP_REQUEST in action else None
+    return results.generated_action(obj.animation_data if obj is not None else None)
 
 
 class MOTION_COMPOSER_OT_cancel(bpy.types.Operator):

@@ -120,6 +120,22 @@ def metadata(result, placement: dict) -> dict:
     }
 
 
+def generated_action(anim):
+    """The Action Motion Composer made that the edit tools work on: the active Action, else the active NLA
+    track's, else the top unmuted track's (results placed on NLA tracks can be edited and regenerated)."""
+    if anim is None:
+        return None
+    if anim.action is not None and PROP_REQUEST in anim.action:
+        return anim.action
+    tracks = list(anim.nla_tracks)
+    active = [t for t in tracks if t.active] + [t for t in reversed(tracks) if not t.mute]
+    for track in active:
+        for strip in track.strips:
+            if strip.action is not None and PROP_REQUEST in strip.action:
+                return strip.action
+    return None
+
+
 def stored_settings(action) -> tuple[str, int, str, dict]:
     """(request JSON, seed, model version, placement) stored on a generated Action."""
     if action is None or PROP_REQUEST not in action:

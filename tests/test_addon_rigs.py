@@ -20,7 +20,7 @@ from mathutils import Matrix  # noqa: E402
 from test_addon_fakes import MODEL_PRESENT, NEEDS_MODEL, empty_scene  # noqa: E402
 from test_retarget_rigs import cc_rows, object_matrix, rows_for, stretched_arms  # noqa: E402
 
-from addon import action_writer, key_poses, results, rig_reader  # noqa: E402
+from addon import action_writer, keep_keys, key_poses, results, rig_reader  # noqa: E402
 from engine import quaternion as quat  # noqa: E402
 from engine.motion import Motion  # noqa: E402
 from engine.retarget import retarget  # noqa: E402
@@ -203,3 +203,53 @@ def test_inbetween_on_a_mapped_rig_covers_the_key_range(kind, rigify_rigs):
     err = np.linalg.norm(world_head(obj, HAND[kind]) - want)
     print(f"\n{kind}: inbetween reaches the last key's hand within {err * 100:.1f} cm")
     assert err < 0.05
+
+
+# -- edits keep what they should ------------------------------------------------------------------
+
+
+def action_keys(action) -> dict:
+    return {path: dict(sorted(keys.items())) for path, keys in keep_keys.action_curves(action).items()}
+
+
+@pytest.mark.parametrize("kind", ["rigify", "mixamo"])
+def test_regenerate_range_leaves_every_key_outside_exactly(kind, rigify_rigs):
+    obj = make_rig(kind, rigify_rigs)
+    s = bpy.context.scene.motion_composer
+    s.prompt, s.seconds, s.seed, s.frame_start = "a person walks forward", 4.0, 3, 1
+    assert bpy.ops.motion_composer.generate() == {"FINISHED"}
+    source = obj.animation_data.action
+    before = action_keys(source)
+    s.edit_prompt, s.edit_frame_start, s.edit_frame_end, s.seed = "a person jumps", 49, 84, 8
+    assert bpy.ops.motion_composer.edit_regenerate_range() == {"FINISHED"}
+    edited = obj.animation_data.action
+    assert edited != source and action_keys(source) == before
+    after = action_keys(edited)
+    assert after.keys() == before.keys()
+    changed = 0
+    for path, keys in before.items():
+        for frame, value in keys.items():
+            if frame < 49 or frame > 84:
+                assert after[path][frame] == value, f"{path} changed at frame {frame} outside the range"
+            else:
+                changed += abs(after[path][frame] - value) > 1e-3
+    assert changed > 100
+    assert bpy.ops.motion_composer.regenerate() == {"FINISHED"}  # reproducible: the same keys again
+    assert action_keys(obj.animation_data.action) == after
+
+
+def test_actions_on_nla_tracks_can_be_edited_and_regenerated():
+    obj = make_rig("mixamo", "")
+    s = bpy.context.scene.motion_composer
+    s.prompt, s.seconds, s.seed, s.frame_start, s.placement = "a person walks forward", 3.0, 1, 1, "NLA"
+    assert bpy.ops.motion_composer.generate() == {"FINISHED"}
+    anim = obj.animation_data
+    assert anim.action is None and len(anim.nla_tracks) == 1
+    s.edit_prompt, s.edit_frame_start, s.edit_frame_end = "a person waves", 30, 60
+    assert bpy.ops.motion_composer.edit_regenerate_range() == {"FINISHED"}
+    assert len(anim.nla_tracks) == 2
+    edited = anim.nla_tracks[-1].strips[0].action
+    assert json.loads(edited[results.PROP_REQUEST])["edits"][0]["op"] == "regenerate_range"
+    assert bpy.ops.motion_composer.regenerate() == {"FINISHED"}
+    again = anim.nla_tracks[-1].strips[0].action
+    assert again != edited and action_keys(again) == action_keys(edited)
