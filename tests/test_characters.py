@@ -13,7 +13,7 @@ from test_constraints import InpaintingModels
 from engine import cli
 from engine.characters import generate as cgen
 from engine.characters import parse_cast
-from engine.characters.bodies import BONES, body_distance, segment_distance
+from engine.characters.bodies import SEGMENTS, body_distance, segment_distance
 from engine.characters.coupling import contact_targets, smooth_push
 from engine.characters.interactions import Apart, Contact, Face
 from engine.characters.planner import Agent, plan_paths
@@ -121,7 +121,7 @@ def test_body_distance_matches_brute_force_and_pushes_apart():
     d, away = body_distance(pa, pb)
     for f in range(5):
         brute = min(segment_distance(pa[f, i], pa[f, j], pb[f, k], pb[f, m])[0]
-                    for i, j in BONES for k, m in BONES)  # fmt: skip
+                    for i, j in SEGMENTS for k, m in SEGMENTS)  # fmt: skip
         assert d[f] == pytest.approx(brute)
     assert np.all(np.linalg.norm(away, axis=-1) == pytest.approx(1.0))
     far, _ = body_distance(pa, pa + np.array([30.0, 0.0, 0.0]))

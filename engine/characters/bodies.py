@@ -1,10 +1,12 @@
-"""Bodies as bone segments: the distance between two characters and which way to push them apart.
+"""Bodies as segments: the distance between two characters and which way to push them apart.
 
-A body is its 21 bones (parent joint to child joint); the distance between
-two bodies is the smallest distance between a bone of one and a bone of the
-other, so `apart.min_distance` is measured between skeleton axes (a limb's
-flesh is 5-10 cm around its axis). Bones of a limb that is in a contact are
-left out of that pair's distance while the contact holds.
+A body is 14 segments between its joints: torso (pelvis to chest), neck and
+head (chest to head), shoulder line, hip line, upper and lower arms, thighs,
+shins and feet. The distance between two bodies is the smallest distance
+between a segment of one and a segment of the other, so `apart.min_distance`
+is measured between skeleton axes (a limb's flesh is 5-10 cm around its
+axis). The arm segments of a limb in a contact are left out of that pair's
+distance while the contact holds.
 """
 
 from __future__ import annotations
@@ -13,20 +15,25 @@ import numpy as np
 
 from ..skeleton import CANONICAL
 
-BONES = np.array([(p, j) for j, p in enumerate(CANONICAL.parents) if p >= 0])  # (21, 2) parent, child
+_SEGMENT_NAMES = [("pelvis", "spine3"), ("spine3", "head"), ("left_shoulder", "right_shoulder"),
+                  ("left_hip", "right_hip")] + [
+    (f"{side}_{a}", f"{side}_{b}") for side in ("left", "right")
+    for a, b in (("shoulder", "elbow"), ("elbow", "wrist"), ("hip", "knee"), ("knee", "ankle"), ("ankle", "foot"))
+]  # fmt: skip
+SEGMENTS = np.array([(CANONICAL.index(a), CANONICAL.index(b)) for a, b in _SEGMENT_NAMES])  # (14, 2) joints
 NEAR = 10.0  # m: bodies farther apart than this are not measured (reads inf)
-CONTACT_CHAIN = 2  # bones up from a contact joint that may touch the partner (forearm and upper arm)
 
 
 def limb_bones(joint: int) -> np.ndarray:
-    """Indices into BONES of the bones ending at `joint` and its CONTACT_CHAIN - 1 ancestors."""
-    out, j = [], joint
-    for _ in range(CONTACT_CHAIN):
-        if j <= 0:
-            break
-        out.append(int(np.flatnonzero(BONES[:, 1] == j)[0]))
-        j = CANONICAL.parents[j]
-    return np.array(out, dtype=int)
+    """Indices into SEGMENTS of the segments that end at `joint` or at its parent (a wrist: forearm, upper arm)."""
+    ends = {joint, CANONICAL.parents[joint]}
+    return np.flatnonzero([b in ends for _, b in SEGMENTS])
+
+
+def body_radius(p: np.ndarray) -> np.ndarray:
+    """(T,) ground distance from the pelvis to the farthest joint: the body stands inside that upright cylinder,
+    so two bodies are at least (pelvis ground distance - both radii) apart."""
+    return np.linalg.norm(p[..., :2] - p[:, :1, :2], axis=-1).max(axis=1)
 
 
 def segment_distance(p0, p1, q0, q1) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -46,24 +53,24 @@ def segment_distance(p0, p1, q0, q1) -> tuple[np.ndarray, np.ndarray, np.ndarray
     return np.sqrt(dot(diff, diff)), cp, cq
 
 
-def body_distance(pa: np.ndarray, pb: np.ndarray, skip_a=None, skip_b=None,
-                  within: float = NEAR) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
-    """Per frame: the smallest bone-to-bone distance (T,) between two bodies (T, J, 3) and the ground
-    direction (T, 2) that pushes body a away from b. `skip_a`/`skip_b` (T, 21) bool leave bones out.
-    Frames where the bodies' bounding spheres are at least `within` apart read inf (not measured)."""
+def body_distance(pa: np.ndarray, pb: np.ndarray, skip_a=None, skip_b=None, within: float = NEAR,
+                  radii: tuple[np.ndarray, np.ndarray] | None = None) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+    """Per frame: the smallest segment-to-segment distance (T,) between two bodies (T, J, 3) and the ground
+    direction (T, 2) that pushes body a away from b. `skip_a`/`skip_b` (T, 14) bool leave segments out.
+    Frames where the bodies' bounding cylinders (`radii`, body_radius of each) are at least `within` apart
+    read inf (not measured)."""
     t = len(pa)
     dist = np.full(t, np.inf)
     away = np.zeros((t, 2))
     gap = pa[:, 0, :2] - pb[:, 0, :2]
-    radius_a = np.linalg.norm(pa - pa[:, :1], axis=-1).max(axis=1)
-    radius_b = np.linalg.norm(pb - pb[:, :1], axis=-1).max(axis=1)
-    bound = np.linalg.norm(pa[:, 0] - pb[:, 0], axis=-1) - radius_a - radius_b
+    radius_a, radius_b = radii if radii is not None else (body_radius(pa), body_radius(pb))
+    bound = np.linalg.norm(gap, axis=-1) - radius_a - radius_b
     near = np.flatnonzero(bound < within)
     if not len(near):
         return dist, away
-    a0, a1 = pa[near][:, BONES[:, 0]], pa[near][:, BONES[:, 1]]  # (F, 21, 3)
-    b0, b1 = pb[near][:, BONES[:, 0]], pb[near][:, BONES[:, 1]]
-    d, cp, cq = segment_distance(a0[:, :, None], a1[:, :, None], b0[:, None], b1[:, None])  # (F, 21, 21)
+    a0, a1 = pa[near][:, SEGMENTS[:, 0]], pa[near][:, SEGMENTS[:, 1]]  # (F, 14, 3)
+    b0, b1 = pb[near][:, SEGMENTS[:, 0]], pb[near][:, SEGMENTS[:, 1]]
+    d, cp, cq = segment_distance(a0[:, :, None], a1[:, :, None], b0[:, None], b1[:, None])  # (F, 14, 14)
     if skip_a is not None:
         d = np.where(skip_a[near][:, :, None], np.inf, d)
     if skip_b is not None:

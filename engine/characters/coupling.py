@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..constraints.cleanup import contact_runs
-from .bodies import BONES, body_distance, limb_bones
+from .bodies import SEGMENTS, body_distance, body_radius, limb_bones
 from .interactions import Apart, Contact, Face, Interaction
 from .terms import FaceTrack, JointTrack
 
@@ -68,20 +68,34 @@ class Coupling:
         """Per character, the (T, 2) world ground shift that keeps every `apart` pair at its distance."""
         out = [np.zeros((len(w), 2)) for w in worlds]
         for ap in self.aparts:
-            for i, a in enumerate(self.names):
-                for b in self.names[i + 1 :]:
-                    if not ap.applies(a, b):
-                        continue
-                    k = self.index[b]
-                    skip_a, skip_b = self.skips.get((a, b), (None, None))
-                    dist, away = body_distance(worlds[i], worlds[k], skip_a, skip_b, within=ap.min_distance)
-                    deficit = np.where(np.isfinite(dist), np.maximum(ap.min_distance - dist, 0.0), 0.0)
-                    if not deficit.any():
-                        continue
-                    push = ap.weight * deficit[:, None] * steady_directions(away, deficit, worlds[i], worlds[k])
-                    out[i] += self.share(a, b) * push
-                    out[k] -= self.share(b, a) * push
+            for i, k, dist, away in self.pair_distances(worlds, ap.min_distance, ap):
+                a, b = self.names[i], self.names[k]
+                deficit = np.where(np.isfinite(dist), np.maximum(ap.min_distance - dist, 0.0), 0.0)
+                if not deficit.any():
+                    continue
+                push = ap.weight * deficit[:, None] * steady_directions(away, deficit, worlds[i], worlds[k])
+                out[i] += self.share(a, b) * push
+                out[k] -= self.share(b, a) * push
         return [smooth_push(p, self.fps) for p in out]
+
+    def pair_distances(self, worlds: list[np.ndarray], within: float, apart: Apart | None = None):
+        """(i, k, distance (T,), away (T, 2)) for each pair of characters (i < k) that comes within `within`
+        (frames farther read inf), contact limbs left out; pairs that never come that close are skipped
+        after one cheap check of their bounding cylinders."""
+        radii = [body_radius(w) for w in worlds]
+        reach = np.array([r.max() for r in radii])
+        pelvis = np.stack([w[:, 0, :2] for w in worlds])  # (N, T, 2)
+        for i, a in enumerate(self.names):
+            gaps = np.linalg.norm(pelvis[i + 1 :] - pelvis[i], axis=-1).min(
+                axis=1
+            )  # closest approach of each later one
+            for k in np.flatnonzero(gaps - reach[i] - reach[i + 1 :] < within) + i + 1:
+                b = self.names[k]
+                if apart is not None and not apart.applies(a, b):
+                    continue
+                skip_a, skip_b = self.skips.get((a, b), (None, None))
+                dist, away = body_distance(worlds[i], worlds[k], skip_a, skip_b, within, (radii[i], radii[k]))
+                yield i, int(k), dist, away
 
 
 def contact_targets(mine: np.ndarray, theirs: np.ndarray, distance: float, share: float) -> np.ndarray:
@@ -105,8 +119,8 @@ def contact_skips(contacts: list[Contact], fps: float, num_frames: int) -> dict[
         hi = min(num_frames, int(round((c.end + CONTACT_MARGIN) * fps)) + 1)
         for (x, jx), (y, jy) in (((c.a.character, c.a.joint), (c.b.character, c.b.joint)),
                                  ((c.b.character, c.b.joint), (c.a.character, c.a.joint))):  # fmt: skip
-            sx, sy = out.setdefault((x, y), (np.zeros((num_frames, len(BONES)), bool),
-                                             np.zeros((num_frames, len(BONES)), bool)))  # fmt: skip
+            sx, sy = out.setdefault((x, y), (np.zeros((num_frames, len(SEGMENTS)), bool),
+                                             np.zeros((num_frames, len(SEGMENTS)), bool)))  # fmt: skip
             sx[lo:hi, limb_bones(jx)] = True
             sy[lo:hi, limb_bones(jy)] = True
     return out

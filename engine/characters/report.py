@@ -2,7 +2,8 @@
 
 contact: how far the two joints are from `distance` apart over the range
 (metres); apart: the smallest distance between each pair of bodies outside
-contacts and how many frames are below min_distance; face: how far the chest
+contacts (None when never within MEASURED_WITHIN) and how many frames are
+below min_distance; face: how far the chest
 is turned from the partner (radians, beyond the look-at tolerance).
 """
 
@@ -11,9 +12,10 @@ from __future__ import annotations
 import numpy as np
 
 from ..motion import Motion
-from .bodies import body_distance
 from .coupling import Coupling
 from .interactions import Contact, Face, Interaction
+
+MEASURED_WITHIN = 1.5  # m: bodies farther apart than this at every frame read "closest: None" (not near)
 
 
 def measure_interactions(motions: list[Motion], names: list[str], interactions: list[Interaction]) -> list[dict]:
@@ -33,12 +35,13 @@ def measure_interactions(motions: list[Motion], names: list[str], interactions: 
         err = term.residual(worlds[index[it.a]][frames])
         rows.append(_row(it, err, characters=[it.a, it.b]))
     for ap in coupling.aparts:
+        near = {(i, k): dist for i, k, dist, _ in coupling.pair_distances(worlds, MEASURED_WITHIN, ap)}
         for i, a in enumerate(names):
-            for b in names[i + 1 :]:
+            for k in range(i + 1, len(names)):
+                b = names[k]
                 if not ap.applies(a, b):
                     continue
-                skip_a, skip_b = coupling.skips.get((a, b), (None, None))
-                dist, _ = body_distance(worlds[i], worlds[index[b]], skip_a, skip_b)
+                dist = near.get((i, k), np.full(n, np.inf))
                 closest = float(dist.min())
                 rows.append({"label": ap.label, "type": "apart", "characters": [a, b], "min_distance": ap.min_distance,
                              "closest": closest if np.isfinite(closest) else None,

@@ -26,7 +26,6 @@ from pathlib import Path
 import numpy as np
 
 from ..characters import generate_cast, parse_cast
-from ..characters.bodies import body_distance
 from ..characters.coupling import Coupling
 from ..characters.interactions import Contact
 from ..runtime import load_models
@@ -75,12 +74,9 @@ def _collisions(pos: list[np.ndarray], names: list[str], interactions, fps: floa
     """(pair-frames with bones closer than COLLISION_M outside contacts, closest distance of any two bodies)."""
     coupling = Coupling(interactions, names, fps, len(pos[0]))
     count, closest = 0, np.inf
-    for i, a in enumerate(names):
-        for k in range(i + 1, len(names)):
-            skip_a, skip_b = coupling.skips.get((a, names[k]), (None, None))
-            d, _ = body_distance(pos[i], pos[k], skip_a, skip_b)
-            count += int(np.sum(d < COLLISION_M))
-            closest = min(closest, float(d.min()))
+    for _, _, d, _ in coupling.pair_distances(pos, 1.5):
+        count += int(np.sum(d < COLLISION_M))
+        closest = min(closest, float(d.min()))
     return count, closest
 
 
@@ -118,6 +114,7 @@ def speed(model_dir=None, threads: int = 2, runs: int = 3, counts=(5, 10, 20)) -
     """Median seconds of a two-character 10 s cast and of 10 s crowds of `counts` people (models loaded)."""
     load_models(model_dir, "auto", threads)
     two = dict(load_job("characters_handshake"), seconds=10.0)
+    two["characters"][1]["tracks"][0]["end"] = 10.0
     out = {"two": _median_time(two, model_dir, threads, runs)}
     for n in counts:
         crowd = _crowd_job(n)
