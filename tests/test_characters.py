@@ -18,6 +18,7 @@ from engine.characters.coupling import contact_targets, smooth_push
 from engine.characters.interactions import Apart, Contact, Face
 from engine.characters.planner import Agent, plan_paths
 from engine.errors import RequestError
+from engine.features import FEATURE_DIM
 from engine.request import GenerationRequest
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -161,8 +162,12 @@ def test_crowd_expands_into_planned_characters():
 
 @pytest.fixture
 def fake_models(monkeypatch):
+    from engine import api
+
     models = InpaintingModels()
+    models.manifest = {**models.manifest, "obs_dim": FEATURE_DIM + 4}
     monkeypatch.setattr(cgen, "load_models", lambda *a, **k: models)
+    monkeypatch.setattr(api, "load_models", lambda *a, **k: models)
     return models
 
 
@@ -179,6 +184,24 @@ def test_cast_generation_meets_contacts_and_keeps_bodies_apart(fake_models):
     assert ana.metadata["character"]["name"] == "ana" and ben.metadata["character"]["facing"] == pytest.approx(180)
     assert ana.metadata["cast"]["characters"][0]["name"] == "ana" and ana.metadata["seed"] == 0
     assert np.all(np.isfinite(ana.rotations)) and np.all(np.isfinite(ben.root_translation))
+
+
+def test_a_character_with_tracks_is_generated_alone_and_its_partner_adapts(fake_models):
+    """ben has body-part tracks (the timeline path): generated first, placed, then a fixed partner for ana."""
+    ben_tracks = [{"text": "a person walks", "start": 0.0, "end": 4.0, "body_parts": ["legs", "torso"]},
+                  {"text": "a person waves", "start": 1.0, "end": 3.0, "body_parts": ["right_arm"]}]  # fmt: skip
+    data = job(interactions=TWO["interactions"][:1])
+    data["characters"][1]["tracks"] = ben_tracks
+    out = cgen.generate_cast(parse_cast(data))
+    ben = out["ben"]
+    assert ben.metadata["generated_alone"] and not out["ana"].metadata["generated_alone"]
+    assert np.allclose(ben.root_translation[0, :2], [0.0, -2.4], atol=1e-6)  # put where the cast placed it
+    contact = out["ana"].metadata["interactions"][0]
+    assert contact["max"] < 0.02, contact
+    assert any("generated on their own" in w for w in ben.metadata["warnings"])
+    data["characters"][1]["constraints"] = [{"type": "joint", "joint": "head", "time": 1.0, "position": [0, -2, 1.6]}]
+    with pytest.raises(RequestError, match="must pin where it starts"):
+        cgen.generate_cast(parse_cast(data))
 
 
 def test_apart_keeps_side_by_side_walkers_at_their_distance(fake_models):
