@@ -248,3 +248,17 @@ def test_cast_examples_follow_the_schema_and_parse():
     assert not _passes({"characters": [{"name": "ana"}]}, SCHEMA, SCHEMA)  # no text
     assert not _passes({"characters": [{"name": "ana", "text": "x"}], "interactions": [{"type": "hug"}]}, SCHEMA,
                        SCHEMA)  # fmt: skip
+
+
+def test_characters_suite_measures_a_job(fake_models):
+    from engine.eval import characters_suite as suite
+
+    data = json.loads((ROOT / "examples" / "characters_holding_hands.json").read_text())
+    data["seconds"] = 3.0
+    data["interactions"][0]["end"] = 3.0
+    r = suite.measure_job(data)
+    assert r["characters"] == 2 and r["contact_max"] < 0.02 and r["contact_model_max"] >= r["contact_max"]
+    assert r["closest"] is not None and r["collisions"] >= 0 and len(r["skate"]) == 2
+    assert r["peak_ratio"] > 0
+    table = suite.report({"holding hands": r}, {"two": 0.5, "crowd5": 1.0, "crowd20": 4.0})
+    assert "| holding hands | 2 |" in table and "crowd of 20 | 4.00 (0.200 per person) | <= 10 |" in table

@@ -21,7 +21,7 @@ import numpy as np
 DT = 0.1  # s between plan points
 HEADINGS = np.deg2rad(np.arange(-180, 180, 15))  # relative to the goal direction
 SPEED_FACTORS = (1.0, 0.7, 0.4)
-COLLISION_WEIGHT = 0.6  # s: cost of a collision 1 s ahead equals a full turn away from the goal at speed
+COLLISION_WEIGHT = 1.0  # s: cost of a collision 1 s ahead (beyond the horizon: none) vs a full turn from the goal
 HORIZON = 2.0  # s: collisions farther ahead than this cost nothing yet
 SMOOTH_S = 0.25  # s: Gaussian smoothing of the planned path (no zig-zags for the model to follow)
 STEP_ASIDE = 0.5  # of its speed: how fast an agent at its goal may move out of someone's way
