@@ -172,7 +172,7 @@ def fake_models(monkeypatch):
 
 
 def test_cast_generation_meets_contacts_and_keeps_bodies_apart(fake_models):
-    cast = parse_cast(job(interactions=TWO["interactions"][:2]))
+    cast = parse_cast(job())
     out = cgen.generate_cast(cast)
     assert list(out) == ["ana", "ben"]
     ana, ben = out["ana"], out["ben"]
@@ -181,6 +181,8 @@ def test_cast_generation_meets_contacts_and_keeps_bodies_apart(fake_models):
     rows = {r["type"]: r for r in ana.metadata["interactions"]}
     assert rows["contact"]["max"] < 0.02, rows  # the bound after clean-up
     assert rows["contact"]["model_max"] > rows["contact"]["max"]
+    face = next(r for r in ben.metadata["interactions"] if r["type"] == "face")
+    assert face["characters"] == ["ben", "ana"] and face["max"] < 0.02, face  # radians beyond the 10 degrees
     assert ana.metadata["character"]["name"] == "ana" and ben.metadata["character"]["facing"] == pytest.approx(180)
     assert ana.metadata["cast"]["characters"][0]["name"] == "ana" and ana.metadata["seed"] == 0
     assert np.all(np.isfinite(ana.rotations)) and np.all(np.isfinite(ben.root_translation))
