@@ -15,24 +15,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
-from engine import features as feat
-from engine.retarget import demo_motion
-from engine.training.prepare import MODEL_FPS, Item, write_split
+from fixtures_corpus import synthetic_corpus
 
 REPO = Path(__file__).resolve().parent.parent
-
-
-def synthetic_corpus(folder: Path) -> None:
-    items = []
-    for i in range(6):
-        walk = demo_motion.walk(seconds=3.0 + 0.3 * i, fps=MODEL_FPS, turn_deg_per_s=5.0 * i)
-        wave = demo_motion.wave(seconds=3.0, fps=MODEL_FPS)
-        items.append(Item(f"walk_{i}", "synthetic", "walk", "normal", False, feat.encode(walk)))
-        items.append(Item(f"wave_{i}", "synthetic", "wave-right-hand", "normal", False, feat.encode(wave)))
-    write_split(folder / "train.npz", items)
-    train = np.concatenate([i.features for i in items])
-    np.savez(folder / "stats.npz", mean=train.mean(0), std=np.maximum(train.std(0), 0.01))
 
 
 def test_tiny_training_exports_a_model_that_generates(tmp_path):

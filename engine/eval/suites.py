@@ -34,6 +34,7 @@ SUITE_MODULES = [
     "engine.eval.timeline_suite",
     "engine.eval.clean_suite",
     "engine.eval.reach_suite",
+    "engine.eval.vocabulary_suite",
 ]
 
 

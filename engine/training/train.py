@@ -175,7 +175,8 @@ def train(args) -> Path:
     ab = torch.from_numpy(diffusion.alpha_bar()).float().to(device)
     mean_t, std_t = (torch.from_numpy(stats[k]).float().to(device) for k in ("mean", "std"))
     t_start, last_ckpt, smooth = time.time() - elapsed, time.time(), None
-    while step < args.steps and (time.time() - t_start) < args.max_minutes * 60:
+    sitting_end = time.time() + (args.session_minutes or math.inf) * 60
+    while step < args.steps and (time.time() - t_start) < args.max_minutes * 60 and time.time() < sitting_end:
         done = max(step / args.steps, (time.time() - t_start) / (args.max_minutes * 60))
         lr = learning_rate(args, step, done)
         for g in opt.param_groups:
@@ -210,7 +211,7 @@ def train(args) -> Path:
 
 def recipe(args) -> dict:
     """The flags that define a run (stored in the checkpoint and the manifest)."""
-    skip = {"out", "checkpoints", "embedding_cache", "fresh", "tiny", "threads", "device"}
+    skip = {"out", "checkpoints", "embedding_cache", "fresh", "tiny", "threads", "device", "session_minutes"}
     return {k: v for k, v in vars(args).items() if k not in skip}
 
 
@@ -232,6 +233,12 @@ def parse_args(argv=None):
     ap.add_argument("--init", default="", help="warm start: model folder, denoiser .onnx or checkpoint .pt")
     ap.add_argument("--steps", type=int, default=None, help="step budget (default 8000; 5 with --tiny)")
     ap.add_argument("--max-minutes", type=float, default=110.0)
+    ap.add_argument(
+        "--session-minutes",
+        type=float,
+        default=0.0,
+        help="stop this sitting (checkpoint + export) after N minutes; the schedule keeps its budget",
+    )
     ap.add_argument("--batch", type=int, default=None, help="windows per step (default 64; 4 with --tiny)")
     ap.add_argument("--lr", type=float, default=4e-4)
     ap.add_argument("--foot-weight", type=float, default=0.05, help="planted-foot speed on the position features")
