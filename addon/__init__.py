@@ -15,6 +15,7 @@ from . import (  # noqa: E402
     gui,
     operators,
     preferences,
+    prompt_notes,
     properties,
 )
 
@@ -25,6 +26,7 @@ if _need_reload:
     preferences = importlib.reload(preferences)
     operators = importlib.reload(operators)
     edit_operators = importlib.reload(edit_operators)
+    prompt_notes = importlib.reload(prompt_notes)
     gui = importlib.reload(gui)
     cast_properties = importlib.reload(cast_properties)
     cast_operators = importlib.reload(cast_operators)
@@ -37,6 +39,7 @@ def register() -> None:
     properties.register()
     operators.register()
     edit_operators.register()
+    prompt_notes.register()
     gui.register()
     cast_properties.register()
     cast_operators.register()
@@ -50,6 +53,7 @@ def unregister() -> None:
     cast_operators.unregister()
     cast_properties.unregister()
     gui.unregister()
+    prompt_notes.unregister()
     edit_operators.unregister()
     operators.unregister()
     properties.unregister()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import bpy
 
-from . import mapping_store, operators, results
+from . import mapping_store, operators, prompt_notes, results
 from .engine_link import errors, load
 from .engine_link import skeleton as sk
 
@@ -31,6 +31,7 @@ class MOTION_COMPOSER_PT_generate(_MotionPanel, bpy.types.Panel):
         layout = self.layout
         settings = context.scene.motion_composer
         layout.prop(settings, "prompt", text="", icon="TEXT")
+        prompt_notes.draw_note(layout, settings)
 
         col = layout.column(align=True)
         col.use_property_split = True

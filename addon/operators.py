@@ -12,7 +12,17 @@ import random
 import bpy
 from bpy.props import BoolProperty, EnumProperty, StringProperty
 
-from . import canonical_armature, capture, generation, keep_keys, mapping_store, preferences, request_builder, results
+from . import (
+    canonical_armature,
+    capture,
+    generation,
+    keep_keys,
+    mapping_store,
+    preferences,
+    prompt_notes,
+    request_builder,
+    results,
+)
 from .engine_link import errors, load
 
 TIMER_SECONDS = 0.05  # how often the modal operator polls the worker: keeps Esc and progress responsive
@@ -68,7 +78,7 @@ class _GenerateBase:
         self._kept = keep_keys.kept_range(stored_action(context), requests[0], self._frame_start)
         self._target_name = obj.name
         self._root_motion = root_motion
-        runtime = preferences.runtime_options(context).as_kwargs()
+        self._runtime = runtime = preferences.runtime_options(context).as_kwargs()
         self._job = generation.GenerationJob(requests, lambda motion: results.to_channels(target, motion), runtime)
 
     def execute(self, context):
@@ -149,6 +159,7 @@ class _GenerateBase:
         except errors.MotionComposerError as exc:
             self.report({"ERROR"}, str(exc))
             return {"CANCELLED"}
+        prompt_notes.show_advice(context, self._runtime)
         names = ", ".join(a.name for a in actions)
         self.report({"INFO"}, f"Generated {len(actions)} motion(s) in {job.seconds:.2f} s: {names}")
         made_with = job.results[0].motion.metadata.get("model_version") if job.results else None

@@ -40,6 +40,7 @@ class MOTION_COMPOSER_AP_preferences(bpy.types.AddonPreferences):
             ("cuda", "CUDA", "Run on an NVIDIA GPU (needs onnxruntime-gpu)"),
         ],
         default="auto",
+        description="Where the model runs: the GPU when available, or always the CPU",
     )
     threads: IntProperty(name="Threads", description="CPU threads for the model; 0: automatic", default=0, min=0,
                          max=256)  # fmt: skip

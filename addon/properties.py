@@ -62,7 +62,7 @@ def _is_armature(_self, obj) -> bool:
 class MOTION_COMPOSER_PG_track(bpy.types.PropertyGroup):
     """A prompt acting on some body parts over a frame range."""
 
-    enabled: BoolProperty(name="Enabled", default=True)
+    enabled: BoolProperty(name="Enabled", description="Use this track when generating", default=True)
     text: StringProperty(name="Text", description="What the character does in this range")
     frame_start: IntProperty(name="Start", description="First frame of the track", default=1)
     frame_end: IntProperty(name="End", description="Frame where the track ends", default=61)
@@ -78,15 +78,17 @@ class MOTION_COMPOSER_PG_track(bpy.types.PropertyGroup):
 class MOTION_COMPOSER_PG_constraint(bpy.types.PropertyGroup):
     """A keyframe pose, joint target or root path the motion must honour."""
 
-    enabled: BoolProperty(name="Enabled", default=True)
+    enabled: BoolProperty(name="Enabled", description="Use this constraint when generating", default=True)
     kind: EnumProperty(name="Type", items=CONSTRAINT_KINDS, default="JOINT")
     frame: IntProperty(name="Frame", description="Frame of the pose or target; first frame of a path", default=1)
     frame_end: IntProperty(name="End", description="Last frame of a root path", default=61)
-    joint: EnumProperty(name="Joint", items=JOINT_ITEMS, default="left_wrist")
+    joint: EnumProperty(name="Joint", items=JOINT_ITEMS, default="left_wrist",
+                        description="The body joint that must reach the target position")  # fmt: skip
     position: FloatVectorProperty(
         name="Position", description="Target position in the target armature's space", subtype="TRANSLATION", size=3
     )
-    weight: FloatProperty(name="Weight", default=1.0, min=0.0, soft_max=10.0)
+    weight: FloatProperty(name="Weight", default=1.0, min=0.0, soft_max=10.0,
+                          description="How strongly this constraint pulls against the others and the prompt")  # fmt: skip
     source: StringProperty(name="Source", description="The bone, empty, curve or pose this came from")
     # Pose (root + local rotations) or path points as JSON: too large for vector properties.
     data: StringProperty(name="Data", options={"HIDDEN"})
@@ -96,8 +98,17 @@ class MOTION_COMPOSER_PG_settings(bpy.types.PropertyGroup):
     """Everything the Generate panel asks for."""
 
     prompt: StringProperty(
-        name="Prompt", description="What the character does over the whole duration (optional with tracks)"
-    )
+        name="Prompt", description="What the character does over the whole duration (optional with tracks)",
+        update=lambda self, _context: self.clear_prompt_note(),
+    )  # fmt: skip
+    prompt_note: StringProperty(
+        name="Prompt Note", description="Why the last prompt may not give what it says (unknown to the model)",
+        options={"SKIP_SAVE"},
+    )  # fmt: skip
+    prompt_suggestions: StringProperty(
+        name="Suggestions", description="Prompts the model knows that are nearest to the last one (one per line)",
+        options={"SKIP_SAVE"},
+    )  # fmt: skip
     seconds: FloatProperty(
         name="Duration", description="Length of the motion", default=6.0, min=0.1, max=600.0, unit="TIME_ABSOLUTE"
     )
@@ -117,8 +128,10 @@ class MOTION_COMPOSER_PG_settings(bpy.types.PropertyGroup):
         name="Target", type=bpy.types.Object, poll=_is_armature,
         description="Armature to animate; empty: the active armature",
     )  # fmt: skip
-    root_motion: EnumProperty(name="Root Motion", items=ROOT_MOTION_ITEMS, default="full")
-    placement: EnumProperty(name="Result", items=PLACEMENT_ITEMS, default="ASSIGN")
+    root_motion: EnumProperty(name="Root Motion", items=ROOT_MOTION_ITEMS, default="full",
+                              description="How the character travels: as generated, in place, or only up and down")  # fmt: skip
+    placement: EnumProperty(name="Result", items=PLACEMENT_ITEMS, default="ASSIGN",
+                            description="Where the new Action goes: assigned to the armature, or on a new NLA track")  # fmt: skip
     tracks: CollectionProperty(type=MOTION_COMPOSER_PG_track)
     tracks_index: IntProperty(name="Active Track", default=0)
     constraints: CollectionProperty(type=MOTION_COMPOSER_PG_constraint)
@@ -138,7 +151,13 @@ class MOTION_COMPOSER_PG_settings(bpy.types.PropertyGroup):
         name="Extend By", description="Length of the new motion", default=2.0, min=0.1, max=15.0,
         unit="TIME_ABSOLUTE",
     )  # fmt: skip
-    extend_direction: EnumProperty(name="Where", items=EXTEND_DIRECTION_ITEMS, default="forward")
+    extend_direction: EnumProperty(name="Where", items=EXTEND_DIRECTION_ITEMS, default="forward",
+                                   description="Add the new motion after the last frame or before the first")  # fmt: skip
+
+    def clear_prompt_note(self) -> None:
+        if self.prompt_note:
+            self.prompt_note = ""
+            self.prompt_suggestions = ""
 
 
 CLASSES = (MOTION_COMPOSER_PG_track, MOTION_COMPOSER_PG_constraint, MOTION_COMPOSER_PG_settings)

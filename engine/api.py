@@ -7,6 +7,7 @@ from collections.abc import Callable
 import numpy as np
 
 from . import features as feat
+from . import prompt_help
 from .errors import RequestError
 from .request import GenerationRequest
 from .runtime import Models, load_models
@@ -40,6 +41,7 @@ def generate(request: GenerationRequest, *, model_dir=None, provider: str = "aut
     first thing an animator would have to fix by hand.
     """
     request.validate()
+    prompt_help.check_request(request, load_models(model_dir, provider, threads))  # warns about unknown prompts
     if request.edits:
         from .edits import generate_edited
 

@@ -42,6 +42,9 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--format", choices=("bvh", "npz"), default=None, help="file type per character (cast jobs)")
     g.add_argument("--overwrite", action="store_true", help="replace --out if it exists (never a read-only file)")
     g.add_argument(ALLOW_FLAG, action="store_true", help="let the job file name pose files outside its folder")
+    v = sub.add_parser("vocabulary", help="list the actions and styles the model learned; check a prompt")
+    v.add_argument("--check", metavar="PROMPT", help="say how familiar a prompt is and what is nearest")
+    v.add_argument("--model-dir", type=Path, default=None)
     return ap
 
 
@@ -96,11 +99,13 @@ def generate_command(args) -> int:
     threads, note = clamp_threads(args.threads)
     for warning in request.warnings + ([note] if note else []):
         warn(warning)
+    shown = set(request.warnings)
     t0 = time.perf_counter()
     motion = generate(request, model_dir=args.model_dir, provider=args.provider, threads=threads)
     elapsed = time.perf_counter() - t0
-    for warning in motion.metadata.get("warnings", []):
-        if warning not in request.warnings:
+    for warning in request.warnings + motion.metadata.get("warnings", []):  # the engine adds prompt help
+        if warning not in shown:
+            shown.add(warning)
             warn(warning)
     write_motion(motion, args.out, args.overwrite)
     print(f"wrote {args.out} ({motion.num_frames} frames at {motion.fps:g} fps, seed {request.seed}, "
@@ -116,4 +121,13 @@ def _is_cast_job(path: Path) -> bool:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    return run_guarded(lambda: generate_command(args))
+    command = {"generate": generate_command, "vocabulary": vocabulary_command}[args.command]
+    return run_guarded(lambda: command(args))
+
+
+def vocabulary_command(args) -> int:
+    from .prompt_help import vocabulary_report
+    from .runtime import load_models
+
+    print(vocabulary_report(load_models(args.model_dir, "cpu"), args.check))
+    return 0

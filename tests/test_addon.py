@@ -126,6 +126,13 @@ def test_every_panel_draws_in_each_state(scene):
     } <= ops
     labels = [b.get("text", "") for name, b in calls if name == "label"]
     assert any(t.startswith("Inferred: ") for t in labels), labels  # a track without body parts says what it drives
+    # an unknown prompt: a note under it with the nearest known prompts as buttons; using one clears the note
+    s.prompt_note, s.prompt_suggestions = "Unlike anything the model learned", "a person jogs\na person crawls forward"
+    calls = _draw_all_panels(bpy.context)
+    assert [b.get("text") for name, b in calls if b.get("operator") == "motion_composer.use_prompt"] == [
+        "a person jogs", "a person crawls forward"]  # fmt: skip
+    assert bpy.ops.motion_composer.use_prompt(text="a person jogs") == {"FINISHED"}
+    assert s.prompt == "a person jogs" and not s.prompt_note
     # while a job runs, the panel shows progress and Cancel instead of Generate
     operators._RUNNING["job"] = generation.GenerationJob([], lambda m: generation.Channels({}, {}))
     try:
