@@ -53,8 +53,8 @@ class _EditStoredAction(_GenerateBase):
         action, request, placement = self._stored_request(context)
         settings = context.scene.motion_composer
         frame_start = int(placement.get("frame_start", action.frame_range[0]))
-        edit = _edits.check_edit(self._edit(context, action, frame_start))
-        frame_start -= _edits.frames_added_before(edit, request.fps)
+        edit = _edits.parse_edit(self._edit(context, action, frame_start))
+        frame_start -= edit.frames_added_before(request.fps)
         return (
             [replace(request, edits=[*request.edits, edit])],
             frame_start,

@@ -27,6 +27,8 @@ PROP_REQUEST = "motion_composer_request"
 PROP_SEED = "motion_composer_seed"
 PROP_MODEL = "motion_composer_model_version"
 PROP_PLACEMENT = "motion_composer_placement"
+#: the typed provenance (engine.pipeline.Provenance) as JSON: model, sampler, post-processing, residuals
+PROP_PROVENANCE = "motion_composer_provenance"
 
 MAX_NAME_CHARS = 60
 
@@ -101,7 +103,7 @@ def action_name(request, index: int, count: int) -> str:
     """Named after the prompt (and the last edit), numbered when there are several variations."""
     text = " ".join(request.text.split()) or "motion"
     if request.edits:
-        text += f" ({EDIT_LABELS.get(request.edits[-1]['op'], 'edited')})"
+        text += f" ({EDIT_LABELS.get(request.edits[-1].op, 'edited')})"
     suffix = f" {index + 1}" if count > 1 else ""
     if len(text) + len(suffix) > MAX_NAME_CHARS:
         text = text[: MAX_NAME_CHARS - len(suffix) - 1].rstrip() + "…"
@@ -117,6 +119,7 @@ def metadata(result, placement: dict) -> dict:
         PROP_SEED: int(meta.get("seed", request.seed)),
         PROP_MODEL: str(meta.get("model_version", "unknown")),
         PROP_PLACEMENT: json.dumps(placement, sort_keys=True),
+        PROP_PROVENANCE: json.dumps(meta, sort_keys=True),
     }
 
 

@@ -13,6 +13,6 @@ __all__ = ["CANONICAL", "Motion", "MotionComposerError", "Skeleton", "generate"]
 
 def generate(request, **kwargs):
     """Generate a Motion for a request (see engine.request.GenerationRequest)."""
-    from .api import generate as _generate
+    from .pipeline import generate as _generate
 
     return _generate(request, **kwargs)

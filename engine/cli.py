@@ -88,7 +88,7 @@ def warn(message: str) -> None:
 
 
 def generate_command(args) -> int:
-    from .api import generate
+    from .pipeline import generate
 
     if args.job and _is_cast_job(args.job):
         from .characters.command import generate_cast_command

@@ -10,7 +10,8 @@ character's heading frame, so a walk looks the same whichever way it faces:
     [4:136]  6D local rotations of the 22 joints (pelvis without its heading)
     [136:199] positions of joints 1..21 relative to the pelvis' ground point,
               in the heading frame (m)
-    [199:203] foot contacts (left ankle, left foot, right ankle, right foot)
+    [199:203] foot contacts (left ankle, left foot, right ankle, right foot),
+              kinematics.contact's definition
 """
 
 from __future__ import annotations
@@ -18,19 +19,16 @@ from __future__ import annotations
 import numpy as np
 
 from . import quaternion as quat
+from .kinematics.contact import foot_contacts
 from .motion import Motion
-from .skeleton import CANONICAL, FOOT_INDICES, FOOT_JOINTS, FOOT_REST_HEIGHTS, NUM_JOINTS
+from .skeleton import CANONICAL, NUM_JOINTS
 
 ROOT_SLICE = slice(0, 4)
+HEIGHT_COLUMN = 3  # the pelvis height (m)
 ROT_SLICE = slice(4, 4 + 6 * NUM_JOINTS)
 POS_SLICE = slice(ROT_SLICE.stop, ROT_SLICE.stop + 3 * (NUM_JOINTS - 1))
 CONTACT_SLICE = slice(POS_SLICE.stop, POS_SLICE.stop + 4)
 FEATURE_DIM = CONTACT_SLICE.stop
-
-# Contact detection: a foot joint is planted when it is near its standing
-# height and nearly still (same thresholds for every source, so labels agree).
-CONTACT_HEIGHT_MARGIN = 0.05  # m above the joint's standing height
-CONTACT_MAX_SPEED = 0.3  # m/s horizontal
 
 LATERAL = np.array([1.0, 0.0, 0.0])
 
@@ -43,20 +41,6 @@ def heading(pelvis_world_rotation: np.ndarray) -> np.ndarray:
     """
     lat = quat.rotate(pelvis_world_rotation, np.broadcast_to(LATERAL, pelvis_world_rotation.shape[:-1] + (3,)))
     return np.arctan2(lat[..., 1], lat[..., 0])
-
-
-def detect_contacts(positions: np.ndarray, fps: float) -> np.ndarray:
-    """(T,4) 0/1 contacts of the foot joints from world positions (T,J,3)."""
-    feet = positions[:, list(FOOT_INDICES)]
-    vel = np.zeros(feet.shape[:2])
-    if len(feet) > 1:
-        speed = np.linalg.norm(np.diff(feet[..., :2], axis=0), axis=-1) * fps
-        vel[1:] = speed
-        vel[0] = speed[0]
-        vel[1:-1] = np.minimum(speed[1:], speed[:-1])  # planted if still on either side
-    rest = np.array([FOOT_REST_HEIGHTS[n] for n in FOOT_JOINTS])
-    low = feet[..., 2] < rest + CONTACT_HEIGHT_MARGIN
-    return (low & (vel < CONTACT_MAX_SPEED)).astype(np.float64)
 
 
 def _unwrap_diff(angles: np.ndarray) -> np.ndarray:
@@ -89,7 +73,7 @@ def encode(motion: Motion) -> np.ndarray:
     ground = root * np.array([1.0, 1.0, 0.0])
     rel = quat.rotate(unyaw[:, None], pos[:, 1:] - ground[:, None])
     out[:, POS_SLICE] = rel.reshape(t, -1)
-    contacts = motion.contacts if motion.contacts is not None else detect_contacts(pos, motion.fps)
+    contacts = motion.contacts if motion.contacts is not None else foot_contacts(pos, motion.fps)
     out[:, CONTACT_SLICE] = contacts
     return out.astype(np.float32)
 
@@ -119,20 +103,3 @@ def joint_positions_from_features(features: np.ndarray) -> np.ndarray:
     pelvis = np.zeros(f.shape[:-1] + (1, 3), dtype=rel.dtype)
     pelvis[..., 0, 2] = f[..., 3]
     return np.concatenate([pelvis, rel], axis=-2)
-
-
-def smooth(features: np.ndarray, sigma: float) -> np.ndarray:
-    """Gaussian low-pass over time (sigma in frames), edges held.
-
-    Few-step sampling leaves frame-to-frame jitter in the predicted rotations
-    (mean jerk about 10x the real clips'); sigma = 1 frame at 20 fps divides
-    the jerk by about 5 and keeps 80 % of a 2 Hz wave's amplitude.
-    """
-    if sigma <= 0:
-        return features
-    radius = int(3 * sigma + 0.5)
-    kernel = np.exp(-0.5 * (np.arange(-radius, radius + 1) / sigma) ** 2)
-    kernel /= kernel.sum()
-    padded = np.pad(np.asarray(features, dtype=np.float64), ((radius, radius), (0, 0)), mode="edge")
-    windows = np.lib.stride_tricks.sliding_window_view(padded, len(kernel), axis=0)
-    return (windows @ kernel).astype(np.asarray(features).dtype)

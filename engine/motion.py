@@ -72,16 +72,19 @@ class Motion:
         if fps == self.fps:
             return self.copy()
         n = int(round(self.duration * fps)) + 1
-        src = np.linspace(0.0, self.num_frames - 1, n)
-        i0 = np.clip(np.floor(src).astype(int), 0, self.num_frames - 1)
+        root, rot, contacts = self.at(np.linspace(0.0, self.num_frames - 1, n))
+        return replace(self, fps=float(fps), root_translation=root, rotations=rot, contacts=contacts)
+
+    def at(self, positions: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+        """Root, rotations and contacts at fractional frame positions (clipped to the motion): linear / slerp."""
+        p = np.clip(np.asarray(positions, dtype=np.float64), 0.0, self.num_frames - 1)
+        i0 = np.floor(p).astype(int)
         i1 = np.minimum(i0 + 1, self.num_frames - 1)
-        t = (src - i0)[:, None]
+        t = (p - i0)[:, None]
         root = self.root_translation[i0] * (1 - t) + self.root_translation[i1] * t
         rot = quat.slerp(self.rotations[i0], self.rotations[i1], t[:, :, None])
-        contacts = None
-        if self.contacts is not None:
-            contacts = self.contacts[i0] * (1 - t) + self.contacts[i1] * t
-        return replace(self, fps=float(fps), root_translation=root, rotations=rot, contacts=contacts)
+        contacts = None if self.contacts is None else self.contacts[i0] * (1 - t) + self.contacts[i1] * t
+        return root, rot, contacts
 
     def frames_for(self, seconds: float, fps: float) -> Motion:
         """Frames at exactly k / fps for k = 0 .. round(seconds * fps), interpolated from this motion.

@@ -1,7 +1,11 @@
 """GenerationRequest: what the panel, the job file and the CLI all describe.
 
-Validation happens here, at the boundary, so every later stage can trust the
-request. Errors are RequestError with a message naming the field to fix.
+A request is parsed and validated once, when it is built (from_dict, or the
+constructor through __post_init__): tracks checked, constraints and edits
+turned into typed objects (engine.constraints.types, engine.edits) with file
+references read and checked. Every later stage trusts it. Errors are
+RequestError with a message naming the field to fix. `to_dict` gives the
+job-file form back, self-contained (pose files inlined), for provenance.
 """
 
 from __future__ import annotations
@@ -12,7 +16,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .edits import check_edit
+from .constraints.parse import parse_items
+from .constraints.types import ConstraintSet
+from .edits import Edit, check_against_length, parse_edit
 from .errors import RequestError
 from .skeleton import BODY_PART_NAMES
 
@@ -33,7 +39,7 @@ class Track:
     body_parts: list[str] = field(default_factory=list)  # empty: inferred from the text
 
 
-@dataclass
+@dataclass(eq=False)
 class GenerationRequest:
     seconds: float = 6.0
     fps: float = DEFAULT_FPS
@@ -41,17 +47,41 @@ class GenerationRequest:
     steps: int | None = None  # None: the model's default
     guidance: float | None = None  # None: the model's default
     tracks: list[Track] = field(default_factory=list)
-    constraints: list[dict[str, Any]] = field(default_factory=list)
-    edits: list[dict[str, Any]] = field(default_factory=list)  # engine.edits, applied after generating
+    constraints: list[Any] = field(default_factory=list)  # typed (constraints.types), in the order given
+    edits: list[Edit] = field(default_factory=list)  # engine.edits, applied after generating
     warnings: list[str] = field(default_factory=list, compare=False)
+
+    def __post_init__(self) -> None:
+        """Validate and type everything once; typed items pass through, so `replace` stays cheap."""
+        self.validate()
+        self.tracks = [_track(t if isinstance(t, dict) else asdict(t), i, self) for i, t in enumerate(self.tracks)]
+        if not isinstance(self.constraints, list):
+            raise RequestError("'constraints' must be a list of objects with a 'type'")
+        self.constraints = parse_items(self.constraints, self.seconds, self.fps)
+        if not isinstance(self.edits, list):
+            raise RequestError("'edits' must be a list of objects with an 'op'")
+        self.edits = [parse_edit(e, f"edit {i + 1}") for i, e in enumerate(self.edits)]
+        check_against_length(self.edits, int(round(self.seconds * self.fps)) + 1, self.fps)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, GenerationRequest) and self.to_dict() == other.to_dict()
+
+    def constraint_set(self) -> ConstraintSet:
+        """The constraints sorted by kind, for guidance and clean-up."""
+        return ConstraintSet.of(self.constraints)
 
     @classmethod
     def from_text(cls, text: str, seconds: float = 6.0, **kwargs: Any) -> GenerationRequest:
         return cls.from_dict({"text": text, "seconds": seconds, **kwargs})
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any], base_dir: Path | None = None) -> GenerationRequest:
-        """Build and validate a request from the job-file structure (see README)."""
+    def from_dict(cls, data: dict[str, Any], base_dir: Path | None = None,
+                  allow_outside_paths: bool = False) -> GenerationRequest:  # fmt: skip
+        """Build and validate a request from the job-file structure (see README).
+
+        `base_dir` is the job file's folder: pose files are read from it, and from elsewhere
+        only with `allow_outside_paths` (the CLI's --allow-outside-paths).
+        """
         if not isinstance(data, dict):
             raise RequestError("the job must be a JSON object with at least 'text' or 'tracks'")
         known = {"seconds", "fps", "seed", "steps", "guidance", "text", "tracks", "constraints", "edits"}
@@ -62,29 +92,29 @@ class GenerationRequest:
         if CAST_FIELDS & set(data):
             raise RequestError("this job has 'characters': it makes one motion per character; use "
                                "engine.characters (python -m engine generate --job JOB --out FOLDER/)")  # fmt: skip
-        req = cls(
-            seconds=_number(data.get("seconds", 6.0), "seconds"),
-            fps=_number(data.get("fps", DEFAULT_FPS), "fps"),
-            seed=_integer(data.get("seed", 0), "seed"),
-            steps=None if data.get("steps") is None else _integer(data["steps"], "steps"),
-            guidance=None if data.get("guidance") is None else _number(data["guidance"], "guidance"),
-        )
+        seconds = _number(data.get("seconds", 6.0), "seconds")
+        fps = _number(data.get("fps", DEFAULT_FPS), "fps")
         tracks = data.get("tracks") or []
         if not isinstance(tracks, list):
             raise RequestError("'tracks' must be a list of {text, start, end, body_parts}")
         if data.get("text") is not None:
-            tracks = [{"text": data["text"], "start": 0.0, "end": req.seconds}] + list(tracks)
-        req.tracks = [_track(t, i, req) for i, t in enumerate(tracks)]
+            tracks = [{"text": data["text"], "start": 0.0, "end": seconds}] + list(tracks)
+        if not tracks:
+            raise RequestError("the request has no text: give 'text' or at least one track")
         constraints = data.get("constraints") or []
         if not isinstance(constraints, list) or not all(isinstance(c, dict) for c in constraints):
             raise RequestError("'constraints' must be a list of objects with a 'type'")
-        req.constraints = [dict(c, _base_dir=str(base_dir)) if base_dir else dict(c) for c in constraints]
-        edits = data.get("edits") or []
-        if not isinstance(edits, list):
-            raise RequestError("'edits' must be a list of objects with an 'op'")
-        req.edits = [check_edit(e, f"edit {i + 1}") for i, e in enumerate(edits)]
-        req.validate()
-        return req
+        _check_range(seconds, fps)
+        return cls(
+            seconds=seconds,
+            fps=fps,
+            seed=_integer(data.get("seed", 0), "seed"),
+            steps=None if data.get("steps") is None else _integer(data["steps"], "steps"),
+            guidance=None if data.get("guidance") is None else _number(data["guidance"], "guidance"),
+            tracks=tracks,
+            constraints=parse_items(constraints, seconds, fps, base_dir, allow_outside_paths),
+            edits=data.get("edits") or [],
+        )
 
     @classmethod
     def from_json_file(cls, path: str | Path) -> GenerationRequest:
@@ -100,10 +130,8 @@ class GenerationRequest:
         return cls.from_dict(data, base_dir=path.parent)
 
     def validate(self) -> None:
-        if not 0 < self.seconds <= MAX_SECONDS:
-            raise RequestError(f"seconds must be > 0 and at most {MAX_SECONDS:g} (got {self.seconds:g})")
-        if not 1 <= self.fps <= 240:
-            raise RequestError(f"fps must be between 1 and 240 (got {self.fps:g})")
+        """The scalar fields and the track count (the rest is checked as it is typed in __post_init__)."""
+        _check_range(self.seconds, self.fps)
         if self.steps is not None and not 1 <= self.steps <= 1000:
             raise RequestError(f"steps must be between 1 and 1000 (got {self.steps})")
         if self.guidance is not None and not 0 <= self.guidance <= 20:
@@ -119,11 +147,19 @@ class GenerationRequest:
         return "; ".join(t.text for t in self.tracks)
 
     def to_dict(self) -> dict[str, Any]:
-        """The job-file structure (round-trips through from_dict)."""
-        d = asdict(self)
-        d.pop("warnings")
-        d["constraints"] = [{k: v for k, v in c.items() if not k.startswith("_")} for c in self.constraints]
-        return d
+        """The job-file structure (round-trips through from_dict); pose files are inlined."""
+        return {
+            "seconds": self.seconds, "fps": self.fps, "seed": self.seed, "steps": self.steps,
+            "guidance": self.guidance, "tracks": [asdict(t) for t in self.tracks],
+            "constraints": [dict(c.source) for c in self.constraints], "edits": [e.to_dict() for e in self.edits],
+        }  # fmt: skip
+
+
+def _check_range(seconds: float, fps: float) -> None:
+    if not 0 < seconds <= MAX_SECONDS:
+        raise RequestError(f"seconds must be > 0 and at most {MAX_SECONDS:g} (got {seconds:g})")
+    if not 1 <= fps <= 240:
+        raise RequestError(f"fps must be between 1 and 240 (got {fps:g})")
 
 
 def _number(value: Any, name: str) -> float:

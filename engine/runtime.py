@@ -1,8 +1,7 @@
-"""Loaded models: the manifest, onnxruntime sessions (created once, reused) and statistics."""
+"""Loaded models: the typed manifest (engine.manifest), onnxruntime sessions (created once, reused) and statistics."""
 
 from __future__ import annotations
 
-import json
 import os
 import threading
 from dataclasses import dataclass
@@ -11,10 +10,10 @@ from pathlib import Path
 import numpy as np
 
 from .errors import ModelFilesError, RequestError
+from .manifest import RESTORE_HINT, ModelManifest, check_denoiser_inputs, check_stats, read_manifest
 from .text_encoder import TextEncoder
 
 DEFAULT_MODEL_DIR = Path(__file__).resolve().parent.parent / "exported_models"
-RESTORE_HINT = "restore it with `git checkout -- exported_models` or retrain with `python -m engine.training.train`"
 PROVIDERS = ("auto", "cpu", "cuda")
 
 
@@ -37,7 +36,7 @@ def choose_providers(provider: str) -> list[str]:
 @dataclass
 class Models:
     directory: Path
-    manifest: dict
+    manifest: ModelManifest
     denoiser: object
     text: TextEncoder
     mean: np.ndarray
@@ -45,11 +44,23 @@ class Models:
 
     @property
     def version(self) -> str:
-        return self.manifest["model_version"]
+        return self.manifest.model_version
 
     @property
     def fps(self) -> float:
-        return float(self.manifest["fps"])
+        return self.manifest.fps
+
+    @property
+    def frames_per_token(self) -> int:
+        return self.manifest.frames_per_token
+
+    @property
+    def obs_dim(self) -> int:
+        return self.manifest.obs_dim
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        """Text embeddings (N, D) of prompts."""
+        return self.text.encode(texts)
 
     def denoise(self, x_t: np.ndarray, t: np.ndarray, text: np.ndarray, obs: np.ndarray, obs_mask: np.ndarray,
                 valid: np.ndarray) -> np.ndarray:  # fmt: skip
@@ -78,14 +89,7 @@ def _load(directory: Path, provider: str, threads: int | None) -> Models:
     import onnxruntime as ort
 
     providers = choose_providers(provider)
-    manifest_path = directory / "manifest.json"
-    if not manifest_path.exists():
-        raise ModelFilesError(f"model manifest {manifest_path} is missing; {RESTORE_HINT}")
-    try:
-        manifest = json.loads(manifest_path.read_text())
-        files = manifest["files"]
-    except (json.JSONDecodeError, KeyError, OSError) as exc:
-        raise ModelFilesError(f"model manifest {manifest_path} is corrupt ({exc}); {RESTORE_HINT}") from None
+    manifest = read_manifest(directory)
 
     def session(path: Path):
         if not Path(path).exists():
@@ -101,11 +105,14 @@ def _load(directory: Path, provider: str, threads: int | None) -> Models:
                 f"model file {path} is corrupt ({str(exc).splitlines()[0][:120]}); {RESTORE_HINT}"
             ) from None
 
-    stats_path = directory / files["stats"]
+    stats_path = manifest.file("stats")
     try:
         stats = np.load(stats_path)
         mean, std = stats["mean"].astype(np.float32), stats["std"].astype(np.float32)
     except Exception as exc:
         raise ModelFilesError(f"model file {stats_path} is missing or corrupt ({exc}); {RESTORE_HINT}") from None
-    text = TextEncoder(directory / files["text_encoder"], directory / files["tokenizer"], session)
-    return Models(directory, manifest, session(directory / files["denoiser"]), text, mean, std)
+    check_stats(manifest, mean, std)
+    text = TextEncoder(manifest.file("text_encoder"), manifest.file("tokenizer"), session)
+    denoiser = session(manifest.file("denoiser"))
+    check_denoiser_inputs(manifest, {i.name: list(i.shape) for i in denoiser.get_inputs()})
+    return Models(directory, manifest, denoiser, text, mean, std)

@@ -181,7 +181,7 @@ def test_request_builder_frames_to_seconds_and_messages():
     req = request_builder.build_request(spec)
     assert [(t.text, t.start, t.end, t.body_parts) for t in req.tracks] == [
         ("a person walks", 0.0, 4.0, []), ("waves", 1.0, 2.0, ["right_arm"])]  # fmt: skip
-    joint, path = req.constraints
+    joint, path = req.to_dict()["constraints"]  # the job form of the typed constraints
     assert joint == {"type": "joint", "joint": "left_wrist", "time": 2.0, "position": [0.3, -0.2, 1.5], "weight": 2.0}
     assert [p[0] for p in path["points"]] == pytest.approx([0.0, 1.71428, 4.0], abs=1e-4)  # constant ground speed
     assert [r.seed for r in request_builder.variation_requests(req, 3)] == [7, 8, 9]
@@ -391,7 +391,7 @@ def test_constraint_operators_feed_the_request(scene):
     bpy.context.view_layer.objects.active = rig
     assert bpy.ops.motion_composer.constraint_add_keyframe() == {"FINISHED"}
     req = request_builder.build_request(request_builder.read_panel(scene))
-    joint, path, key = req.constraints
+    joint, path, key = req.to_dict()["constraints"]
     assert joint["time"] == 1.0 and joint["position"] == pytest.approx([0.3, -0.2, 1.5])  # rig space
     assert path["points"][0] == pytest.approx([0.0, 0.0, 0.0]) and path["points"][-1] == pytest.approx([4.0, 2, -2])
     assert key["time"] == 1.0 and len(key["pose"]["rotations"]) == 22

@@ -6,7 +6,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from engine import editing
 from engine import features as feat
 from engine import quaternion as quat
 from engine.constraints import (
@@ -19,17 +18,20 @@ from engine.constraints import (
     LookAt,
     MinDistance,
     cleanup,
-    ik,
     measure,
     parse_constraints,
 )
-from engine.constraints import generate as cgen
-from engine.constraints.frames import WindowFrame, choose_frame, standing_root
+from engine.constraints.coordinates import WindowFrame, choose_frame, standing_root
 from engine.constraints.guidance import Guide
 from engine.constraints.programmable import finite_difference
 from engine.constraints.trajectory import Trajectory
+from engine.edits import parse_edit
 from engine.errors import RequestError
+from engine.kinematics import ik
+from engine.manifest import ModelManifest
 from engine.motion import Motion
+from engine.pipeline import PostProcessing, generation
+from engine.pipeline.edit_ops import apply_edit
 from engine.request import GenerationRequest
 from engine.skeleton import CANONICAL
 
@@ -122,11 +124,13 @@ def test_conflicting_keyframes():
         parse([same[0], {"type": "keyframe", "time": 1.01, "pose": {"rotations": bent.tolist()}}])
 
 
-def test_request_constraints_reach_parser():
-    req = GenerationRequest.from_dict({"text": "walk", "seconds": 2, "constraints": [
-        {"type": "root_path", "points": [[0, 0, 0], [3, 0, -1]]}]})  # fmt: skip
-    with pytest.raises(RequestError, match="outside the clip"):
-        cgen.generate_constrained(req, model_dir="/nonexistent")
+def test_request_constraints_are_typed_when_the_request_is_built():
+    job = {"text": "walk", "seconds": 2, "constraints": [{"type": "root_path", "points": [[0, 0, 0], [2, 0, -1]]}]}
+    req = GenerationRequest.from_dict(job)
+    assert type(req.constraints[0]).__name__ == "RootPath" and req.to_dict()["constraints"] == job["constraints"]
+    job["constraints"][0]["points"][1][0] = 3
+    with pytest.raises(RequestError, match="outside the clip"):  # before any model is loaded
+        GenerationRequest.from_dict(job)
 
 
 # ---------------------------------------------------------------- features FK and guidance
@@ -287,7 +291,9 @@ class InpaintingModels:
     """Returns the observed features where observed and a reference walk elsewhere (a perfect inpainter)."""
 
     fps, version = 20.0, "fake"
-    manifest = {"frames_per_token": 2, "max_frames": 320, "default_steps": 4, "default_guidance": 1.0}
+    manifest = ModelManifest("fake", 20.0, frames_per_token=2, max_frames=320, default_steps=4, default_guidance=1.0)
+
+    frames_per_token, obs_dim = 2, feat.FEATURE_DIM + 4
 
     def __init__(self):
         ref = feat.encode(walk(16.0, phase=0.3, speed=1.3)).astype(np.float32)
@@ -301,60 +307,69 @@ class InpaintingModels:
         m, o = obs_mask[..., :203], obs[..., :203]
         return (m * o + (1 - m) * self.ref[None, :n]).astype(np.float32)
 
+    def encode(self, texts):
+        return self.text.encode(texts)
+
 
 @pytest.fixture
 def fake_models(monkeypatch):
     models = InpaintingModels()
-    monkeypatch.setattr(editing, "load_models", lambda *a, **k: models)
-    monkeypatch.setattr(cgen, "load_models", lambda *a, **k: models)
+    monkeypatch.setattr(generation, "load_models", lambda *a, **k: models)
     return models
+
+
+def edited(motion, models, **edit):
+    """`motion` with one edit (job-file form) applied on the pipeline's sampler, default post-processing."""
+    return apply_edit(motion, parse_edit(edit), models, PostProcessing())
 
 
 def test_regenerate_range_keeps_outside_frames(fake_models):
     m = walk(6.0, fps=30.0)
-    out = editing.regenerate_range(m, 60, 120, "a person jumps")
+    out = edited(m, fake_models, op="regenerate_range", start=60, end=120, text="a person jumps")
     assert out.num_frames == m.num_frames
     for a, b in ((out.rotations, m.rotations), (out.root_translation, m.root_translation)):
         assert np.array_equal(a[:60], b[:60]) and np.array_equal(a[120:], b[120:])
     step = np.linalg.norm(np.diff(out.root_translation, axis=0), axis=-1)
     assert step.max() < 0.1  # no root jump at the borders
     with pytest.raises(RequestError, match="not inside"):
-        editing.regenerate_range(m, 100, 500, "x")
+        edited(m, fake_models, op="regenerate_range", start=100, end=500, text="x")
 
 
 def test_extend_keeps_original_frames(fake_models):
     m = walk(3.0, fps=30.0)
-    fwd = editing.extend(m, 2.0, "a person keeps walking")
+    fwd = edited(m, fake_models, op="extend", seconds=2.0, text="a person keeps walking")
     assert fwd.num_frames == m.num_frames + 60
     assert np.array_equal(fwd.rotations[: m.num_frames], m.rotations)
     assert np.array_equal(fwd.root_translation[: m.num_frames], m.root_translation)
     assert np.linalg.norm(fwd.root_translation[m.num_frames] - m.root_translation[-1]) < 0.1
-    back = editing.extend(m, 1.0, "a person walks", direction="backward")
+    back = edited(m, fake_models, op="extend", seconds=1.0, text="a person walks", direction="backward")
     assert back.num_frames == m.num_frames + 30
     assert np.array_equal(back.root_translation[30:], m.root_translation)
     assert np.linalg.norm(back.root_translation[29] - m.root_translation[0]) < 0.1
+    with pytest.raises(RequestError, match="finite"):
+        edited(m, fake_models, op="extend", seconds=float("nan"), text="x")
     with pytest.raises(RequestError, match="positive"):
-        editing.extend(m, float("nan"), "x")
+        edited(m, fake_models, op="extend", seconds=0, text="x")
     with pytest.raises(RequestError, match="forward"):
-        editing.extend(m, 1.0, "x", direction="up")
+        edited(m, fake_models, op="extend", seconds=1.0, text="x", direction="up")
 
 
 def test_restyle_keeps_root_path_and_checks_strength(fake_models):
     m = walk(4.0, fps=30.0)
-    out = editing.restyle(m, "an exhausted walk", 0.6)
+    out = edited(m, fake_models, op="restyle", text="an exhausted walk", strength=0.6)
     assert out.num_frames == m.num_frames
     assert np.abs(out.root_translation[:, :2] - m.root_translation[:, :2]).max() < 0.02
-    assert np.array_equal(editing.restyle(m, "x", 0.0).rotations, m.rotations)
+    assert np.array_equal(edited(m, fake_models, op="restyle", text="x", strength=0.0).rotations, m.rotations)
     for bad in (-0.1, 1.5, float("nan")):
-        with pytest.raises(RequestError, match="between 0 and 1"):
-            editing.restyle(m, "x", bad)
+        with pytest.raises(RequestError, match="between 0 and 1|finite"):
+            edited(m, fake_models, op="restyle", text="x", strength=bad)
 
 
 def test_constrained_generation_plumbing(fake_models):
     req = GenerationRequest.from_dict({"text": "walk", "seconds": 4, "fps": 30, "constraints": [
         {"type": "joint", "joint": "left_wrist", "time": 2.0, "position": [0.4, -2.0, 1.2]},
         {"type": "root_path", "points": [[0, 0, 0], [4, 0, -4]]}]})  # fmt: skip
-    out = cgen.generate_constrained(req, functions=[AboveHeight("right_wrist", 1.6, 1.0, 3.0)])
+    out = generation.generate(req, terms=[AboveHeight("right_wrist", 1.6, 1.0, 3.0)])
     rows = out.metadata["constraints"]
     assert [r["type"] for r in rows] == ["JointTarget", "RootPath", "AboveHeight"]
     assert all(r["max"] < 0.01 for r in rows), rows
@@ -362,14 +377,13 @@ def test_constrained_generation_plumbing(fake_models):
 
 def test_constrained_timeline_plumbing(fake_models):
     """Body-part tracks over three windows with a joint target, a root path and a keyframe in the second window."""
-    fake_models.manifest = {**fake_models.manifest, "obs_dim": feat.FEATURE_DIM + 4}
     req = GenerationRequest.from_dict({"seconds": 20, "fps": 30, "tracks": [
         {"text": "a person walks", "start": 0, "end": 20, "body_parts": ["legs", "torso"]},
         {"text": "a person waves", "start": 12, "end": 15, "body_parts": ["right_arm"]}], "constraints": [
         {"type": "joint", "joint": "right_wrist", "time": 14.0, "position": [0.0, -14.0, 1.6]},
         {"type": "root_path", "points": [[0, 0, 0], [10, 0.5, -10], [20, 0, -20]]},
         {"type": "keyframe", "time": 13.0, "pose": {"rotations": ID}}]})  # fmt: skip
-    out = cgen.generate_constrained(req)
+    out = generation.generate(req)
     assert out.num_frames == 601
     rows = out.metadata["constraints"]
     assert [r["type"] for r in rows] == ["KeyframePose", "JointTarget", "RootPath"]
@@ -379,7 +393,7 @@ def test_constrained_timeline_plumbing(fake_models):
 @pytest.mark.parametrize("start, end", [(0, 30), (150, 181), (0, 181)])
 def test_regenerate_range_at_the_ends(fake_models, start, end):
     m = walk(6.0, fps=30.0)
-    out = editing.regenerate_range(m, start, end, "a person turns")
+    out = edited(m, fake_models, op="regenerate_range", start=start, end=end, text="a person turns")
     keep = np.ones(m.num_frames, bool)
     keep[start:end] = False
     assert np.array_equal(out.rotations[keep], m.rotations[keep])

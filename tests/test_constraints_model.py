@@ -14,12 +14,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from engine import editing
-from engine.api import generate
 from engine.constraints import AboveHeight
-from engine.constraints.generate import generate_constrained
+from engine.edits import parse_edit
 from engine.errors import RequestError
+from engine.pipeline import PostProcessing, generate, inbetween
+from engine.pipeline.edit_ops import apply_edit
 from engine.request import GenerationRequest
+from engine.runtime import load_models
 from engine.skeleton import CANONICAL
 
 MODEL_DIR = Path(os.environ.get("MC_MODEL_DIR", Path(__file__).resolve().parent.parent / "exported_models"))
@@ -31,7 +32,12 @@ MODEL_JOINT_CM = 5.0  # the issue's bound for the model alone (mean over constra
 
 
 def run(job: dict, **kwargs):
-    return generate_constrained(GenerationRequest.from_dict(job), model_dir=MODEL_DIR, threads=2, **kwargs)
+    return generate(GenerationRequest.from_dict(job), model_dir=MODEL_DIR, threads=2, **kwargs)
+
+
+def edited(motion, **edit):
+    """`motion` with one edit (job-file form) applied with the shipped model and default post-processing."""
+    return apply_edit(motion, parse_edit(edit), load_models(MODEL_DIR, "auto", 2), PostProcessing())
 
 
 @pytest.fixture(scope="module")
@@ -71,7 +77,7 @@ def test_keyframes_inbetween(walk):
     a, b = 15, 135  # 0.5 s and 4.5 s at 30 fps
     keys = [{"time": f / 30, "pose": {"rotations": walk.rotations[f].tolist(),
                                       "root_translation": walk.root_translation[f].tolist()}} for f in (a, b)]  # fmt: skip
-    m = editing.inbetween(keys, "a person walks forward", seconds=5.0, fps=30, model_dir=MODEL_DIR, threads=2)
+    m = inbetween(keys, "a person walks forward", seconds=5.0, fps=30, model_dir=MODEL_DIR, threads=2)
     for r in m.metadata["constraints"]:
         assert r["max"] * 100 <= CLEAN_CM, r
     assert np.abs(m.positions()[b] - walk.positions()[b]).max() * 100 <= CLEAN_CM
@@ -87,7 +93,7 @@ def test_foot_plant():
 def test_user_function_right_wrist_above():
     """The issue's example: the right wrist stays above 1.6 m over frames 20-60 (at 20 fps: 1 s to 3 s)."""
     term = AboveHeight("right_wrist", 1.6, start=1.0, end=3.0)
-    m = run({"text": "a person walks forward", "seconds": 4.0, "fps": 20, "seed": 5}, functions=[term])
+    m = run({"text": "a person walks forward", "seconds": 4.0, "fps": 20, "seed": 5}, terms=[term])
     (r,) = m.metadata["constraints"]
     z = m.positions()[20:61, J["right_wrist"], 2]
     assert z.min() >= 1.6 - 1e-3, z.min()
@@ -95,7 +101,7 @@ def test_user_function_right_wrist_above():
 
 
 def test_regenerate_range(walk):
-    out = editing.regenerate_range(walk, 60, 120, "a person jumps", seed=1, model_dir=MODEL_DIR, threads=2)
+    out = edited(walk, op="regenerate_range", start=60, end=120, text="a person jumps", seed=1)
     for x, y in ((out.rotations, walk.rotations), (out.root_translation, walk.root_translation)):
         assert np.array_equal(x[:60], y[:60]) and np.array_equal(x[120:], y[120:])
     pos, orig = out.positions(), walk.positions()
@@ -106,7 +112,7 @@ def test_regenerate_range(walk):
 
 
 def test_extend_keeps_frames(walk):
-    out = editing.extend(walk, 2.0, "a person keeps walking", model_dir=MODEL_DIR, threads=2)
+    out = edited(walk, op="extend", seconds=2.0, text="a person keeps walking")
     n = walk.num_frames
     assert out.num_frames == n + 60
     assert np.array_equal(out.rotations[:n], walk.rotations) and np.array_equal(out.root_translation[:n],
@@ -117,20 +123,19 @@ def test_extend_keeps_frames(walk):
 
 
 def test_restyle_keeps_root_path(walk):
-    out = editing.restyle(walk, "a person walks forward exhausted", 0.6, model_dir=MODEL_DIR, threads=2)
+    out = edited(walk, op="restyle", text="a person walks forward exhausted", strength=0.6)
     assert out.num_frames == walk.num_frames
     assert np.abs(out.root_translation[:, :2] - walk.root_translation[:, :2]).max() <= PATH_CM / 100
     with pytest.raises(RequestError, match="between 0 and 1"):
-        editing.restyle(walk, "x", 1.2, model_dir=MODEL_DIR)
+        edited(walk, op="restyle", text="x", strength=1.2)
 
 
-def test_bad_requests_through_generate():
+def test_bad_constraints_fail_when_the_request_is_built():
     bad = [
         {"type": "joint", "joint": "head", "time": 9.0, "position": [0, 0, 1.6]},
         {"type": "root_path", "points": [[1.0, 0, 0]]},
         {"type": "joint", "joint": "head", "time": 1.0, "position": [0, float("inf"), 1.6]},
     ]
     for c in bad:
-        with pytest.raises(RequestError):
-            generate(GenerationRequest.from_dict({"text": "walk", "seconds": 4, "constraints": [c]}),
-                     model_dir=MODEL_DIR)  # fmt: skip
+        with pytest.raises(RequestError):  # when the request is built, before any sampling
+            GenerationRequest.from_dict({"text": "walk", "seconds": 4, "constraints": [c]})

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from engine import edits
-from engine.api import generate
 from engine.errors import RequestError
+from engine.pipeline import generate
 from engine.request import GenerationRequest
 
 MODEL_DIR = Path(os.environ.get("MC_MODEL_DIR", Path(__file__).resolve().parent.parent / "exported_models"))
@@ -27,7 +27,7 @@ needs_model = pytest.mark.skipif(not (MODEL_DIR / "manifest.json").exists(),
 ])  # fmt: skip
 def test_bad_edits_name_the_fix(edit, message):
     with pytest.raises(RequestError, match=message):
-        edits.check_edit(edit)
+        edits.parse_edit(edit)
     with pytest.raises(RequestError, match="edit 1"):  # a job file's edits are checked when it is read
         GenerationRequest.from_dict({"text": "a person walks", "edits": [edit]})
 
@@ -42,9 +42,19 @@ def test_edits_round_trip_through_the_job_structure():
 
 def test_frames_added_before_only_for_backward_extends():
     back = {"op": "extend", "seconds": 1.5, "direction": "backward", "text": "a person stands up"}
-    assert edits.frames_added_before(back, 30.0) == 45
-    assert edits.frames_added_before(dict(back, direction="forward"), 30.0) == 0
-    assert edits.frames_added_before({"op": "restyle", "text": "happily"}, 30.0) == 0
+    assert edits.parse_edit(back).frames_added_before(30.0) == 45
+    assert edits.parse_edit(dict(back, direction="forward")).frames_added_before(30.0) == 0
+    assert edits.parse_edit({"op": "restyle", "text": "happily"}).frames_added_before(30.0) == 0
+
+
+def test_edit_ranges_are_checked_against_the_motion_they_edit():
+    job = {"text": "a person walks", "seconds": 2.0, "fps": 30}  # 61 frames
+    GenerationRequest.from_dict(dict(job, edits=[{"op": "regenerate_range", "start": 0, "end": 61, "text": "x"}]))
+    with pytest.raises(RequestError, match=r"edit 1 \(regenerate_range\): range 0-62 is not inside"):
+        GenerationRequest.from_dict(dict(job, edits=[{"op": "regenerate_range", "start": 0, "end": 62, "text": "x"}]))
+    grown = [{"op": "extend", "seconds": 1.0, "text": "x"}, {"op": "regenerate_range", "start": 60, "end": 91,
+                                                               "text": "y"}]  # fmt: skip
+    assert len(GenerationRequest.from_dict(dict(job, edits=grown)).edits) == 2  # the extend made room
 
 
 @needs_model

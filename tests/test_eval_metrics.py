@@ -125,7 +125,7 @@ def test_evaluator_matches_generated_motions_to_their_captions():
     ev = shipped_evaluator()
     if not (REPO / "exported_models" / "manifest.json").exists():
         pytest.skip("no shipped generator")
-    from engine.api import generate
+    from engine.pipeline import generate
     from engine.request import GenerationRequest
 
     motions = [generate(GenerationRequest.from_text(c, 4.0, seed=0, fps=FPS)) for c in CAPTIONS]

@@ -7,15 +7,19 @@ body part followed at each frame.
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import numpy as np
 import pytest
 
-from engine import api
 from engine import features as feat
+from engine.manifest import ModelManifest
+from engine.pipeline import generation
+from engine.pipeline.sample import Conditions, sample_windows
+from engine.pipeline.settings import SamplerSettings
 from engine.request import GenerationRequest, Track
-from engine.sampler import DDIMSampler
+from engine.sampling import DDIMSampler
 from engine.timeline import compose, plan
-from engine.timeline.generate import sample_timeline
 from engine.timeline.parts import PART_COLUMNS, infer_body_parts
 
 FPS = 20.0
@@ -55,10 +59,15 @@ def run(tracks, seconds, *, steps=3, window=200, overlap=40, net=None, text=None
     total = int(round(seconds * FPS)) + 1
     total += total % 2
     spans = plan.spans_from_tracks(tracks, FPS)
-    out = sample_timeline(spans, total, last=seconds * FPS, network=net, encode=text.encode, mean=np.zeros(F),
-                          std=np.ones(F), fps=FPS, frames_per_token=2, obs_dim=OBS, steps=steps, guidance=1.0,
-                          seed=0, window=window, overlap=overlap, fill_text=fill_text)  # fmt: skip
+    out = sample_windows(Conditions(spans, last=seconds * FPS, fill_text=fill_text), total, stand_in(net, text.encode),
+                         SamplerSettings(steps, 1.0), 0, window=window, overlap=overlap)  # fmt: skip
     return out, net, text
+
+
+def stand_in(network, encode, obs_dim: int = OBS):
+    """The model as the per-window sampler sees it (what runtime.Models offers)."""
+    return SimpleNamespace(denoise=network, encode=encode, mean=np.zeros(F), std=np.ones(F), fps=FPS,
+                           frames_per_token=2, obs_dim=obs_dim)  # fmt: skip
 
 
 def part_value(out, part, seconds):
@@ -271,8 +280,8 @@ class FakeModels:
     """Stands in for runtime.Models (no ONNX): ids as predictions, unit statistics."""
 
     def __init__(self):
-        self.manifest = {"frames_per_token": 2, "max_frames": 320, "obs_dim": OBS, "default_steps": 3,
-                         "default_guidance": 1.0, "model_version": "fake"}  # fmt: skip
+        self.manifest = ModelManifest("fake", FPS, frames_per_token=2, max_frames=320, default_steps=3,
+                                      default_guidance=1.0)  # fmt: skip
         self.fps = FPS
         self.version = "fake"
         self.mean = np.zeros(F, np.float32)
@@ -280,27 +289,32 @@ class FakeModels:
         self.text = FakeText()
         self.net = FakeNet()
 
+    frames_per_token, obs_dim = 2, OBS
+
     def denoise(self, *args):
         return self.net(*args)
 
+    def encode(self, texts):
+        return self.text.encode(texts)
 
-def test_api_routes_timelines_and_long_requests(monkeypatch):
+
+def test_the_pipeline_runs_timelines_and_long_requests_in_windows(monkeypatch):
     fake = FakeModels()
-    monkeypatch.setattr(api, "load_models", lambda *a, **k: fake)
+    monkeypatch.setattr(generation, "load_models", lambda *a, **k: fake)
     req = GenerationRequest.from_json_file("examples/timeline.json")
-    motion = api.generate(req)
+    motion = generation.generate(req)
     assert motion.num_frames == 241 and motion.fps == 30
     long = GenerationRequest.from_dict({"text": "a person walks", "seconds": 60})
-    assert api.generate(long).num_frames == 60 * 30 + 1
+    assert generation.generate(long).num_frames == 60 * 30 + 1
     lengths = {len(c["x"][0]) for c in fake.net.calls}
     assert max(lengths) == 202 and 162 in lengths  # 8 s in one window, 60 s in 10 s windows
 
 
-def test_api_keeps_single_full_tracks_on_the_plain_path(monkeypatch):
+def test_a_single_prompt_is_one_track_in_one_window(monkeypatch):
     fake = FakeModels()
-    monkeypatch.setattr(api, "load_models", lambda *a, **k: fake)
-    api.generate(GenerationRequest.from_dict({"text": "a person walks", "seconds": 6}))
-    assert len(fake.net.calls[0]["x"]) == 2
+    monkeypatch.setattr(generation, "load_models", lambda *a, **k: fake)
+    generation.generate(GenerationRequest.from_dict({"text": "a person walks", "seconds": 6}))
+    assert len(fake.net.calls) == 3 and all(len(c["x"]) == 2 for c in fake.net.calls)  # cond + uncond, 3 steps
     assert not fake.net.calls[0]["mask"].any()
 
 
@@ -313,14 +327,12 @@ class FakeEvaluator:
 
 
 def test_timeline_suite_runs_and_reports_rows(monkeypatch, tmp_path):
-    from engine.constraints import generate as constrained
     from engine.eval import timeline_suite
     from engine.eval.clips import Split
     from engine.eval.suites import Context
 
     fake = FakeModels()
-    monkeypatch.setattr(api, "load_models", lambda *a, **k: fake)
-    monkeypatch.setattr(constrained, "load_models", lambda *a, **k: fake)  # the suite's wrist-target timelines
+    monkeypatch.setattr(generation, "load_models", lambda *a, **k: fake)
     pairs = [("wave-right-hand", "normal"), ("walk", "normal"), ("bow", "active"), ("raise-up-both-hands", "normal")]
     test = Split([np.zeros((60, F), np.float32)] * 4, [p[0] for p in pairs], [p[1] for p in pairs],
                  ["a", "b", "c", "d"], np.zeros(4, bool), FPS)  # fmt: skip
@@ -347,11 +359,11 @@ def test_a_window_skips_tracks_only_on_frames_whose_result_is_not_used():
 
 def test_long_timelines_are_deterministic_and_report_progress(monkeypatch):
     fake = FakeModels()
-    monkeypatch.setattr(api, "load_models", lambda *a, **k: fake)
+    monkeypatch.setattr(generation, "load_models", lambda *a, **k: fake)
     job = {"seconds": 30, "seed": 4, "tracks": [{"text": "a person walks", "start": 0, "end": 30, "body_parts": ["legs"]},
                                                 {"text": "a person bows", "start": 12, "end": 16}]}  # fmt: skip
     seen: list[float] = []
-    a = api.generate(GenerationRequest.from_dict(job), progress=seen.append)
-    b = api.generate(GenerationRequest.from_dict(job))
+    a = generation.generate(GenerationRequest.from_dict(job), progress=seen.append)
+    b = generation.generate(GenerationRequest.from_dict(job))
     np.testing.assert_array_equal(a.rotations, b.rotations)
     assert seen == sorted(seen) and seen[-1] == pytest.approx(1.0) and len(seen) > 10

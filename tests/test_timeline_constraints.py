@@ -12,25 +12,27 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
 
-from engine import api
 from engine import features as feat
 from engine import quaternion as quat
-from engine.constraints import generate as cgen
 from engine.constraints import parse_constraints
-from engine.constraints.frames import WindowFrame
-from engine.constraints.guidance import PATH_COS, PATH_SIN, PATH_X, PATH_Y, ROOT_PATH_SCALE
+from engine.constraints.coordinates import WindowFrame
 from engine.constraints.trajectory import Trajectory
 from engine.constraints.windows import TimelineGuides, WindowGuide, window_constraints
 from engine.errors import RequestError
 from engine.motion import Motion
+from engine.observations import PATH_COS, PATH_SIN, PATH_X, PATH_Y, ROOT_PATH_SCALE
+from engine.pipeline import PostProcessing, generation
+from engine.pipeline.sample import Conditions, sample_windows
+from engine.pipeline.settings import SamplerSettings
 from engine.request import GenerationRequest, Track
+from engine.runtime import load_models
 from engine.skeleton import CANONICAL
 from engine.timeline import compose, plan
-from engine.timeline.generate import sample_timeline
 
 ROOT = Path(__file__).resolve().parent.parent
 MODEL_DIR = Path(os.environ.get("MC_TEST_MODEL_DIR", ROOT / "exported_models"))
@@ -183,21 +185,21 @@ def test_windows_ask_for_their_guide_in_order_with_the_final_features_before_the
     def net(x_t, t, text, obs, obs_mask, valid):
         return (x_t * 0.5 + 0.1).astype(np.float32)
 
-    out = sample_timeline(spans, 402, last=400.0, network=net, encode=lambda texts: np.zeros((len(texts), 384)),
-                          mean=np.zeros(F), std=np.ones(F), fps=FPS, frames_per_token=2, obs_dim=F + 4, steps=3,
-                          guidance=2.0, seed=0, window=202, overlap=40, guides=guides)  # fmt: skip
+    model = SimpleNamespace(denoise=net, encode=lambda texts: np.zeros((len(texts), 384)), mean=np.zeros(F),
+                            std=np.ones(F), fps=FPS, frames_per_token=2, obs_dim=F + 4)  # fmt: skip
+    out = sample_windows(Conditions(spans, last=400.0, guides=guides), 402, model, SamplerSettings(3, 2.0), 0,
+                         window=202, overlap=40)  # fmt: skip
     assert [(lo, hi) for lo, hi, _ in guides.seen] == WINDOWS
     for lo, _, before in guides.seen:
         np.testing.assert_array_equal(before, out[:lo])
 
 
-def test_bad_constraints_with_tracks_stop_before_sampling():
-    req = GenerationRequest.from_dict({"seconds": 8.0, "tracks": [
-        {"text": "a person walks", "start": 0.0, "end": 8.0, "body_parts": ["legs"]},
-        {"text": "a person waves", "start": 2.0, "end": 5.0, "body_parts": ["right_arm"]}],
-        "constraints": [{"type": "joint", "joint": "right_wrist", "time": 9.0, "position": [0, 0, 1]}]})  # fmt: skip
+def test_bad_constraints_with_tracks_stop_when_the_request_is_built():
     with pytest.raises(RequestError, match=r"constraint 0 \(joint\): time 9 s is outside the clip"):
-        api.generate(req, model_dir="/nonexistent")
+        GenerationRequest.from_dict({"seconds": 8.0, "tracks": [
+            {"text": "a person walks", "start": 0.0, "end": 8.0, "body_parts": ["legs"]},
+            {"text": "a person waves", "start": 2.0, "end": 5.0, "body_parts": ["right_arm"]}],
+            "constraints": [{"type": "joint", "joint": "right_wrist", "time": 9.0, "position": [0, 0, 1]}]})  # fmt: skip
 
 
 # ---------------------------------------------------------------- the shipped model
@@ -205,7 +207,7 @@ def test_bad_constraints_with_tracks_stop_before_sampling():
 
 def gen(job: dict, **kwargs):
     req = GenerationRequest.from_dict({"fps": FPS, "seed": 0, **job})
-    return api.generate(req, model_dir=MODEL_DIR, provider="cpu", threads=2, **kwargs)
+    return generation.generate(req, model_dir=MODEL_DIR, provider="cpu", threads=2, **kwargs)
 
 
 WALK_WAVE = [{"text": "a person walks forward", "start": 0.0, "end": 8.0, "body_parts": ["legs", "torso"]},
@@ -219,7 +221,7 @@ def report(motion) -> dict:
 @pytest.fixture(scope="module")
 def wrist_job():
     """The walk + wave timeline with the right wrist 20 cm higher and 15 cm further out at 5 s than it was."""
-    plain = gen({"seconds": 8.0, "tracks": WALK_WAVE}, clean_feet=False)
+    plain = gen({"seconds": 8.0, "tracks": WALK_WAVE}, post=PostProcessing(clean_feet=False))
     target = plain.positions()[100, RW] + [-0.15, 0.0, 0.2]
     job = {"seconds": 8.0, "tracks": WALK_WAVE, "constraints": [
         {"type": "joint", "joint": "right_wrist", "time": 5.0, "position": target.round(3).tolist()}]}  # fmt: skip
@@ -262,11 +264,9 @@ def test_a_20_s_timeline_follows_a_root_path_and_a_keyframe_in_the_second_window
         {"text": "a person walks forward", "start": 0.0, "end": 20.0, "body_parts": ["legs", "torso"]},
         {"text": "a person waves the right hand", "start": 4.0, "end": 7.0, "body_parts": ["right_arm"]},
     ]
-    models = api.load_models(MODEL_DIR, "cpu", 2)
-    from engine.timeline.run import window_frames
-
-    window, overlap = window_frames(models)
-    windows = plan.windows(api.model_frames(20.0, models), window, overlap, 2)
+    models = load_models(MODEL_DIR, "cpu", 2)
+    window, overlap = generation.window_plan(models)
+    windows = plan.windows(models.manifest.window_frames(20.0), window, overlap, 2)
     assert len(windows) >= 3 and windows[0][1] < 13 * models.fps < windows[2][0]  # 13 s: the second window only
     motion = gen({"seconds": 20.0, "tracks": tracks, "constraints": [
         {"type": "root_path", "points": quarter_circle_path()},
@@ -280,21 +280,3 @@ def test_a_20_s_timeline_follows_a_root_path_and_a_keyframe_in_the_second_window
     assert np.abs(motion.positions()[f] - want).max() * 100 < 1.0
     speed = np.linalg.norm(np.diff(motion.root_translation[:, :2], axis=0), axis=-1) * FPS
     assert speed.max() < 3.0, f"the root jumps ({speed.max():.2f} m/s)"
-
-
-@needs_model
-def test_a_single_track_with_constraints_keeps_the_one_window_path(monkeypatch):
-    job = {"text": "a person walks forward", "seconds": 5.0, "fps": 30, "seed": 4, "constraints": [
-        {"type": "root_path", "points": [[0, 0, 0], [2.5, 0.5, -2.0], [5, 1.5, -3.5]]},
-        {"type": "joint", "joint": "right_wrist", "time": 3.0, "position": [0.6, -2.4, 1.4]}]}  # fmt: skip
-    req = GenerationRequest.from_dict(job)
-
-    def no_timeline(*args, **kwargs):
-        raise AssertionError("a single full-length track must not go through the timeline")
-
-    monkeypatch.setattr("engine.timeline.run.timeline_features", no_timeline)
-    direct = cgen.generate_constrained(req, model_dir=MODEL_DIR, provider="cpu", threads=2)
-    through_api = api.generate(req, model_dir=MODEL_DIR, provider="cpu", threads=2)
-    np.testing.assert_array_equal(through_api.rotations, direct.rotations)
-    np.testing.assert_array_equal(through_api.root_translation, direct.root_translation)
-    assert through_api.metadata["constraints"] == direct.metadata["constraints"]

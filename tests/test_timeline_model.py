@@ -14,10 +14,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from engine import api
 from engine import features as feat
+from engine.pipeline import generation
+from engine.pipeline.sample import Conditions, sample_windows
+from engine.pipeline.settings import SamplerSettings
 from engine.request import GenerationRequest
+from engine.runtime import load_models
+from engine.sampling import DDIMSampler, classifier_free
 from engine.skeleton import JOINT_NAMES
+from engine.timeline import plan
 
 ROOT = Path(__file__).resolve().parent.parent
 MODEL_DIR = Path(os.environ.get("MC_TEST_MODEL_DIR", ROOT / "exported_models"))
@@ -27,7 +32,7 @@ FPS = 20.0
 
 def gen(job: dict):
     req = GenerationRequest.from_dict({"fps": FPS, "seed": 0, **job})
-    return api.generate(req, model_dir=MODEL_DIR, provider="cpu", threads=2)
+    return generation.generate(req, model_dir=MODEL_DIR, provider="cpu", threads=2)
 
 
 def speeds(positions: np.ndarray) -> np.ndarray:
@@ -35,14 +40,24 @@ def speeds(positions: np.ndarray) -> np.ndarray:
     return np.linalg.norm(np.diff(positions, axis=0), axis=-1).max(axis=1) * FPS
 
 
-def test_single_full_track_through_the_timeline_equals_the_plain_path():
+def test_a_single_prompt_is_the_one_track_one_window_case_of_the_general_sampler():
+    """The per-window sampler with one whole-body track gives what plain classifier-free DDIM gives."""
     req = GenerationRequest.from_dict({"text": "a person walks forward", "seconds": 6.0, "fps": FPS, "seed": 3})
-    plain = api.generate(req, model_dir=MODEL_DIR, provider="cpu", threads=2, clean_feet=False)
-    models = api.load_models(MODEL_DIR, "cpu", 2)
-    steps, guidance = int(models.manifest["default_steps"]), float(models.manifest["default_guidance"])
-    composed = api._generate_timeline(req, models, steps, guidance, None, None)
-    np.testing.assert_allclose(composed.rotations, plain.rotations, atol=1e-5)
-    np.testing.assert_allclose(composed.root_translation, plain.root_translation, atol=1e-5)
+    models = load_models(MODEL_DIR, "cpu", 2)
+    settings = SamplerSettings.resolve(models.manifest, None, None)
+    total = models.manifest.window_frames(req.seconds)
+    text = models.encode([req.tracks[0].text, ""])
+    zeros = np.zeros((2, total, models.obs_dim), np.float32)
+
+    def network(x2: np.ndarray, t: int) -> np.ndarray:
+        return models.denoise(x2, np.full(2, t), text, zeros, zeros, np.ones((2, total), np.float32))
+
+    noise = np.random.default_rng(req.seed).standard_normal((1, total, len(models.mean))).astype(np.float32)
+    plain = DDIMSampler(settings.steps).sample(classifier_free(network, settings.guidance), noise)[0]
+    window, overlap = generation.window_plan(models)
+    cond = Conditions(plan.spans_from_tracks(req.tracks, models.fps), last=req.seconds * models.fps)
+    composed = sample_windows(cond, total, models, settings, req.seed, window=window, overlap=overlap)
+    np.testing.assert_allclose(composed, plain, atol=1e-5)
 
 
 def test_walk_with_a_right_hand_wave_moves_the_root_and_raises_the_right_wrist_in_its_interval():

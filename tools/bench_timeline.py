@@ -21,7 +21,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from engine import features as feat  # noqa: E402
-from engine.api import generate  # noqa: E402
+from engine.pipeline import generate  # noqa: E402
 from engine.request import GenerationRequest  # noqa: E402
 
 ACTIONS = ["a person waves the right hand", "a person raises both hands", "a person bows",

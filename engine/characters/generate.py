@@ -2,7 +2,7 @@
 
 Sampling is lockstep (lockstep.py) with the interactions as guidance; then
 each character's own constraints and feet are cleaned up as for a single
-job (engine.constraints.generate.finish), the cast clean-up makes the
+job (engine.pipeline.post.finish), the cast clean-up makes the
 interactions exact (cleanup.py), each character's edits are applied, and
 every Motion carries its provenance (its request, seed, model version, its
 name, start and the whole cast job) and the interaction residuals.
@@ -16,15 +16,18 @@ from dataclasses import replace
 
 import numpy as np
 
-from ..api import describe, model_frames
-from ..constraints.generate import decode_window, finish
+from .. import features as feat
 from ..constraints.guidance import Guide, GuideOptions
-from ..constraints.parse import parse_constraints
-from ..edits import apply_edit
 from ..errors import RequestError
 from ..motion import Motion
+from ..pipeline import generate
+from ..pipeline import post as postproc
+from ..pipeline.edit_ops import apply_edit
+from ..pipeline.post import Residual
+from ..pipeline.provenance import Provenance
+from ..pipeline.settings import PostProcessing, SamplerSettings
 from ..runtime import load_models
-from ..timeline.run import needs_timeline
+from ..skeleton import BODY_PART_NAMES
 from .cast import Cast, pins_start
 from .cleanup import clean_cast
 from .coupling import Coupling
@@ -47,11 +50,12 @@ def generate_cast(cast: Cast, *, model_dir=None, provider: str = "auto", threads
     sampling, and clean-up.
     """
     models = load_models(model_dir, provider, threads)
-    steps = cast.steps or int(models.manifest["default_steps"])
-    frames = model_frames(cast.seconds, models)
-    one_window = frames <= int(models.manifest["max_frames"])
+    steps = cast.steps or models.manifest.default_steps
+    frames = models.manifest.window_frames(cast.seconds)
+    one_window = frames <= models.manifest.max_frames
+    post = PostProcessing(smoothing=0.0, clean_feet=clean, exact_constraints=clean)  # lockstep does not smooth
     names = cast.names
-    alone = {c.name for c in cast.characters if not one_window or needs_timeline(c.request, frames, models)}
+    alone = {c.name for c in cast.characters if not one_window or not _one_whole_track(c.request)}
     warnings = list(cast.warnings)
     if alone and cast.interactions:
         warnings.append(f"{', '.join(sorted(alone))}: generated on their own first (tracks, or longer than one "
@@ -63,13 +67,13 @@ def generate_cast(cast: Cast, *, model_dir=None, provider: str = "auto", threads
     members, csets = [], {}
     for c in cast.characters:
         req = c.request
-        csets[c.name] = parse_constraints(req.constraints, req.seconds, req.fps)
+        csets[c.name] = req.constraint_set()
         if c.name in fixed:
             continue
         guided = copy.copy(csets[c.name])
         guided.functions = list(guided.functions) + coupling.terms[c.name]
         guide = Guide(guided, models.mean, models.std, models.fps, frames, c.frame, options)
-        cfg = req.guidance if req.guidance is not None else float(models.manifest["default_guidance"])
+        cfg = req.guidance if req.guidance is not None else models.manifest.default_guidance
         members.append(Member(c.name, req.tracks[0].text, guide, req.seed, cfg))
     stage = None if progress is None else (lambda f: progress(SAMPLING_SHARE * f))
     sampled = dict(fixed)
@@ -78,38 +82,37 @@ def generate_cast(cast: Cast, *, model_dir=None, provider: str = "auto", threads
         raws = sample_lockstep(models, members, coupling, steps, fixed=partners, progress=stage, cancel=cancel)
         n = int(round(cast.seconds * models.fps)) + 1
         for raw, m in zip(raws, members, strict=True):
-            sampled[m.name] = decode_window(raw, models.fps, m.guide.frame)[:n].resample(cast.fps)
+            frame = m.guide.frame
+            motion = feat.decode(raw, models.fps, start_position=frame.origin, start_yaw=frame.yaw)
+            sampled[m.name] = motion[:n].resample(cast.fps)
     ordered = [sampled[n] for n in names]
     model_rows = measure_interactions(ordered, names, cast.interactions)
     motions, own_reports = [], []
     for name, motion in zip(names, ordered, strict=True):
         if name in fixed:  # cleaned up when it was generated
             motions.append(motion)
-            own_reports.append(motion.metadata.get("constraints", []))
+            own_reports.append([Residual(**r) for r in motion.metadata.get("constraints", [])])
             continue
-        motion, report = finish(motion, csets[name], clean, feet=True)
+        motion, report = postproc.finish(motion, csets[name], post)
         motions.append(motion)
         own_reports.append(report)
     if clean:
         motions = clean_cast(motions, names, cast.interactions)
     for k, c in enumerate(cast.characters):
         for edit in c.request.edits:
-            motions[k] = apply_edit(motions[k], edit, **runtime)
+            motions[k] = apply_edit(motions[k], edit, models, post)
     rows = merge_reports(model_rows, measure_interactions(motions, names, cast.interactions))
     out: dict[str, Motion] = {}
     for k, c in enumerate(cast.characters):
         req = c.request
-        cfg = req.guidance if req.guidance is not None else float(models.manifest["default_guidance"])
-        meta = describe(req, models, steps, cfg)
-        meta["warnings"] = warnings + list(req.warnings)
+        cfg = req.guidance if req.guidance is not None else models.manifest.default_guidance
+        meta = Provenance(req.to_dict(), models.version, SamplerSettings(steps, cfg), post, tuple(own_reports[k]),
+                          tuple(warnings) + tuple(req.warnings)).to_dict()  # fmt: skip
         meta["generated_alone"] = c.name in fixed
-        meta["constraints"] = own_reports[k]
         meta["character"] = {"name": c.name, "position": list(c.frame.origin),
                              "facing": float(np.rad2deg(c.frame.yaw)), "crowd": c.crowd}  # fmt: skip
         meta["interactions"] = [r for r in rows if c.name in r["characters"]]
         meta["cast"] = cast.job
-        if req.edits:
-            meta["edits"] = list(req.edits)
         motions[k].metadata = meta
         out[c.name] = motions[k]
     if progress is not None:
@@ -118,11 +121,9 @@ def generate_cast(cast: Cast, *, model_dir=None, provider: str = "auto", threads
 
 
 def _generate_alone(character, cancel, runtime: dict) -> Motion:
-    """A character on the timeline path (engine.generate), put where the cast places it."""
-    from ..api import generate
-
+    """A character on the timeline path (engine.pipeline.generate), put where the cast places it."""
     req = replace(character.request, edits=[])  # the cast applies edits after the interactions
-    cset = parse_constraints(req.constraints, req.seconds, req.fps)
+    cset = req.constraint_set()
     if cset and not pins_start(cset, req.fps):
         raise RequestError(f"character {character.name!r}: with tracks, its constraints must pin where it starts "
                            "(a root_path or keyframe at 0 s), or drop them and use position and facing")  # fmt: skip
@@ -140,3 +141,12 @@ def _at_model_frames(motion: Motion, fps: float, frames: int) -> np.ndarray:
     if len(pos) < frames:
         pos = np.concatenate([pos, np.repeat(pos[-1:], frames - len(pos), axis=0)])
     return pos
+
+
+def _one_whole_track(request) -> bool:
+    """One track over the whole clip on the whole body: what lockstep sampling takes."""
+    if len(request.tracks) != 1:
+        return False
+    track = request.tracks[0]
+    whole = track.start <= 0 and track.end >= request.seconds - 1e-6
+    return whole and (not track.body_parts or set(track.body_parts) == set(BODY_PART_NAMES))

@@ -13,27 +13,25 @@ from dataclasses import replace
 import numpy as np
 
 from .. import quaternion as quat
+from ..features import heading
+from ..kinematics import ik
+from ..kinematics.contact import contact_runs, joint_contact
+from ..kinematics.filters import fade, moving_average
+from ..kinematics.fk import fk, path_fk
 from ..motion import Motion
 from ..skeleton import CANONICAL, FOOT_REST_HEIGHTS
-from . import ik
 from .programmable import ErrorTerm
 from .types import ConstraintSet, FootPlant, JointTarget, KeyframePose, RootPath, frame_at
 
 ASSIST_MIN = 0.001  # m: a horizontal miss above this moves the root
 ASSIST_PASSES = 4
 ASSIST_MAX = 1.0  # m: the most the root is moved to reach one target
-GROUND_MARGIN, GROUND_SPEED = 0.05, 0.8  # m, m/s: a low, slow foot joint is in contact
 FOOT_BLEND = 0.1  # s: contact pinning fades in and out this fast
 PLANT_CHUNK = 0.2  # m: a contact run is cut into plants wherever the joint slid this far
 PLANT_RAMP = 0.15  # s: moving from one plant to the next takes this long (no pop)
 DEPTH = [0] * CANONICAL.num_joints
 for _j, _p in enumerate(CANONICAL.parents):
     DEPTH[_j] = 0 if _p < 0 else DEPTH[_p] + 1
-
-
-def _smoothstep(x):
-    x = np.clip(x, 0.0, 1.0)
-    return x * x * (3 - 2 * x)
 
 
 def _blend_in(rot, root, frames, new_rot, new_root, blend: int):
@@ -46,7 +44,7 @@ def _blend_in(rot, root, frames, new_rot, new_root, blend: int):
     prev = np.clip(pos - 1, 0, len(frames) - 1)
     nearest = np.where(np.abs(frames[prev] - t) < np.abs(frames[pos] - t), prev, pos)
     dist = np.abs(frames[nearest] - t)
-    w = np.where(dist == 0, 1.0, _smoothstep(1.0 - dist / max(blend, 1)) * (dist < blend))
+    w = fade(dist, max(blend, 1))
     on = w > 0
     rot = rot.copy()
     root = root.copy()
@@ -111,7 +109,7 @@ def _reach(rot, root, joint: int, frames, target, blend: int, home, keep_world: 
     `keep_world` keeps the joint's world orientation (a planted foot keeps its angle)."""
     new_rot, new_root = ik.reach(rot[frames], root[frames], joint, target)
     for _ in range(ASSIST_PASSES if home is not None and joint != 0 else 0):
-        _, _, _, pos = ik.path_fk(new_rot, new_root, joint)
+        _, _, _, pos = path_fk(new_rot, new_root, joint)
         miss = target - pos[:, -1]
         if not vertical:
             miss[:, 2] = 0.0
@@ -124,8 +122,8 @@ def _reach(rot, root, joint: int, frames, target, blend: int, home, keep_world: 
         rot, root = _blend_in(rot, root, frames, rot[frames], start_root + moved, 2 * blend)
         new_rot, new_root = ik.reach(rot[frames], root[frames], joint, target)
     if keep_world:
-        _, _, old_w, _ = ik.path_fk(rot[frames], root[frames], joint)
-        _, _, new_w, _ = ik.path_fk(new_rot, new_root, joint)
+        _, _, old_w, _ = path_fk(rot[frames], root[frames], joint)
+        _, _, new_w, _ = path_fk(new_rot, new_root, joint)
         new_rot[:, joint] = quat.from_matrix(np.swapaxes(new_w[:, -2], -1, -2) @ old_w[:, -1])
     return _blend_in(rot, root, frames, new_rot, new_root, blend)
 
@@ -144,21 +142,12 @@ def _path(rot, root, p: RootPath, fps: float):
         if ok.any():
             root[:, axis] += np.interp(t, frames[ok], target[ok] - root[frames[ok], axis])
     if len(p.facing):
-        from ..features import heading
-
         ff = np.minimum([frame_at(s, fps) for s in p.facing[:, 0]], n - 1)
         now = heading(rot[ff, 0])
         err = (p.facing[:, 1] - now + np.pi) % (2 * np.pi) - np.pi
         turn = np.interp(t, ff, err)
         rot[:, 0] = quat.multiply(quat.about_z(turn), rot[:, 0])
     return rot, root
-
-
-def contact_runs(mask: np.ndarray) -> list[tuple[int, int]]:
-    """[start, stop) frame ranges where `mask` is true."""
-    m = np.concatenate([[False], np.asarray(mask, dtype=bool), [False]])
-    edges = np.flatnonzero(m[1:] != m[:-1])
-    return list(zip(edges[::2].tolist(), edges[1::2].tolist(), strict=True))
 
 
 def _short_runs(mask: np.ndarray, p: np.ndarray) -> list[tuple[int, int]]:
@@ -175,26 +164,6 @@ def _short_runs(mask: np.ndarray, p: np.ndarray) -> list[tuple[int, int]]:
     return out
 
 
-def _moving_average(x: np.ndarray, width: int) -> np.ndarray:
-    """Centred moving average over frames with the ends held (piecewise-constant plants become ramps)."""
-    if width <= 1 or len(x) < 2:
-        return x
-    width |= 1  # odd, so the average stays centred
-    pad = width // 2
-    padded = np.concatenate([np.repeat(x[:1], pad, 0), x, np.repeat(x[-1:], pad, 0)])
-    kernel = np.ones(width) / width
-    return np.stack([np.convolve(padded[:, i], kernel, mode="valid") for i in range(x.shape[1])], axis=-1)
-
-
-def _grounded(p: np.ndarray, name: str, fps: float) -> np.ndarray:
-    """Frames where a foot joint is near the floor and slow: contact even where the model did not predict one."""
-    speed = np.zeros(len(p))
-    if len(p) > 1:
-        v = np.linalg.norm(np.diff(p[:, :2], axis=0), axis=-1) * fps
-        speed[1:], speed[0] = v, v[0]
-    return (p[:, 2] < FOOT_REST_HEIGHTS[name] + GROUND_MARGIN) & (speed < GROUND_SPEED)
-
-
 def _feet(rot, root, contacts, plants: list[FootPlant], fps: float, blend: int, home):
     """Pin ankles during contact runs (predicted contacts and explicit plants) with two-bone leg IK.
 
@@ -204,18 +173,18 @@ def _feet(rot, root, contacts, plants: list[FootPlant], fps: float, blend: int, 
     n = len(rot)
     for side, col in (("left", 0), ("right", 2)):
         ankle = CANONICAL.index(f"{side}_ankle")
-        pos, _ = ik.fk(rot, root)
+        pos, _ = fk(rot, root)
         target = np.full((n, 3), np.nan)
         if contacts is not None:
-            heel = (contacts[:, col] > 0.5) | _grounded(pos[:, ankle], f"{side}_ankle", fps)
+            heel = (contacts[:, col] > 0.5) | joint_contact(pos[:, ankle], f"{side}_ankle", fps)
             ball_j = CANONICAL.index(f"{side}_foot")
-            ball = ((contacts[:, col + 1] > 0.5) | _grounded(pos[:, ball_j], f"{side}_foot", fps)) & ~heel
+            ball = ((contacts[:, col + 1] > 0.5) | joint_contact(pos[:, ball_j], f"{side}_foot", fps)) & ~heel
             for a, b in _short_runs(ball, pos[:, ball_j]):  # heel up: the ball stays, the ankle keeps its offset
                 target[a:b] = pos[a:b, ankle] + (pos[a:b, ball_j].mean(axis=0) - pos[a:b, ball_j])
             for a, b in _short_runs(heel, pos[:, ankle]):
                 target[a:b] = pos[a:b, ankle].mean(axis=0)
             for a, b in contact_runs(heel):  # ramp from one plant to the next instead of popping
-                target[a:b] = _moving_average(target[a:b], max(1, int(round(PLANT_RAMP * fps))))
+                target[a:b] = moving_average(target[a:b], max(1, int(round(PLANT_RAMP * fps))))
         planted = np.zeros(n, bool)
         for p in plants:
             if p.side == side and p.weight > 0:
@@ -236,7 +205,7 @@ def _feet(rot, root, contacts, plants: list[FootPlant], fps: float, blend: int, 
 def _term(rot, root, term: ErrorTerm, fps: float, blend: int, passes: int = 3):
     frames = term.frames(fps, len(rot))
     for _ in range(passes):
-        pos, _ = ik.fk(rot[frames], root[frames])
+        pos, _ = fk(rot[frames], root[frames])
         if hasattr(term, "turn"):  # heading terms turn the body about the pelvis
             new_rot = rot[frames].copy()
             new_rot[:, 0] = quat.multiply(quat.about_z(term.turn(pos)), new_rot[:, 0])

@@ -21,17 +21,26 @@ import numpy as np
 
 from .. import features as feat
 from ..motion import Motion
-from ..sampler import Denoise
+from ..observations import (
+    OBS_DIM,
+    PATH_COS,
+    PATH_SIN,
+    PATH_X,
+    PATH_Y,
+    ROOT_PATH_SCALE,
+    contact_columns,
+    joint_position_columns,
+)
+from ..sampling import Denoise
 from ..skeleton import CANONICAL, FOOT_REST_HEIGHTS, NUM_JOINTS
-from .frames import WindowFrame, pose_in_window, standing_root
+from .cleanup import cleanup
+from .coordinates import WindowFrame, pose_in_window, standing_root
 from .programmable import ErrorTerm, JointPosition
 from .trajectory import Trajectory
 from .types import ConstraintSet, FootPlant, frame_at
 
-PATH_X, PATH_Y, PATH_SIN, PATH_COS = range(feat.FEATURE_DIM, feat.FEATURE_DIM + 4)
-ROOT_PATH_SCALE = 3.0  # as in training/windows.py (metres per unit)
-OBS_DIM = feat.FEATURE_DIM + 4
 PROJECTION_ASSIST = 0.3  # m: root help per projection (far targets are the excess rule's job)
+HEIGHT = feat.HEIGHT_COLUMN
 MAX_ROOT_SPEED = 4.0  # m/s: joint targets never pull the root farther from the start than this allows
 
 
@@ -84,7 +93,7 @@ class Guide:
             rot, root_w = pose_in_window(k.rotations, root, self.frame)
             pose = Motion(self.fps, np.stack([root_w, root_w]), np.stack([rot, rot]))
             raw = feat.encode(pose)[0]
-            cols = np.arange(3, feat.CONTACT_SLICE.start)
+            cols = np.arange(HEIGHT, feat.CONTACT_SLICE.start)
             obs[f, cols] = self._norm(raw[cols], cols)
             yaw = float(feat.heading(rot[0]))
             obs[f, [PATH_SIN, PATH_COS]] = np.sin(yaw), np.cos(yaw)
@@ -99,14 +108,14 @@ class Guide:
             obs[frames, PATH_Y] = xy[:, 1] / ROOT_PATH_SCALE
             mask[frames, PATH_X] = mask[frames, PATH_Y] = 1.0
             has_z = ~np.isnan(z)
-            obs[frames[has_z], 3] = self._norm(z[has_z], 3)
-            mask[frames[has_z], 3] = 1.0
+            obs[frames[has_z], HEIGHT] = self._norm(z[has_z], HEIGHT)
+            mask[frames[has_z], HEIGHT] = 1.0
             for t, yaw in p.facing:
                 f = min(frame_at(t, self.fps), self.frames - 1)
                 obs[f, [PATH_SIN, PATH_COS]] = np.sin(yaw - self.frame.yaw), np.cos(yaw - self.frame.yaw)
                 mask[f, [PATH_SIN, PATH_COS]] = 1.0
         for plant, frames in self.plants:
-            cols = feat.CONTACT_SLICE.start + (np.array([0, 1]) if plant.side == "left" else np.array([2, 3]))
+            cols = contact_columns(plant.side)
             obs[np.ix_(frames, cols)] = self._norm(np.ones(2), cols)
             mask[np.ix_(frames, cols)] = 1.0
         return obs, mask
@@ -147,14 +156,14 @@ class Guide:
         if joint == 0:
             obs[frames, PATH_X] = target[:, 0] / ROOT_PATH_SCALE
             obs[frames, PATH_Y] = target[:, 1] / ROOT_PATH_SCALE
-            obs[frames, 3] = self._norm(target[:, 2], 3)
-            mask[frames, PATH_X] = mask[frames, PATH_Y] = mask[frames, 3] = 1.0
+            obs[frames, HEIGHT] = self._norm(target[:, 2], HEIGHT)
+            mask[frames, PATH_X] = mask[frames, PATH_Y] = mask[frames, HEIGHT] = 1.0
             return
         root, yaw = traj.root[frames], traj.yaw[frames]
         d = target[:, :2] - root
         c, s = np.cos(-yaw), np.sin(-yaw)
         rel = np.stack([c * d[:, 0] - s * d[:, 1], s * d[:, 0] + c * d[:, 1], target[:, 2]], -1)
-        cols = np.arange(feat.POS_SLICE.start + 3 * (joint - 1), feat.POS_SLICE.start + 3 * joint)
+        cols = joint_position_columns(joint)
         obs[np.ix_(frames, cols)] = self._norm(rel, cols)
         mask[np.ix_(frames, cols)] = 1.0
         if not mask[frames, PATH_X].all():  # keep an explicit path where one is given
@@ -193,8 +202,6 @@ class Guide:
 
     def _project_rotations(self, raw: np.ndarray) -> np.ndarray:
         """Rotations that reach the guided targets (IK, as in clean-up), so the decoded motion follows them."""
-        from .cleanup import cleanup
-
         motion = feat.decode(raw, self.fps, start_position=self.frame.origin, start_yaw=self.frame.yaw)
         c = self.cset
         part = ConstraintSet(keyframes=c.keyframes, joints=c.joints, plants=c.plants, functions=c.functions)

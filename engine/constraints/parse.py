@@ -30,35 +30,43 @@ FIELDS = {
 def parse_constraints(items: list[dict[str, Any]], seconds: float, fps: float,
                       base_dir: str | Path | None = None) -> ConstraintSet:  # fmt: skip
     """Validate every constraint against a clip of `seconds` at `fps` (the output frame rate)."""
-    out = ConstraintSet()
+    return ConstraintSet.of(parse_items(items, seconds, fps, base_dir))
+
+
+def parse_items(items: list[Any], seconds: float, fps: float, base_dir: str | Path | None = None,
+                allow_outside: bool = False) -> list:  # fmt: skip
+    """Typed constraints in the given order (typed ones pass through); identical keyframes on one frame merged.
+
+    Pose files are read relative to `base_dir` (a job file's folder) and only inside it unless `allow_outside`
+    (engine.io.referenced); the typed constraint keeps the pose itself in its `source`."""
+    out = []
     for i, item in enumerate(items):
+        if isinstance(item, (JointTarget, RootPath, KeyframePose, FootPlant)):
+            out.append(item)
+            continue
         if not isinstance(item, dict):
             raise RequestError(f"constraint {i} must be an object with a 'type'")
         kind = item.get("type")
         if kind not in FIELDS:
             raise RequestError(f"constraint {i} has unknown type {kind!r}; use one of: {', '.join(FIELDS)}")
         label = f"constraint {i} ({kind})"
-        unknown = sorted(k for k in set(item) - FIELDS[kind] if not k.startswith("_"))
+        unknown = sorted(set(item) - FIELDS[kind])
         if unknown:
             raise RequestError(
                 f"{label}: unknown field(s) {', '.join(unknown)}; known: {', '.join(sorted(FIELDS[kind]))}"
             )
-        ctx = _Ctx(label, seconds, item.get("_base_dir") or base_dir, item.get("_allow_outside_paths", False))
-        if kind == "joint":
-            out.joints.append(_joint(item, ctx))
-        elif kind == "root_path":
-            out.paths.append(_root_path(item, ctx))
-        elif kind == "keyframe":
-            out.keyframes.append(_keyframe(item, ctx))
-        else:
-            out.plants.append(_foot_plant(item, ctx))
-    _check_keyframe_conflicts(out.keyframes, fps)
-    return out
+        ctx = _Ctx(label, seconds, base_dir, allow_outside)
+        parsed = PARSERS[kind](item, ctx)
+        parsed.source = dict(item, **ctx.resolved)
+        out.append(parsed)
+    drop = _keyframe_duplicates([c for c in out if isinstance(c, KeyframePose)], fps)
+    return [c for c in out if id(c) not in drop]
 
 
 class _Ctx:
     def __init__(self, label: str, seconds: float, base_dir, allow_outside: bool = False) -> None:
         self.label, self.seconds, self.base_dir, self.allow_outside = label, seconds, base_dir, allow_outside
+        self.resolved: dict[str, Any] = {}  # fields whose file references were read (the pose itself)
 
     def number(self, value: Any, name: str) -> float:
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
@@ -169,6 +177,7 @@ def _keyframe(item: dict, ctx: _Ctx) -> KeyframePose:
     pose = item.get("pose")
     if isinstance(pose, str):
         pose = _load_pose(pose, ctx)
+        ctx.resolved["pose"] = pose
     if not isinstance(pose, dict) or "rotations" not in pose:
         raise RequestError(f"{ctx.label}: pose must be a pose file name or {{'rotations': 22 x [w, x, y, z]}}")
     try:
@@ -202,8 +211,8 @@ def _foot_plant(item: dict, ctx: _Ctx) -> FootPlant:
     return FootPlant(side, start, end, pos, ctx.weight(item), label=f"{ctx.label} {side}")
 
 
-def _check_keyframe_conflicts(keys: list[KeyframePose], fps: float) -> None:
-    """Two different full-body poses on one frame cannot both hold; identical ones are merged."""
+def _keyframe_duplicates(keys: list[KeyframePose], fps: float) -> set[int]:
+    """ids of keyframes repeating an identical earlier one on the same frame; different poses on a frame fail."""
     seen: dict[int, KeyframePose] = {}
     drop = []
     for k in keys:
@@ -220,4 +229,7 @@ def _check_keyframe_conflicts(keys: list[KeyframePose], fps: float) -> None:
             raise RequestError(f"{other.label} and {k.label} put different poses on frame {f} "
                                f"({k.time:g} s); remove one or move it to another frame")  # fmt: skip
         drop.append(id(k))
-    keys[:] = [k for k in keys if id(k) not in drop]
+    return set(drop)
+
+
+PARSERS = {"joint": _joint, "root_path": _root_path, "keyframe": _keyframe, "foot_plant": _foot_plant}

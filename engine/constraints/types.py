@@ -1,6 +1,7 @@
 """Typed constraints: what the animator asked for, in seconds and world metres.
 
-Parsing (parse.py) turns request dicts into these; everything downstream
+Parsing (parse.py) turns request dicts into these (each keeps its job-file
+form in `source`, file references resolved, so a request round-trips); everything downstream
 (observations, guidance, clean-up, reports) reads only these types, so the
 job-file format can change without touching the sampler.
 """
@@ -26,6 +27,7 @@ class KeyframePose:
     root: np.ndarray | None = None  # (3,) world root position; None: anywhere on the floor
     weight: float = 1.0
     label: str = "keyframe"
+    source: dict = field(default_factory=dict, repr=False, compare=False)  # the job-file form
 
 
 @dataclass
@@ -38,6 +40,7 @@ class JointTarget:
     position: np.ndarray  # (3,)
     weight: float = 1.0
     label: str = "joint"
+    source: dict = field(default_factory=dict, repr=False, compare=False)  # the job-file form
 
 
 @dataclass
@@ -55,6 +58,7 @@ class RootPath:
     dense: bool = False
     weight: float = 1.0
     label: str = "root_path"
+    source: dict = field(default_factory=dict, repr=False, compare=False)  # the job-file form
 
     def at(self, seconds: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Points (N,2) and heights (N,) at times inside the path (linear in time)."""
@@ -74,6 +78,7 @@ class FootPlant:
     position: np.ndarray | None = None  # (2,) ground xy of the ankle; None: wherever it lands
     weight: float = 1.0
     label: str = "foot_plant"
+    source: dict = field(default_factory=dict, repr=False, compare=False)  # the job-file form
 
 
 @dataclass
@@ -91,3 +96,12 @@ class ConstraintSet:
 
     def all(self) -> list:
         return [*self.keyframes, *self.joints, *self.paths, *self.plants, *self.functions]
+
+    @classmethod
+    def of(cls, items) -> ConstraintSet:
+        """Typed constraints (any order) sorted into their kinds."""
+        out = cls()
+        kinds = {KeyframePose: out.keyframes, JointTarget: out.joints, RootPath: out.paths, FootPlant: out.plants}
+        for item in items:
+            kinds.get(type(item), out.functions).append(item)
+        return out

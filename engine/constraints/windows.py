@@ -4,7 +4,7 @@ engine.timeline samples several tracks and long sequences window by window.
 Each window gets a `WindowGuide` (a Guide, guidance.py) for the constraints
 that fall inside it: times relative to the window's first frame, world
 positions relative to where that frame is in the world (its WindowFrame).
-The first window starts where the constraints pin time 0 (frames.choose_frame);
+The first window starts where the constraints pin time 0 (coordinates.choose_frame);
 a later window starts where the features already final before it end, so its
 frame is integrated from them (the root and heading the decoded sequence will
 have there). The composer feeds the guide's observations to every row of the
@@ -25,8 +25,9 @@ from dataclasses import replace
 
 import numpy as np
 
-from .frames import WindowFrame, choose_frame
-from .guidance import PATH_COS, PATH_SIN, PATH_X, PATH_Y, ROOT_PATH_SCALE, Guide, GuideOptions
+from ..observations import PATH_COS, PATH_SIN, PATH_X, PATH_Y, ROOT_PATH_SCALE
+from .coordinates import WindowFrame, choose_frame
+from .guidance import Guide, GuideOptions
 from .trajectory import Trajectory, rotate_xy
 from .types import ConstraintSet, RootPath, frame_at
 

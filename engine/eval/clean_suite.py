@@ -48,7 +48,7 @@ COLUMNS = [column(k, r) for k in KINDS for r in (False, True)]
 
 
 def _generate(job: dict, model_dir):
-    from ..api import generate
+    from ..pipeline import generate
     from ..request import GenerationRequest
 
     return generate(GenerationRequest.from_dict(job), model_dir=model_dir)
@@ -141,14 +141,14 @@ def _post_process(raw):
 
 def post_processing_cost(model_dir, threads: int = 2, repeats: int | None = None) -> dict:
     """Median seconds of sampling a 10 s motion (30 fps, the default) and of its default post-processing."""
-    from ..api import generate
+    from ..pipeline import PostProcessing, generate
     from ..request import GenerationRequest
 
     sample, post = [], []
     for i in range((repeats or COST_REPEATS) + 1):  # the first round warms up
         req = GenerationRequest.from_text("a person walks forward and waves", COST_SECONDS, seed=i)
         t0 = time.perf_counter()
-        raw = generate(req, model_dir=model_dir, threads=threads, clean_feet=False)
+        raw = generate(req, model_dir=model_dir, threads=threads, post=PostProcessing(clean_feet=False))
         t1 = time.perf_counter()
         _post_process(raw)
         t2 = time.perf_counter()

@@ -9,14 +9,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..skeleton import FOOT_JOINTS, FOOT_REST_HEIGHTS, JOINT_NAMES
+from ..kinematics import contact
+from ..skeleton import FOOT_INDICES
 
-#: a foot joint is on the ground when below its standing height plus this margin (m)
-SKATE_HEIGHT_MARGIN = 0.05
-#: ... and skates when it moves horizontally faster than this while on the ground (m/s)
-SKATE_SPEED = 0.2
-FOOT_COLUMNS = [JOINT_NAMES.index(n) for n in FOOT_JOINTS]
-FOOT_REST = np.array([FOOT_REST_HEIGHTS[n] for n in FOOT_JOINTS])
+FOOT_COLUMNS = list(FOOT_INDICES)
+FOOT_REST = contact.FOOT_REST
 
 
 # ---- distribution metrics over embeddings -------------------------------------------------------
@@ -107,17 +104,16 @@ def _unit(x: np.ndarray) -> np.ndarray:
 def foot_skate_counts(positions: np.ndarray, fps: float) -> tuple[int, int]:
     """(skating, grounded) counts of foot-joint frame steps in one motion.
 
-    A step t -> t+1 of a foot joint is grounded when the joint is below its
-    standing height + SKATE_HEIGHT_MARGIN at both frames, and skating when it
-    is grounded and moves horizontally faster than SKATE_SPEED.
+    A step t -> t+1 of a foot joint is grounded when the joint is low (the
+    contact definition's height, kinematics.contact) at both frames, and
+    skating when it is grounded and moves faster than the contact speed.
     """
-    feet = np.asarray(positions)[:, FOOT_COLUMNS]
-    if len(feet) < 2:
+    p = np.asarray(positions)
+    if len(p) < 2:
         return 0, 0
-    low = feet[..., 2] < FOOT_REST + SKATE_HEIGHT_MARGIN
-    grounded = low[1:] & low[:-1]
-    speed = np.linalg.norm(np.diff(feet[..., :2], axis=0), axis=-1) * fps
-    return int((grounded & (speed > SKATE_SPEED)).sum()), int(grounded.sum())
+    grounded = contact.grounded_steps(p)
+    speed = contact.horizontal_speed(p[:, FOOT_COLUMNS], fps)
+    return int((grounded & (speed > contact.SPEED)).sum()), int(grounded.sum())
 
 
 def foot_skate_ratio(motions: list[np.ndarray], fps: float) -> float:

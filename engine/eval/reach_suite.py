@@ -39,7 +39,7 @@ COLS = ["with the target", "same request without it", "real test clips"]
 
 
 def _generate(job: dict, model_dir):
-    from ..api import generate
+    from ..pipeline import generate
     from ..request import GenerationRequest
 
     return generate(GenerationRequest.from_dict(job), model_dir=model_dir)

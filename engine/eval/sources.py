@@ -101,7 +101,7 @@ class RetrievalBaseline:
 def generated(label: str, captions: list[str], frames: list[int], fps: float, seed: int, steps: int | None,
               model_dir) -> MotionSet:  # fmt: skip
     """The shipped generator through engine.generate, one request per test item (seed = seed * 100003 + item)."""
-    from ..api import generate
+    from ..pipeline import generate
     from ..request import GenerationRequest
 
     t0 = time.time()

@@ -22,7 +22,7 @@ TARGET_MS = 300.0  # DESIGN.md: a 10 s motion in 0.3 s on the 2-core laptop-clas
 
 
 def measure(model_dir: str | None, steps: int | None, repeats: int) -> dict:
-    from ..api import generate
+    from ..pipeline import generate
     from ..request import GenerationRequest
     from ..runtime import load_models
 
@@ -40,7 +40,7 @@ def measure(model_dir: str | None, steps: int | None, repeats: int) -> dict:
         times.append((time.perf_counter() - t) * 1000)
     times.sort()
     return {
-        "steps": steps or int(models.manifest["default_steps"]),
+        "steps": steps or models.manifest.default_steps,
         "ms_median": round(times[len(times) // 2], 1),
         "ms_min": round(times[0], 1),
         "repeats": repeats,

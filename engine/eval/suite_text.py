@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ..kinematics import contact
 from . import metrics as M
 from . import sources
 from .clips import pair_ids, pick_captions
@@ -68,7 +69,7 @@ def run(ctx: Context) -> SuiteResult:
         Row("FID to real test", fid),
         Row("diversity", {c: M.diversity(emb[c]["train"]) for c in COLUMNS}),
         Row("multimodality (within label)", {c: M.multimodality(emb[c]["train"], groups) for c in COLUMNS}),
-        Row(f"foot skate (h < rest + {M.SKATE_HEIGHT_MARGIN * 100:g} cm, v > {M.SKATE_SPEED:g} m/s)", skate, "%", 2),
+        Row(f"foot skate (h < rest + {contact.HEIGHT_MARGIN * 100:g} cm, v > {contact.SPEED:g} m/s)", skate, "%", 2),
         Row("floor penetration (below rest height)", {c: 100 * M.floor_penetration(pos[c]) for c in COLUMNS}, "cm"),
         Row("mean jerk", {c: M.mean_jerk(pos[c], fps) for c in COLUMNS}, "m/s^3", 1),
         Row(
@@ -120,8 +121,8 @@ def run(ctx: Context) -> SuiteResult:
         f"MiniLM space, trimmed to the item's duration. Train floor: a random original train clip with each "
         f"item's label, trimmed likewise; FID floor = its FID to the real test set ({fid[FLOOR]:.3f}).",
         f"Foot skate: a foot joint step (ankles and toes, frame t to t+1 at {fps:g} fps) is grounded when the "
-        f"joint is below its standing height + {M.SKATE_HEIGHT_MARGIN * 100:g} cm at both frames (standing "
-        f"heights: {rest}), and skates when it also moves faster than {M.SKATE_SPEED:g} m/s horizontally; "
+        f"joint is below its standing height + {contact.HEIGHT_MARGIN * 100:g} cm at both frames (standing "
+        f"heights: {rest}), and skates when it also moves faster than {contact.SPEED:g} m/s horizontally; "
         "the value is skating / grounded steps. Floor penetration: mean depth of the foot joints below their "
         "standing height over all frames. Jerk: mean |d3p/dt3| over all joints and frames.",
         f"'{GEN_CLEAN}': the default generator's motions after engine.constraints.cleanup with no constraints "

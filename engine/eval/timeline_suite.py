@@ -40,7 +40,7 @@ THREE_TRACKS = [
 
 
 def _generate(job: dict, model_dir):
-    from ..api import generate
+    from ..pipeline import generate
     from ..request import GenerationRequest
 
     motion = generate(GenerationRequest.from_dict(job), model_dir=model_dir)

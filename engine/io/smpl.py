@@ -29,6 +29,7 @@ pose_body (T,63), up_axis, joint_names, and foot_contacts when known.
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -101,6 +102,8 @@ def write_smpl_npz(
         raise SMPLError(f"gender must be neutral, male or female, got {gender!r}")
     data = to_smpl(motion, up=up, pelvis_rest=pelvis_rest)
     extra = {} if motion.contacts is None else {"foot_contacts": motion.contacts.astype(np.float32)}
+    if motion.metadata:  # the provenance (engine.pipeline.provenance) as JSON: the file reproduces itself
+        extra["provenance"] = np.array(json.dumps(motion.metadata, sort_keys=True))
     arrays = dict(
         poses=data["poses"].astype(np.float32),
         trans=data["trans"].astype(np.float32),
@@ -143,9 +146,12 @@ def read_smpl_npz(
     else:
         pelvis = pelvis @ A  # A^T applied to row vectors
     contacts = data.get("foot_contacts")
-    return Motion(
-        fps=fps, root_translation=pelvis, rotations=quat.normalize(rot), skeleton=CANONICAL, contacts=contacts
-    )
+    try:
+        metadata = json.loads(str(data["provenance"])) if "provenance" in data else {}
+    except json.JSONDecodeError:
+        raise SMPLError(f"{path}: its 'provenance' entry is not valid JSON") from None
+    return Motion(fps=fps, root_translation=pelvis, rotations=quat.normalize(rot), skeleton=CANONICAL,
+                  contacts=contacts, metadata=metadata)  # fmt: skip
 
 
 # -- meshes from user-supplied SMPL model files (numpy linear blend skinning) -----------------

@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import quaternion as quat
+from ..kinematics.filters import smoothstep
 from ..motion import Motion
 from ..skeleton import CANONICAL, FOOT_JOINTS, FOOT_REST_HEIGHTS, JOINT_NAMES, PARENTS
 
@@ -28,11 +29,6 @@ def _ry(a):
 
 def _rz(a):
     return quat.about_z(a)
-
-
-def _smoothstep(x):
-    x = np.clip(x, 0.0, 1.0)
-    return x * x * (3 - 2 * x)
 
 
 def _leg_rotations(hip: np.ndarray, ankle: np.ndarray, forward: np.ndarray, side: str):
@@ -119,14 +115,14 @@ def walk(seconds: float = 3.3, fps: float = 30.0, cycle: float = 1.1, turn_deg_p
         nxt = np.clip(cur + 1, 0, len(ks) - 1)
         in_stance = s < stance
         swing = np.clip((s - stance) / (1 - stance), 0, 1)
-        e = _smoothstep(swing)
+        e = smoothstep(swing)
         ball = np.where(in_stance[:, None], spots[cur], spots[cur] * (1 - e)[:, None] + spots[nxt] * e[:, None])
         ball[:, 2] = ball_height + np.where(in_stance, 0.0, 0.07 * np.sin(np.pi * swing))
         yaw = np.where(in_stance, yaws[cur], yaws[cur] * (1 - e) + yaws[nxt] * e)
         lift = np.clip((s - (stance - heel_off)) / heel_off, 0, 1)
         pitch = np.where(
             in_stance,
-            np.radians(28.0) * _smoothstep(lift),
+            np.radians(28.0) * smoothstep(lift),
             np.radians(28.0) * (1 - e) - np.radians(8) * np.sin(np.pi * swing),
         )
         foot_rot = quat.multiply(_rz(yaw), _rx(pitch))
@@ -174,7 +170,7 @@ def wave(seconds: float = 3.0, fps: float = 30.0) -> Motion:
         w_hip, w_knee = _leg_rotations(hips[side], ankle, fwd, side)
         world[f"{side}_hip"], world[f"{side}_knee"], world[f"{side}_ankle"] = w_hip, w_knee, foot_rot
     wave_angle = np.radians(85.0) + np.radians(30.0) * np.sin(2 * np.pi * 2.0 * time)
-    raise_in = _smoothstep(time / 0.6)
+    raise_in = smoothstep(time / 0.6)
     locals_ = {
         "spine3": _ry(np.radians(-3.0) * raise_in),
         "head": _rz(np.radians(10.0) * np.sin(2 * np.pi * 0.3 * time)),

@@ -5,7 +5,8 @@ proportions (or a source with a little sliding) the feet drift while in
 contact. For each contact run the ankle (or the ball, while the heel is up)
 is pinned to the run's mean position, at the height the rig's rest pose has it
 (the rest pose stands on the floor, so planted feet touch it and do not sink),
-and a two-bone IK on the target's own thigh/shin chain reaches it; the correction fades in and out over a few
+and a two-bone IK on the target's own thigh/shin chain reaches it
+(kinematics.ik.two_bone_world); the correction fades in and out over a few
 frames outside the runs. Reach is clamped softly so the knee never pops
 straight.
 """
@@ -16,14 +17,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .. import quaternion as quat
-
-
-def contact_runs(mask: np.ndarray) -> list[tuple[int, int]]:
-    """[start, stop) frame ranges where `mask` is True."""
-    m = np.concatenate([[False], np.asarray(mask, dtype=bool), [False]])
-    edges = np.flatnonzero(m[1:] != m[:-1])
-    return list(zip(edges[::2].tolist(), edges[1::2].tolist(), strict=True))
+from ..kinematics.contact import contact_runs
+from ..kinematics import filters
 
 
 def _run_means(points: np.ndarray, mask: np.ndarray) -> np.ndarray:
@@ -98,7 +93,7 @@ def ankle_corrections(
         if floor is not None and floor.ball is not None and both.any():
             aim[both] = _foot_on_floor(aim[both], np.linalg.norm(ball - ankle, axis=-1)[both],
                                        (floor.ball - floor.ankle)[both], floor.up)  # fmt: skip
-    return fade(corr, blend), aim
+    return fade_out(corr, blend), aim
 
 
 def _foot_on_floor(aim: np.ndarray, length: np.ndarray, drop: np.ndarray, up: np.ndarray) -> np.ndarray:
@@ -109,7 +104,7 @@ def _foot_on_floor(aim: np.ndarray, length: np.ndarray, drop: np.ndarray, up: np
     return flat * np.sqrt(np.maximum(length**2 - rise**2, 0.0))[:, None] + rise[:, None] * up
 
 
-def fade(corr: np.ndarray, blend: int) -> np.ndarray:
+def fade_out(corr: np.ndarray, blend: int) -> np.ndarray:
     """Fill NaN frames with the nearest contact offsets, faded out smoothly over `blend` frames."""
     t = len(corr)
     known = ~np.isnan(corr[:, 0])
@@ -122,45 +117,5 @@ def fade(corr: np.ndarray, blend: int) -> np.ndarray:
     free = ~known
     for src, dist in ((prev, idx - prev), (nxt, nxt - idx)):
         ok = free & (src >= 0) & (src < t) & (dist < blend)
-        x = 1.0 - dist[ok] / blend
-        w = x * x * (3.0 - 2.0 * x)  # smoothstep
-        out[ok] += w[:, None] * corr[src[ok]]
+        out[ok] += filters.fade(dist[ok], blend)[:, None] * corr[src[ok]]
     return out
-
-
-def two_bone_ik(
-    hip: np.ndarray, knee: np.ndarray, ankle: np.ndarray, goal: np.ndarray, bend_hint: np.ndarray, soft: float = 0.97
-) -> tuple[np.ndarray, np.ndarray]:
-    """World rotations (T,4) for the thigh and (applied after it) the shin that put the ankle on `goal`.
-
-    Keeps the knee in its current bend plane (`bend_hint` only where the leg
-    is straight). Beyond `soft` of full reach (or the current reach, if
-    larger) the reach approaches full length asymptotically instead of
-    snapping straight. Zero correction gives identity rotations.
-    """
-    l1 = np.linalg.norm(knee - hip, axis=-1)
-    l2 = np.linalg.norm(ankle - knee, axis=-1)
-    full = l1 + l2
-    v = goal - hip
-    d = np.linalg.norm(v, axis=-1)
-    direction = v / np.maximum(d, 1e-12)[:, None]
-    d_now = np.linalg.norm(ankle - hip, axis=-1)
-    start = np.minimum(np.maximum(soft * full, d_now), full * (1 - 1e-6))
-    room = np.maximum(full - start, 1e-12)
-    over = d > start
-    excess = np.maximum(d - start, 0.0)  # only reaches past `start` are softened (no overflow elsewhere)
-    d = np.where(over, start + room * (1.0 - np.exp(-excess / room)), d)
-    d = np.maximum(d, np.abs(l1 - l2) + 1e-6 * full)
-    a = (l1**2 - l2**2 + d**2) / (2 * d)
-    h = np.sqrt(np.maximum(l1**2 - a**2, 0.0))
-    perp = (knee - hip) - np.sum((knee - hip) * direction, -1, keepdims=True) * direction
-    hint = bend_hint - np.sum(bend_hint * direction, -1, keepdims=True) * direction
-    straight = np.linalg.norm(perp, axis=-1) < 1e-4 * full
-    perp = np.where(straight[:, None], hint, perp)
-    perp = perp / np.maximum(np.linalg.norm(perp, axis=-1, keepdims=True), 1e-12)
-    new_knee = hip + a[:, None] * direction + h[:, None] * perp
-    new_ankle = hip + d[:, None] * direction
-    q_thigh = quat.from_two_vectors(knee - hip, new_knee - hip)
-    moved_ankle = new_knee + quat.rotate(q_thigh, ankle - knee)
-    q_shin = quat.from_two_vectors(moved_ankle - new_knee, new_ankle - new_knee)
-    return q_thigh, q_shin

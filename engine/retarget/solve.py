@@ -19,6 +19,8 @@ import numpy as np
 from .. import quaternion as quat
 from ..constraints.types import JointTarget
 from ..errors import RetargetError
+from ..kinematics.filters import moving_average
+from ..kinematics.ik import two_bone_world
 from ..motion import Motion
 from ..skeleton import CANONICAL, FOOT_JOINTS, FOOT_REST_HEIGHTS, JOINT_NAMES
 from . import footlock, reach
@@ -127,10 +129,10 @@ def retarget(
             upper, mid, end = (refs.get(j) for j in limb)
             if None in (upper, mid, end):
                 continue
-            corr = footlock.fade(goal - heads[end], reach.blend_frames(motion.fps))
+            corr = footlock.fade_out(goal - heads[end], reach.blend_frames(motion.fps))
             hint = quat.rotate(deltas[limb[0]], al.direction(reach.bend_direction(limb)))
-            q_upper, q_mid = footlock.two_bone_ik(heads[upper], heads[mid], heads[end], heads[end] + corr, hint,
-                                                  soft=reach.SOFT_REACH)  # fmt: skip
+            q_upper, q_mid = two_bone_world(heads[upper], heads[mid], heads[end], heads[end] + corr, hint,
+                                            soft=reach.SOFT_REACH)  # fmt: skip
             _turn_limb(target, mapping, goals, limb, q_upper, q_mid)
         world, heads, local = pose()
 
@@ -247,21 +249,8 @@ def _root_path(motion: Motion, mode: str) -> np.ndarray:
     if mode == "vertical_only":
         path[:, :2] = 0.0
     elif mode == "in_place":
-        path[:, :2] -= _smooth(path[:, :2], max(1, int(round(motion.fps))))
+        path[:, :2] -= moving_average(path[:, :2], max(1, int(round(motion.fps))), ends="reflect")  # travel, not sway
     return path
-
-
-def _smooth(x: np.ndarray, window: int) -> np.ndarray:
-    """Centred moving average: the travel without the sway. Ends are extended by point
-    reflection, so steady travel is followed right to the first and last frame."""
-    half = min(window // 2, len(x) - 1)
-    if half < 1:
-        return x.copy()
-    head = 2 * x[0] - x[half:0:-1]
-    tail = 2 * x[-1] - x[-2 : -half - 2 : -1]
-    padded = np.concatenate([head, x, tail])
-    c = np.cumsum(np.concatenate([np.zeros((1, x.shape[1])), padded]), axis=0)
-    return (c[2 * half + 1 :] - c[: -2 * half - 1]) / (2 * half + 1)
 
 
 def _floor(al: RestAlignment, pos_c: np.ndarray, side: str, with_ball: bool) -> footlock.Floor:
@@ -300,7 +289,7 @@ def _lock_feet(target, mapping, al, refs, goals, heads, deltas, contacts, blend,
             continue
         limb = (f"{side}_hip", f"{side}_knee", f"{side}_ankle")
         bend = quat.rotate(deltas[limb[0]], al.direction(reach.bend_direction(limb)))
-        q_thigh, q_shin = footlock.two_bone_ik(h, k, a, a + corr, bend)
+        q_thigh, q_shin = two_bone_world(h, k, a, a + corr, bend)
         _turn_limb(target, mapping, goals, limb, q_thigh, q_shin)
         if aim is not None:
             both = ~np.isnan(aim[:, 0])

@@ -1,8 +1,8 @@
 """Multi-track timelines: text tracks per body part and time, composed at every denoising step.
 
 `parts` infers body parts from text, `plan` turns tracks into paint layers
-and windows, `compose` is one window's denoise function, `generate` runs
-the windows. The public entry point for a request is `engine.api.generate`.
+and windows, `compose` is one window's denoise function. engine.pipeline
+runs the windows for every request (`engine.pipeline.generate`).
 """
 
 from .parts import PartInference, infer_body_parts, track_body_parts

@@ -24,12 +24,12 @@ from typing import Protocol
 
 import numpy as np
 
-from .. import features as feat
+from ..observations import path_of_features
+from ..sampling.cfg import guide
 from ..skeleton import BODY_PART_NAMES
 from . import plan
 from .parts import columns_mask
 
-ROOT_PATH_SCALE = 3.0  # metres per unit in the observed root-path channels (as in training)
 MAX_CALLS = 3  # network calls per step at most: rows of very different lengths go in separate calls
 CALL_OVERHEAD_FRAMES = 24  # the fixed cost of one more call, in padded frames (measured ~1 ms on 2 threads)
 
@@ -51,14 +51,6 @@ class Prefix:
     raw: np.ndarray  # (P, F)
 
 
-def root_path(raw: np.ndarray, fps: float) -> np.ndarray:
-    """(P, 4) root x/3, y/3, sin(yaw), cos(yaw) relative to the first frame (the model's obs channels)."""
-    motion = feat.decode(raw, fps)
-    yaw = feat.heading(motion.rotations[:, 0])
-    xy = motion.root_translation[:, :2] / ROOT_PATH_SCALE
-    return np.concatenate([xy, np.sin(yaw)[:, None], np.cos(yaw)[:, None]], axis=-1).astype(np.float32)
-
-
 def prefix_keep(length: int) -> np.ndarray:
     """(P,) how much of the observed prefix replaces the prediction: 1 for the first half, then a ramp to 0."""
     i = (np.arange(length) + 0.5) / max(length, 1)
@@ -72,8 +64,9 @@ class WindowComposer:
                  lo: int, hi: int, *, last: float, fps: float, guidance: float, frames_per_token: int,
                  obs_dim: int, prefix: Prefix | None = None, fill_text: str | None = None,
                  step: Callable | None = None, redone_tail: int = 0,
-                 observer: Observer | None = None):  # fmt: skip
+                 observer: Observer | None = None, obs_guidance: float = 1.0):  # fmt: skip
         self.network, self.guidance, self.lo, self.step = network, guidance, lo, step
+        self.obs_guidance = obs_guidance
         self.observer = observer
         n = hi - lo
         frames = np.arange(lo, hi, dtype=np.float32)
@@ -121,7 +114,12 @@ class WindowComposer:
             self.fill_row = len(rows)
             rows.append((0, n))
             texts.append(fill_text)
-        rows.append((0, n))  # unconditional, last
+        self.plain_row = None  # no text, no observations: only when observations get their own weight
+        if obs_guidance != 1.0:
+            self.plain_row = len(rows)
+            rows.append((0, n))
+            texts.append("")
+        rows.append((0, n))  # unconditional (observations, no text), last
         texts.append("")
         self.rows = rows
         self.input_of = {u: r for r, u in self.uncond_of.items()}
@@ -146,11 +144,11 @@ class WindowComposer:
         p = len(prefix.norm)
         f = prefix.norm.shape[1]
         for r, (a, _) in enumerate(self.rows):
-            if a >= p:
+            if a >= p or r == self.plain_row:
                 continue
             k = p - a
             self.obs[r, :k, :f] = prefix.norm[a:]
-            self.obs[r, :k, f : f + 4] = root_path(prefix.raw[a:], fps) if k > 1 else (0, 0, 0, 1)
+            self.obs[r, :k, f : f + 4] = path_of_features(prefix.raw[a:], fps) if k > 1 else (0, 0, 0, 1)
             self.obs_mask[r, :k, : f + 4] = 1.0
         self.keep = prefix_keep(p)[:, None]
 
@@ -160,6 +158,8 @@ class WindowComposer:
         obs, mask = self.obs.copy(), self.obs_mask.copy()
         p = 0 if self.prefix is None else len(self.prefix.norm)
         for r, (a, e) in enumerate(self.rows):
+            if r == self.plain_row:
+                continue
             o, m = crops[a]
             k = max(p - a, 0)  # the observed prefix wins on its frames
             obs[r, k : e - a] = o[k : e - a]
@@ -195,13 +195,16 @@ class WindowComposer:
                 pred[r] = out[i, : self.rows[r][1] - self.rows[r][0]]
         g = self.guidance
         uncond = pred[-1]
-        out = uncond if self.fill_row is None else uncond + g * (pred[self.fill_row] - uncond)
-        out = np.array(out, dtype=np.float32)
+        plain = None if self.plain_row is None else pred[self.plain_row]
+        # the observations' own guidance term (zero with the default weight 1), shared by every row
+        extra = 0.0 if plain is None else guide(uncond, plain, self.obs_guidance) - uncond
+        fill = uncond if self.fill_row is None else guide(pred[self.fill_row], uncond, g)
+        out = np.array(fill + extra, dtype=np.float32)
         guided = {}
         for r, a, e, w in self.paints:
             if r not in guided:
                 u = pred[self.uncond_of[r]] if r in self.uncond_of else uncond[a:e]
-                guided[r] = u + g * (pred[r] - u)
+                guided[r] = guide(pred[r], u, g) + (extra if plain is None else extra[a:e])
             out[a:e] = out[a:e] * (1.0 - w) + guided[r] * w
         for r in self.shared:  # the private sample follows the row's own (unguided) prediction
             self.private[r] = (inputs[r], pred[r], t)

@@ -18,8 +18,9 @@ import torch
 
 from .. import features as feat
 from ..diffusion import NUM_TRAIN_STEPS
+from ..observations import OBS_DIM
 from ..skeleton import CANONICAL
-from .model import OBS_DIM, TEXT_DIM, Denoiser
+from .model import TEXT_DIM, Denoiser
 
 FORMAT_VERSION = 1
 DEFAULT_STEPS = 10

@@ -19,9 +19,8 @@ import torch
 from torch import nn
 
 from ..features import FEATURE_DIM
+from ..observations import OBS_DIM
 
-OBS_EXTRA = 4  # window-relative root x/3, y/3, sin(yaw), cos(yaw)
-OBS_DIM = FEATURE_DIM + OBS_EXTRA
 TEXT_DIM = 384
 
 

@@ -27,10 +27,11 @@ import torch
 from .. import diffusion
 from .. import features as feat
 from ..errors import MotionComposerError
+from ..observations import OBS_DIM, PATH_SLICE
 from .balance import CaptionChooser, clip_probabilities
 from .ema import WeightAverage
 from .geometry import feature_positions, geometric_losses, planted_foot_speed
-from .model import OBS_DIM, Denoiser, ModelConfig
+from .model import Denoiser, ModelConfig
 from .windows import sample_mask, window_root_path
 
 TEXT_DROPOUT = 0.1
@@ -80,8 +81,8 @@ class Corpus:
             if rng.random() < obs_prob:
                 m = sample_mask(rng, n)
                 obs[i, :n, : feat.FEATURE_DIM] = self.features[start : start + n]
-                if m[:, feat.FEATURE_DIM :].any():  # the path needs a decode: only where observed
-                    obs[i, :n, feat.FEATURE_DIM :] = window_root_path(self.raw[start : start + n], self.fps)
+                if m[:, PATH_SLICE].any():  # the path needs a decode: only where observed
+                    obs[i, :n, PATH_SLICE] = window_root_path(self.raw[start : start + n], self.fps)
                 mask[i, :n] = m
             if rng.random() > TEXT_DROPOUT:
                 text[i] = self.embedding[self.captions.choose(self.labels[c], rng)]

@@ -10,29 +10,11 @@ from __future__ import annotations
 import numpy as np
 
 from .. import features as feat
+from ..observations import OBS_DIM, PATH_SLICE, joint_feature_columns, path_of_features
 from ..skeleton import BODY_PARTS, JOINT_NAMES, NUM_JOINTS
-from .model import OBS_DIM
 
-ROOT_PATH_SCALE = 3.0  # metres per unit in the observed root path channels
-
-
-def window_root_path(features: np.ndarray, fps: float) -> np.ndarray:
-    """(T,4) root x/3, y/3, sin(yaw), cos(yaw) relative to the window's first frame."""
-    motion = feat.decode(features, fps)
-    yaw = feat.heading(motion.rotations[:, 0])
-    xy = motion.root_translation[:, :2] / ROOT_PATH_SCALE
-    return np.concatenate([xy, np.sin(yaw)[:, None], np.cos(yaw)[:, None]], axis=-1)
-
-
-def joint_feature_columns(joint: int) -> np.ndarray:
-    """Feature columns describing one joint: its 6D rotation and (for non-root joints) its position."""
-    cols = list(range(feat.ROT_SLICE.start + 6 * joint, feat.ROT_SLICE.start + 6 * joint + 6))
-    if joint > 0:
-        cols += list(range(feat.POS_SLICE.start + 3 * (joint - 1), feat.POS_SLICE.start + 3 * joint))
-    return np.array(cols)
-
-
-PATH_COLS = np.arange(feat.FEATURE_DIM, OBS_DIM)
+PATH_COLS = np.arange(PATH_SLICE.start, PATH_SLICE.stop)
+window_root_path = path_of_features  # (T, 4) path channels relative to the window's first frame
 POS_COLS = np.arange(feat.POS_SLICE.start, feat.POS_SLICE.stop).reshape(NUM_JOINTS - 1, 3)
 
 

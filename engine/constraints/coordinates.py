@@ -1,4 +1,4 @@
-"""World <-> window coordinates.
+"""World <-> window coordinates (where a sampling window sits in the world; not time frames).
 
 The model generates each window starting at the origin facing -Y (that is
 how its root path channels were trained). World constraints are therefore
@@ -14,7 +14,7 @@ import numpy as np
 
 from .. import features as feat
 from .. import quaternion as quat
-from ..skeleton import CANONICAL
+from ..skeleton import CANONICAL, FOOT_INDICES, FOOT_JOINTS, FOOT_REST_HEIGHTS
 from .types import ConstraintSet
 
 
@@ -90,8 +90,6 @@ def pose_in_window(rotations: np.ndarray, root: np.ndarray, frame: WindowFrame) 
 
 def standing_root(rotations: np.ndarray) -> np.ndarray:
     """Root position (0, 0, h) that puts the pose's lowest foot joint at its standing height."""
-    from ..skeleton import FOOT_INDICES, FOOT_JOINTS, FOOT_REST_HEIGHTS
-
     pos, _ = CANONICAL.forward_kinematics(rotations, np.zeros(3))
     rest = np.array([FOOT_REST_HEIGHTS[n] for n in FOOT_JOINTS])
     h = -np.min(pos[list(FOOT_INDICES), 2] - rest)

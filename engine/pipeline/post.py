@@ -1,0 +1,53 @@
+"""Decode and post-process: the one place sampled features become a result.
+
+Every request kind ends here with the same PostProcessing settings (its
+smoothing runs inside the sampler, on each window's final prediction before
+the last guidance correction: sample.sample_windows): decoding from the
+window's place in the world, then clean-up (feet pinned during contact, constraints put exactly on
+target with IK) and the per-constraint residuals before and after it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .. import features as feat
+from ..constraints.cleanup import cleanup, measure
+from ..constraints.coordinates import WindowFrame
+from ..constraints.types import ConstraintSet
+from ..motion import Motion
+from .settings import PostProcessing
+
+
+@dataclass(frozen=True)
+class Residual:
+    """One constraint's remaining error from the model alone and after clean-up (metres; radians for angles)."""
+
+    label: str
+    type: str
+    model_mean: float
+    model_max: float
+    mean: float
+    max: float
+
+
+ORIGIN = WindowFrame()
+
+
+def decode(x0: np.ndarray, mean: np.ndarray, std: np.ndarray, fps: float, frame: WindowFrame = ORIGIN) -> Motion:
+    """Normalised sampled features -> Motion at the model rate, starting where `frame` puts it."""
+    raw = x0.astype(np.float64) * std + mean
+    return feat.decode(raw, fps, start_position=frame.origin, start_yaw=frame.yaw)
+
+
+def finish(motion: Motion, cset: ConstraintSet, post: PostProcessing) -> tuple[Motion, list[Residual]]:
+    """Clean-up as `post` asks, and each constraint's residual before and after it."""
+    before = measure(motion, cset)
+    targets = cset if post.exact_constraints else ConstraintSet()
+    if post.clean_feet or targets:
+        motion = cleanup(motion, targets, feet=post.clean_feet)
+    after = measure(motion, cset) if post.clean_feet or targets else before
+    return motion, [Residual(b["label"], b["type"], b["mean"], b["max"], a["mean"], a["max"])
+                    for b, a in zip(before, after, strict=True)]  # fmt: skip

@@ -1,0 +1,83 @@
+"""Typed provenance: everything that reproduces a result, stored with it.
+
+A result is reproducible from (request with its edits, seed, model version,
+sampler settings, post-processing); `Provenance` holds those plus warnings
+and each constraint's residual. It travels as a plain dict (Motion.metadata,
+JSON in job files, `.npz` outputs and Blender Action properties) and comes
+back with `from_dict`; `request()` rebuilds the exact GenerationRequest, so
+Regenerate reproduces the stored motion.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from ..errors import RequestError
+from ..request import GenerationRequest
+from .post import Residual
+from .settings import PostProcessing, SamplerSettings
+
+VERSION = 1
+
+
+@dataclass(frozen=True)
+class Provenance:
+    request: dict[str, Any]  # GenerationRequest.to_dict(), edits included
+    model_version: str
+    sampler: SamplerSettings  # of the base generation (each edit stores its own in the request)
+    post: PostProcessing
+    residuals: tuple[Residual, ...] = ()
+    warnings: tuple[str, ...] = ()
+    version: int = field(default=VERSION)
+
+    @property
+    def seed(self) -> int:
+        return int(self.request["seed"])
+
+    def to_request(self) -> GenerationRequest:
+        return GenerationRequest.from_dict(self.request)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-able form; the flat keys (seed, steps, guidance, edits, constraints) are what readers use."""
+        return {
+            "provenance_version": self.version,
+            "request": self.request,
+            "seed": self.seed,
+            "model_version": self.model_version,
+            "steps": self.sampler.steps,
+            "guidance": self.sampler.guidance,
+            "observation_guidance": self.sampler.obs_guidance,
+            "post_processing": self.post.to_dict(),
+            "edits": list(self.request.get("edits", [])),
+            "constraints": [asdict(r) for r in self.residuals],
+            "warnings": list(self.warnings),
+        }
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), sort_keys=True)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Provenance:
+        try:
+            version = int(data.get("provenance_version", VERSION))
+            if version > VERSION:
+                raise RequestError(f"provenance version {version} is newer than this engine reads ({VERSION})")
+            sampler = SamplerSettings(int(data["steps"]), float(data["guidance"]),
+                                      float(data.get("observation_guidance", 1.0)))  # fmt: skip
+            return cls(dict(data["request"]), str(data["model_version"]), sampler,
+                       PostProcessing.from_dict(data.get("post_processing")),
+                       tuple(Residual(**r) for r in data.get("constraints", [])),
+                       tuple(data.get("warnings", [])), version)  # fmt: skip
+        except (KeyError, TypeError, ValueError) as exc:
+            if isinstance(exc, RequestError):
+                raise
+            raise RequestError(f"stored generation settings are incomplete or damaged ({exc})") from None
+
+    @classmethod
+    def from_json(cls, text: str) -> Provenance:
+        try:
+            return cls.from_dict(json.loads(text))
+        except json.JSONDecodeError as exc:
+            raise RequestError(f"stored generation settings are not valid JSON ({exc.msg})") from None

@@ -1,0 +1,58 @@
+"""Settings every request kind shares: the sampler's (steps, guidance weights) and post-processing.
+
+`PostProcessing` is one typed object honoured by every request kind (single
+prompt, tracks, constraints, long sequences, edits): the pipeline applies it
+in one place (post.py), so no kind can skip smoothing or ignore clean_feet.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from ..errors import RequestError
+from ..manifest import ModelManifest
+
+
+@dataclass(frozen=True)
+class PostProcessing:
+    """What happens to sampled features before they are a result.
+
+    smoothing: Gaussian sigma in model frames over the sampled features (kinematics.filters.gaussian);
+      few-step sampling leaves frame-to-frame jitter, 1 frame divides the jerk by about 5.
+    clean_feet: pin feet while in contact (kinematics.contact's definition, or the model's contact channel).
+    exact_constraints: IK clean-up puts every constraint on target (reported as residuals either way).
+    """
+
+    smoothing: float = 1.0
+    clean_feet: bool = True
+    exact_constraints: bool = True
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.smoothing <= 10.0:
+            raise RequestError(f"smoothing must be between 0 and 10 frames (got {self.smoothing!r})")
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any] | None) -> PostProcessing:
+        data = data or {}
+        known = {k: data[k] for k in ("smoothing", "clean_feet", "exact_constraints") if k in data}
+        return cls(**known)
+
+
+@dataclass(frozen=True)
+class SamplerSettings:
+    """Steps and classifier-free guidance weights (text, observations) of one sampling pass."""
+
+    steps: int
+    guidance: float
+    obs_guidance: float = 1.0
+
+    @classmethod
+    def resolve(cls, manifest: ModelManifest, steps: int | None, guidance: float | None,
+                obs_guidance: float | None = None) -> SamplerSettings:  # fmt: skip
+        """The request's values where given, else the model's defaults."""
+        return cls(steps or manifest.default_steps, manifest.default_guidance if guidance is None else float(guidance),
+                   1.0 if obs_guidance is None else float(obs_guidance))  # fmt: skip

@@ -1,0 +1,64 @@
+"""engine.kinematics: one foot-contact definition, the filters and the IK solvers."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from engine import quaternion as quat
+from engine.eval.metrics import foot_skate_counts
+from engine.kinematics import contact, filters, ik
+from engine.kinematics.fk import fk
+from engine.skeleton import CANONICAL, FOOT_INDICES
+
+
+def _feet_track(speed: float, height_offset: float, frames: int = 20, fps: float = 20.0) -> np.ndarray:
+    """World positions (T, J, 3) where every foot joint slides along x at `speed`, `height_offset` above rest."""
+    pos = np.zeros((frames, CANONICAL.num_joints, 3))
+    for k, j in enumerate(FOOT_INDICES):
+        pos[:, j, 0] = np.arange(frames) * speed / fps
+        pos[:, j, 2] = contact.FOOT_REST[k] + height_offset
+    return pos
+
+
+def test_contact_is_low_and_slow_and_skating_is_its_complement():
+    slow, fast = contact.SPEED * 0.5, contact.SPEED * 2
+    assert contact.foot_contacts(_feet_track(slow, 0.01), 20.0).all()
+    assert not contact.foot_contacts(_feet_track(fast, 0.01), 20.0).any()
+    assert not contact.foot_contacts(_feet_track(slow, contact.HEIGHT_MARGIN + 0.01), 20.0).any()
+    skating, grounded = foot_skate_counts(_feet_track(fast, 0.01), 20.0)
+    assert grounded == 4 * 19 and skating == grounded
+    assert foot_skate_counts(_feet_track(slow, 0.01), 20.0) == (0, 4 * 19)
+
+
+def test_contact_runs_and_filters():
+    assert contact.contact_runs(np.array([0, 1, 1, 0, 1])) == [(1, 3), (4, 5)]
+    x = np.linspace(0, 1, 11)
+    for curve in (filters.smoothstep, filters.minimum_jerk):
+        y = curve(x)
+        assert y[0] == 0 and y[-1] == 1 and np.all(np.diff(y) >= 0)
+        assert abs(y[1] - y[0]) < 0.03 and abs(y[-1] - y[-2]) < 0.03  # zero slope at the ends
+    assert filters.fade(np.array([0.0, 5.0, 10.0]), 10.0).tolist() == [1.0, 0.5, 0.0]
+    step = np.r_[np.zeros(10), np.ones(10)][:, None]
+    ramp = filters.moving_average(step, 5)
+    assert ramp[0, 0] == 0 and ramp[-1, 0] == 1 and np.allclose(np.diff(ramp[7:13, 0]), 0.2)
+    drift = np.arange(10.0)[:, None]
+    assert np.allclose(filters.moving_average(drift, 5, ends="reflect"), drift)  # steady travel followed to the ends
+    noisy = np.random.default_rng(0).normal(size=(200, 3))
+    assert filters.gaussian(noisy, 1.0).std() < 0.6 * noisy.std()
+
+
+def test_both_two_bone_forms_agree():
+    rng = np.random.default_rng(3)
+    rot = quat.normalize(np.array([1.0, 0, 0, 0]) + 0.2 * rng.normal(size=(8, 22, 4)))
+    root = rng.normal(size=(8, 3))
+    wrist = CANONICAL.index("left_wrist")
+    shoulder, elbow = ik.TWO_BONE[wrist]
+    pos, _ = fk(rot, root)
+    target = pos[:, shoulder] + 0.8 * (pos[:, wrist] - pos[:, shoulder]) + 0.03 * rng.normal(size=(8, 3))  # in reach
+    new = ik.two_bone(rot, root, wrist, target)
+    assert np.abs(fk(new, root)[0][:, wrist] - target).max() < 1e-6
+    hint = np.tile([0.0, 1.0, -0.3], (8, 1))
+    q_upper, q_lower = ik.two_bone_world(pos[:, shoulder], pos[:, elbow], pos[:, wrist], target, hint, soft=0.9999)
+    moved_elbow = pos[:, shoulder] + quat.rotate(q_upper, pos[:, elbow] - pos[:, shoulder])
+    moved_wrist = moved_elbow + quat.rotate(quat.multiply(q_lower, q_upper), pos[:, wrist] - pos[:, elbow])
+    assert np.abs(moved_wrist - target).max() < 1e-6
