@@ -231,9 +231,7 @@ def run_job(job_path: Path, outputs: Outputs, args, base_file: Path | None, stop
 def read_request(job_path: Path, allow_outside_paths: bool):
     """The job file read within the limits (engine.io.json_input); its pose files stay in its folder unless allowed."""
     data = json_input.read_json_file(job_path, "job file")
-    if allow_outside_paths:
-        data = referenced.allow_outside_paths(data)
-    return rq.GenerationRequest.from_dict(data, base_dir=job_path.parent)
+    return rq.GenerationRequest.from_dict(data, base_dir=job_path.parent, allow_outside_paths=allow_outside_paths)
 
 
 def _load_context(base_file: Path | None):

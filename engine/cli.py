@@ -16,7 +16,7 @@ from .errors import RequestError
 from .failures import run_guarded
 from .io.json_input import read_json_file
 from .io.output import check_output_path
-from .io.referenced import ALLOW_FLAG, allow_outside_paths
+from .io.referenced import ALLOW_FLAG
 from .limits import clamp_threads
 
 OUTPUT_SUFFIXES = (".bvh", ".npz")
@@ -59,9 +59,8 @@ def request_from_args(args):
         value = getattr(args, key)
         if value is not None:
             data[key] = value
-    if args.job and args.allow_outside_paths:
-        data = allow_outside_paths(data)
-    return GenerationRequest.from_dict(data, base_dir=args.job.parent if args.job else None)
+    return GenerationRequest.from_dict(data, base_dir=args.job.parent if args.job else None,
+                                       allow_outside_paths=bool(args.job and args.allow_outside_paths))  # fmt: skip
 
 
 def check_output(path: Path, overwrite: bool) -> None:

@@ -154,7 +154,7 @@ def test_crowd_expands_into_planned_characters():
     assert all("short of its goal" in w and "\n" not in w for w in cast.warnings)
     texts = {c.request.tracks[0].text for c in cast.characters[:6]}
     assert texts <= {"a person walks forward", "a person walks slowly"}
-    starts = {round(c.request.constraints[0]["points"][1][1], 3) for c in cast.characters}
+    starts = {round(float(c.request.constraints[0].points[1][0]), 3) for c in cast.characters}
     assert len(starts) == 12  # nobody moves in step
     again = parse_cast({"seconds": 10, "characters": crowds})
     assert [c.frame for c in again.characters] == [c.frame for c in cast.characters]

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from engine import api, cli
+from engine import cli, pipeline
 from engine.constraints.parse import parse_constraints
 from engine.errors import OutputError
 from engine.io.output import write_atomic
@@ -99,7 +99,7 @@ def fake_generate(request, **kwargs):
 
 @pytest.fixture
 def fake_model(monkeypatch, tmp_path):
-    monkeypatch.setattr(api, "generate", fake_generate)
+    monkeypatch.setattr(pipeline, "generate", fake_generate)
     monkeypatch.setenv("MOTION_COMPOSER_LOG_DIR", str(tmp_path / "logs"))
 
 
@@ -126,7 +126,7 @@ def test_cli_unexpected_exception_is_one_line_and_a_log(tmp_path, fake_model, mo
     def explode(request, **kwargs):
         raise RecursionError("maximum recursion depth exceeded")
 
-    monkeypatch.setattr(api, "generate", explode)
+    monkeypatch.setattr(pipeline, "generate", explode)
     assert cli.main(["generate", "--text", "walk", "--out", str(tmp_path / "a.bvh")]) == 3
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "RecursionError" in err and "Traceback" not in err
@@ -174,7 +174,7 @@ def test_cli_pose_outside_the_job_folder_needs_the_flag(tmp_path, fake_model, mo
         parse_constraints(request.constraints, request.seconds, request.fps)
         return fake_generate(request)
 
-    monkeypatch.setattr(api, "generate", parsing_generate)
+    monkeypatch.setattr(pipeline, "generate", parsing_generate)
     assert cli.main(["generate", "--job", str(job), "--out", str(tmp_path / "a.bvh")]) == 2
     assert "outside the job's folder" in capsys.readouterr().err
     assert cli.main(["generate", "--job", str(job), "--out", str(tmp_path / "a.bvh"), "--allow-outside-paths"]) == 0
@@ -182,9 +182,9 @@ def test_cli_pose_outside_the_job_folder_needs_the_flag(tmp_path, fake_model, mo
 
 def test_cli_ctrl_c_is_one_line(tmp_path):
     """A real SIGINT while generating: one line, exit code 130, no output."""
-    script = ("import time, sys\nfrom engine import api, cli\n"
+    script = ("import time, sys\nfrom engine import cli, pipeline\n"
               "def slow(request, **kw):\n    print('started', flush=True)\n    time.sleep(30)\n"
-              "api.generate = slow\n"
+              "pipeline.generate = slow\n"
               f"sys.exit(cli.main(['generate', '--text', 'walk', '--out', {str(tmp_path / 'a.bvh')!r}]))\n")  # fmt: skip
     proc = subprocess.Popen([sys.executable, "-c", script], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True)  # fmt: skip

@@ -18,8 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from ..constraints.frames import WindowFrame, choose_frame
-from ..constraints.parse import parse_constraints
+from ..constraints.coordinates import WindowFrame, choose_frame
 from ..constraints.types import ConstraintSet
 from ..errors import RequestError
 from ..io.json_input import read_json_file
@@ -79,7 +78,7 @@ def load_cast(path: str | Path) -> Cast:
     return parse_cast(read_json_file(path, "job file"), base_dir=path.parent)
 
 
-def parse_cast(data: dict, base_dir: Path | None = None) -> Cast:
+def parse_cast(data: dict, base_dir: Path | None = None, allow_outside_paths: bool = False) -> Cast:
     """Validate a cast job: characters (crowds expanded and planned), interactions, feasibility warnings."""
     if not isinstance(data, dict):
         raise RequestError("the job must be a JSON object")
@@ -103,7 +102,7 @@ def parse_cast(data: dict, base_dir: Path | None = None) -> Cast:
                 raise RequestError(f"characters[{i}]: a crowd entry holds only 'crowd' (got {', '.join(entry)})")
             crowds.append((i, parse_crowd(entry["crowd"], i, cast.seconds, cast.seed)))
         else:
-            cast.characters.append(_character(entry, i, cast, base_dir))
+            cast.characters.append(_character(entry, i, cast, base_dir, allow_outside_paths))
     if crowds:
         _add_crowds(cast, crowds)
     if len(cast.characters) > MAX_CHARACTERS:
@@ -118,7 +117,7 @@ def parse_cast(data: dict, base_dir: Path | None = None) -> Cast:
     return cast
 
 
-def _character(entry: Any, index: int, cast: Cast, base_dir: Path | None) -> Character:
+def _character(entry: Any, index: int, cast: Cast, base_dir: Path | None, allow_outside_paths: bool) -> Character:
     label = f"characters[{index}]"
     if not isinstance(entry, dict):
         raise RequestError(f"{label} must be an object with name, text or tracks, position and facing")
@@ -141,7 +140,7 @@ def _character(entry: Any, index: int, cast: Cast, base_dir: Path | None) -> Cha
     if "guidance" not in entry:
         fields["guidance"] = cast.guidance
     try:
-        request = GenerationRequest.from_dict(fields, base_dir=base_dir)
+        request = GenerationRequest.from_dict(fields, base_dir=base_dir, allow_outside_paths=allow_outside_paths)
     except RequestError as exc:
         raise RequestError(f"{label}: {exc}") from None
     position = _xy(entry.get("position", [float(index), 0.0]), label)
@@ -149,7 +148,7 @@ def _character(entry: Any, index: int, cast: Cast, base_dir: Path | None) -> Cha
     if isinstance(facing, bool) or not isinstance(facing, (int, float)) or not np.isfinite(facing):
         raise RequestError(f"{label}: facing must be degrees (0 faces -Y, 90 faces +X), got {facing!r}")
     frame = WindowFrame((float(position[0]), float(position[1])), float(np.deg2rad(facing)))
-    cset = parse_constraints(request.constraints, request.seconds, request.fps, base_dir)
+    cset = request.constraint_set()
     if pins_start(cset, request.fps):  # a root path or keyframe at time 0 says where it starts
         pinned = choose_frame(cset, request.fps)
         if ("position" in entry or "facing" in entry) and not _same(pinned, frame):
@@ -199,7 +198,7 @@ def _add_crowds(cast: Cast, crowds: list[tuple[int, Crowd]]) -> None:
                 "guidance": cast.guidance, "seed": crowd.seeds[k],
                 "constraints": [{"type": "root_path", "points": points}],
             })  # fmt: skip
-            cset = parse_constraints(request.constraints, cast.seconds, cast.fps)
+            cset = request.constraint_set()
             name = f"{crowd.prefix}_{k + 1:02d}"
             cast.characters.append(Character(name, request, choose_frame(cset, cast.fps), crowd=crowd.label))
             cast.plan_names.append(name)

@@ -7,7 +7,6 @@ import time
 from pathlib import Path
 
 from ..io.json_input import read_json_file
-from ..io.referenced import allow_outside_paths
 from ..limits import clamp_threads
 from .cast import parse_cast
 from .generate import generate_cast
@@ -21,9 +20,8 @@ def generate_cast_command(args) -> int:
     for key in OVERRIDES:
         if getattr(args, key, None) is not None:
             data[key] = getattr(args, key)
-    if getattr(args, "allow_outside_paths", False):
-        data = allow_outside_paths(data)
-    cast = parse_cast(data, base_dir=Path(args.job).parent)
+    cast = parse_cast(data, base_dir=Path(args.job).parent,
+                      allow_outside_paths=bool(getattr(args, "allow_outside_paths", False)))  # fmt: skip
     fmt = args.format or "bvh"
     check_cast_output(args.out, cast.names, fmt, args.overwrite)
     for warning in cast.warnings:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..constraints.cleanup import contact_runs
+from ..kinematics.contact import contact_runs
 from .bodies import SEGMENTS, body_distance, body_radius, limb_bones
 from .interactions import Apart, Contact, Face, Interaction
 from .terms import FaceTrack, JointTrack

@@ -20,7 +20,7 @@ import numpy as np
 from ..constraints.guidance import Guide
 from ..constraints.trajectory import Trajectory
 from ..runtime import Models
-from ..sampler import Cancelled, DDIMSampler
+from ..sampling import Cancelled, DDIMSampler, guide
 from .coupling import Coupling
 
 BATCH = 8  # characters per network call (2 rows each); bounds memory for crowds
@@ -93,7 +93,7 @@ def _predict(models: Models, members: list[Member], emb: np.ndarray, cfg: np.nda
         both = models.denoise(np.concatenate([x[lo:hi], x[lo:hi]]), np.full(2 * (hi - lo), t), text2, obs2, mask2,
                               np.ones((2 * (hi - lo), frames), np.float32))  # fmt: skip
         cond, uncond = np.split(both, 2)
-        out[lo:hi] = uncond + cfg[lo:hi] * (cond - uncond)
+        out[lo:hi] = guide(cond, uncond, cfg[lo:hi])
     return out
 
 

@@ -34,11 +34,3 @@ def resolve_referenced(name: object, base_dir: str | os.PathLike | None, *, allo
         raise error(f"{what} {name!r} is outside the job's folder {base}; copy it into that folder "
                     f"(or allow other places with {ALLOW_FLAG})")  # fmt: skip
     return full
-
-
-def allow_outside_paths(job: object) -> object:
-    """A job-file structure whose constraints may name files anywhere (the --allow-outside-paths flag)."""
-    if isinstance(job, dict) and isinstance(job.get("constraints"), list):
-        job = dict(job, constraints=[dict(c, _allow_outside_paths=True) if isinstance(c, dict) else c
-                                     for c in job["constraints"]])  # fmt: skip
-    return job

@@ -90,7 +90,7 @@ def sample_request(request: GenerationRequest, models: Models, settings: Sampler
                         private=PRIVATE_CONTEXT, smoothing=post.smoothing, progress=progress,
                         cancel=cancel)  # fmt: skip
     motion = postproc.decode(x0, models.mean, models.std, fps, guides.start)
-    motion = motion[: int(round(request.seconds * fps)) + 1].resample(request.fps)
+    motion = motion.frames_for(request.seconds, request.fps)
     return postproc.finish(motion, cset, post)
 
 

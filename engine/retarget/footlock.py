@@ -17,8 +17,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..kinematics.contact import contact_runs
 from ..kinematics import filters
+from ..kinematics.contact import contact_runs
 
 
 def _run_means(points: np.ndarray, mask: np.ndarray) -> np.ndarray:
