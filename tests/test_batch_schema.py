@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from pathlib import Path
@@ -89,13 +90,13 @@ def test_schema_constraint_fields_match_the_constraint_parser():
 
 
 def test_schema_edit_fields_match_the_engine():
-    from engine.edits import OPS
+    from engine.edits import OPS, REQUIRED
 
     variants = {v["properties"]["op"]["const"]: v for v in SCHEMA["$defs"]["edit"]["oneOf"]}
     assert set(variants) == set(OPS)
-    for op, (required, optional) in OPS.items():
-        assert set(variants[op]["properties"]) == {"op", *required, *optional}
-        assert set(variants[op]["required"]) == {"op", *required}
+    for op, cls in OPS.items():
+        assert set(variants[op]["properties"]) == {"op", *(f.name for f in dataclasses.fields(cls))}
+        assert set(variants[op]["required"]) == {"op", *REQUIRED[op]}
 
 
 @pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.name)
