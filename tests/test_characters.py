@@ -18,7 +18,6 @@ from engine.characters.coupling import contact_targets, smooth_push
 from engine.characters.interactions import Apart, Contact, Face
 from engine.characters.planner import Agent, plan_paths
 from engine.errors import RequestError
-from engine.features import FEATURE_DIM
 from engine.request import GenerationRequest
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -162,12 +161,11 @@ def test_crowd_expands_into_planned_characters():
 
 @pytest.fixture
 def fake_models(monkeypatch):
-    from engine import api
+    from engine.pipeline import generation
 
     models = InpaintingModels()
-    models.manifest = {**models.manifest, "obs_dim": FEATURE_DIM + 4}
     monkeypatch.setattr(cgen, "load_models", lambda *a, **k: models)
-    monkeypatch.setattr(api, "load_models", lambda *a, **k: models)
+    monkeypatch.setattr(generation, "load_models", lambda *a, **k: models)
     return models
 
 

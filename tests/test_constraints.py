@@ -3,6 +3,8 @@ programmable error terms, and the editing operations' bookkeeping with a stand-i
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -291,6 +293,7 @@ class InpaintingModels:
     """Returns the observed features where observed and a reference walk elsewhere (a perfect inpainter)."""
 
     fps, version = 20.0, "fake"
+    directory = Path("/nonexistent/fake-model")  # no vocabulary: prompt help stays quiet
     manifest = ModelManifest("fake", 20.0, frames_per_token=2, max_frames=320, default_steps=4, default_guidance=1.0)
 
     frames_per_token, obs_dim = 2, feat.FEATURE_DIM + 4

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from engine import prompt_help
-from engine.api import generate
+from engine.pipeline import generate
 from engine.request import GenerationRequest
 from engine.runtime import DEFAULT_MODEL_DIR, load_models
 

@@ -7,6 +7,7 @@ body part followed at each frame.
 
 from __future__ import annotations
 
+from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
@@ -284,6 +285,7 @@ class FakeModels:
                                       default_guidance=1.0)  # fmt: skip
         self.fps = FPS
         self.version = "fake"
+        self.directory = Path("/nonexistent/fake-model")  # no vocabulary: prompt help stays quiet
         self.mean = np.zeros(F, np.float32)
         self.std = np.ones(F, np.float32)
         self.text = FakeText()
