@@ -28,10 +28,10 @@ class KeptRange:
 
 def kept_range(action, request, frame_start: int) -> KeptRange | None:
     """The range to keep keys around, when the request's last edit regenerates a range of `action`."""
-    if action is None or not request.edits or request.edits[-1].get("op") != "regenerate_range":
+    if action is None or not request.edits or request.edits[-1].op != "regenerate_range":
         return None
     edit = request.edits[-1]
-    return KeptRange(action, frame_start + int(edit["start"]), frame_start + int(edit["end"]) - 1)
+    return KeptRange(action, frame_start + edit.start, frame_start + edit.end - 1)
 
 
 def action_curves(action) -> dict[tuple[str, int], dict[int, float]]:

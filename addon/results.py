@@ -66,7 +66,7 @@ def read_target(armature_obj, root_motion: str = "full", request=None) -> Target
     mapping.validate(skeleton)
     joints = ()
     if request is not None and request.constraints:
-        joints = tuple(_constraints.parse_constraints(request.constraints, request.seconds, request.fps).joints)
+        joints = tuple(request.constraint_set().joints)
     return Target(armature_obj.name, root_motion, skeleton, mapping, joints)
 
 

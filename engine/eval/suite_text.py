@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ..kinematics import contact
+from ..skeleton import FOOT_JOINTS
 from . import metrics as M
 from . import sources
 from .clips import pair_ids, pick_captions
@@ -110,7 +111,7 @@ def run(ctx: Context) -> SuiteResult:
             ),  # fmt: skip
         ]
     n = len(test)
-    rest = ", ".join(f"{k} {v * 100:.2f} cm" for k, v in zip(M.FOOT_JOINTS, M.FOOT_REST, strict=True))
+    rest = ", ".join(f"{k} {v * 100:.2f} cm" for k, v in zip(FOOT_JOINTS, contact.FOOT_REST, strict=True))
     notes = [
         f"{n} test items (one per test clip: its label pair, a caption drawn with the seed, its duration); "
         f"R-precision in batches of 32 ({n // 32 * 32} items used), one true caption per batch, captions of "
