@@ -259,6 +259,6 @@ def test_characters_suite_measures_a_job(fake_models):
     r = suite.measure_job(data)
     assert r["characters"] == 2 and r["contact_max"] < 0.02 and r["contact_model_max"] >= r["contact_max"]
     assert r["closest"] is not None and r["collisions"] >= 0 and len(r["skate"]) == 2
-    assert r["peak_ratio"] > 0
-    table = suite.report({"holding hands": r}, {"two": 0.5, "crowd5": 1.0, "crowd20": 4.0})
-    assert "| holding hands | 2 |" in table and "crowd of 20 | 4.00 (0.200 per person) | <= 10 |" in table
+    assert r["peak_ratio"] > 0 and r["peak_speed"] > 0 and len(r["skate_free"]) == 2
+    table = suite.report({"holding hands": r}, {"single": 0.2, "two": 0.5, "crowd5": 1.0, "crowd20": 4.0})
+    assert "| holding hands | 2 |" in table and "crowd of 20 | 4.00 (0.200 per person) | 20.0 | <= 10 s |" in table
