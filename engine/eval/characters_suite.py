@@ -34,6 +34,7 @@ from ..characters.interactions import Contact
 from ..request import GenerationRequest
 from ..runtime import load_models
 from . import metrics as M
+from .suites import Context, Goal, Row, SuiteResult, register
 
 ROOT = Path(__file__).resolve().parents[2]
 JOBS = ("characters_handshake", "characters_high_five", "characters_holding_hands", "characters_crowd")
@@ -212,3 +213,44 @@ def main(argv=None) -> int:
 
 if __name__ == "__main__":
     raise SystemExit(main())
+
+
+@register("characters", quick=False)
+def run(ctx: Context) -> SuiteResult:
+    """The same measurements inside `python -m engine.eval.bench` (one timing run each, 2 threads)."""
+    results = {name: measure_job(load_job(name), ctx.model_dir, 2) for name in JOBS}
+    speeds = speed(ctx.model_dir, 2, runs=1)
+    cols = list(results)
+    pick = {
+        "contact error after clean-up, max (cm)": ("contact_max", 100.0),
+        "contact error from sampling alone, max (cm)": ("contact_model_max", 100.0),
+        "closest bodies outside contacts (cm)": ("closest", 100.0),
+        "apart min_distance asked (cm)": ("min_distance", 100.0),
+        "collisions (pair-frames closer than 10 cm)": ("collisions", 1.0),
+        "peak contact-joint speed near contacts / without interactions": ("peak_ratio", 1.0),
+        "crowd path error, max (cm)": ("path_max", 100.0),
+    }
+    rows = [Row(label, {c: None if results[c].get(key) is None else scale * results[c][key] for c in cols})
+            for label, (key, scale) in pick.items()]  # fmt: skip
+    rows.append(Row("foot skating, mean over characters (%)", {c: 100 * float(np.mean(results[c]["skate"]))
+                                                                 for c in cols}))  # fmt: skip
+    rows.append(Row("foot skating without interactions (%)", {c: 100 * float(np.mean(results[c]["skate_free"]))
+                                                               for c in cols}))  # fmt: skip
+    contact = max(r["contact_max"] for r in results.values() if r["contact_max"] is not None)
+    apart_ok = all(r["closest"] is None or r["closest"] >= r["min_distance"] - 1e-3 for r in results.values())
+    collisions = sum(r["collisions"] for r in results.values())
+    ratio = max(r.get("peak_ratio", 0.0) for r in results.values())
+    goals = [
+        Goal("contact error after clean-up (cm)", 100 * contact, 100 * CONTACT_GOAL_M, contact <= CONTACT_GOAL_M,
+             "<= 2 cm"),
+        Goal("bodies outside contacts at least min_distance apart", float(apart_ok), 1.0, apart_ok, "all jobs"),
+        Goal("crowd collisions", float(collisions), 0.0, collisions == 0, "== 0"),
+        Goal("peak contact-joint speed near contacts / without", ratio, SPEED_RATIO_GOAL, ratio <= SPEED_RATIO_GOAL,
+             "<= 1.3 x"),
+        Goal("two characters, 10 s (s)", speeds["two"], TWO_GOAL_S, speeds["two"] <= TWO_GOAL_S, "<= 1 s"),
+        Goal("crowd of 20, 10 s (s)", speeds["crowd20"], CROWD_GOAL_S, speeds["crowd20"] <= CROWD_GOAL_S, "<= 10 s"),
+    ]  # fmt: skip
+    notes = [f"speed (s, 10 s clips): one plain generation {speeds['single']:.2f}, two characters {speeds['two']:.2f}, "
+             + ", ".join(f"crowd of {n} {speeds[f'crowd{n}']:.2f}" for n in (5, 10, 20)),
+             "jobs: examples/characters_*.json; command: python -m engine.eval.characters_suite"]  # fmt: skip
+    return SuiteResult("Several characters", cols, rows, goals, notes)

@@ -32,6 +32,7 @@ SUITE_MODULES = [
     "engine.eval.speed",
     "engine.eval.constraints_suite",
     "engine.eval.timeline_suite",
+    "engine.eval.characters_suite",
     "engine.eval.clean_suite",
     "engine.eval.reach_suite",
     "engine.eval.vocabulary_suite",
