@@ -12,10 +12,10 @@ os.environ.setdefault("BLENDER_USER_RESOURCES", tempfile.mkdtemp(prefix="mc-user
 import bpy  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
-from test_addon_fakes import empty_scene  # noqa: E402
+from test_addon_fakes import FakeLayout, empty_scene  # noqa: E402
 from test_constraints import InpaintingModels  # noqa: E402
 
-from addon import batch, canonical_armature, cast_results  # noqa: E402
+from addon import batch, canonical_armature, cast_gui, cast_results  # noqa: E402
 from engine.characters import generate as cgen  # noqa: E402
 from engine.io.bvh import read_bvh  # noqa: E402
 
@@ -34,6 +34,16 @@ def rig(name: str, location=(0.0, 0.0, 0.0), yaw: float = 0.0):
     obj.rotation_euler = (0.0, 0.0, yaw)
     bpy.context.view_layer.update()
     return obj
+
+
+def draw_cast_panels(context) -> list:
+    """Every Cast panel drawn through the RNA-checking FakeLayout (lists draw their rows too)."""
+    calls = []
+    for cls in cast_gui.CLASSES:
+        if issubclass(cls, bpy.types.Panel):
+            assert cls.poll(context)
+            cls.draw(type("PanelSelf", (), {"layout": FakeLayout(calls)})(), context)
+    return calls
 
 
 def test_cast_panel_generates_one_action_per_armature_where_each_stands(fake_models):
@@ -61,6 +71,9 @@ def test_cast_panel_generates_one_action_per_armature_where_each_stands(fake_mod
     )
     assert job["interactions"][0] == {"type": "contact", "a": "Ana.right_wrist", "b": "Ben.right_wrist",
                                       "distance": 0.0, "start": pytest.approx(39 / 30), "end": pytest.approx(59 / 30)}  # fmt: skip
+    calls = draw_cast_panels(bpy.context)
+    assert ("operator", {"operator": "motion_composer.generate_cast", "icon": "COMMUNITY"}) in calls
+    assert any(c[0] == "prop" and c[1]["property"] == "a_joint" for c in calls)  # contact rows: joint menus
     bpy.ops.motion_composer.cast_remove()
     assert len(cast.members) == 1
 
