@@ -12,6 +12,8 @@ clean-up (output frames) alike.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from ..kinematics.contact import contact_runs
@@ -20,7 +22,36 @@ from .interactions import Apart, Contact, Face, Interaction
 from .terms import FaceTrack, JointTrack
 
 CONTACT_MARGIN = 0.5  # s around a contact during which the touching limbs may come close
+APPROACH_S = 1.0  # s before and after a contact over which its joints are led to and from the meeting point
 PUSH_SPREAD = 0.4  # s: a push is held this long around the frames that need it, then smoothed
+
+
+@dataclass
+class ContactLink:
+    """A contact's two joint terms, acting on the contact's frames and, fading in and out, APPROACH_S around
+    them, so the limbs come to the meeting point in time instead of snapping onto it (no whip)."""
+
+    contact: Contact
+    term_a: JointTrack
+    term_b: JointTrack
+    frames: np.ndarray  # the contact's own frames (where it is measured)
+    term_frames: np.ndarray  # frames the terms act on
+    ramp: np.ndarray  # (len(term_frames),) 0..1: how much of the way to the meeting point
+
+    @classmethod
+    def of(cls, it: Contact, fps: float, num_frames: int) -> ContactLink:
+        start, end = max(0.0, it.start - APPROACH_S), it.end + APPROACH_S
+        ta = JointTrack(it.a.joint, start, end, it.weight, f"{it.label} ({it.a})")
+        tb = JointTrack(it.b.joint, start, end, it.weight, f"{it.label} ({it.b})")
+        term_frames = ta.frames(fps, num_frames)
+        frames = JointTrack(it.a.joint, it.start, it.end).frames(fps, num_frames)
+        lo, hi = frames[0], frames[-1]
+        ramp_len = max(1.0, APPROACH_S * fps)
+        before = np.clip(1.0 - (lo - term_frames) / ramp_len, 0.0, 1.0)
+        after = np.clip(1.0 - (term_frames - hi) / ramp_len, 0.0, 1.0)
+        x = np.where(term_frames < lo, before, np.where(term_frames > hi, after, 1.0))
+        ramp = x * x * (3.0 - 2.0 * x)  # smoothstep: no kink where the lead starts
+        return cls(it, ta, tb, frames, term_frames, ramp)
 
 
 class Coupling:
@@ -32,21 +63,20 @@ class Coupling:
         self.index = {n: i for i, n in enumerate(self.names)}
         self.fixed = set(fixed)
         self.terms: dict[str, list] = {n: [] for n in self.names}
-        self.contacts: list[tuple[Contact, JointTrack, JointTrack, np.ndarray]] = []
+        self.contacts: list[ContactLink] = []
         self.faces: list[tuple[Face, FaceTrack, np.ndarray]] = []
         self.aparts = [it for it in interactions if isinstance(it, Apart)]
         for it in interactions:
             if isinstance(it, Contact):
-                ta = JointTrack(it.a.joint, it.start, it.end, it.weight, f"{it.label} ({it.a})")
-                tb = JointTrack(it.b.joint, it.start, it.end, it.weight, f"{it.label} ({it.b})")
-                self.contacts.append((it, ta, tb, ta.frames(fps, num_frames)))
-                self.terms[it.a.character].append(ta)
-                self.terms[it.b.character].append(tb)
+                link = ContactLink.of(it, fps, num_frames)
+                self.contacts.append(link)
+                self.terms[it.a.character].append(link.term_a)
+                self.terms[it.b.character].append(link.term_b)
             elif isinstance(it, Face):
                 term = FaceTrack(it.start, it.end, it.weight, it.label)
                 self.faces.append((it, term, term.frames(fps, num_frames)))
                 self.terms[it.a].append(term)
-        self.skips = contact_skips([c for c, *_ in self.contacts], fps, num_frames)
+        self.skips = contact_skips([c.contact for c in self.contacts], fps, num_frames)
 
     def share(self, name: str, partner: str) -> float:
         """How much of a shared correction `name` takes: half, all of it next to a fixed partner, none if fixed."""
@@ -56,11 +86,14 @@ class Coupling:
 
     def aim(self, worlds: list[np.ndarray]) -> None:
         """Re-aim the contact and face terms from the characters' current world positions (T, J, 3) each."""
-        for it, ta, tb, frames in self.contacts:
+        for link in self.contacts:
+            it, frames, ramp = link.contact, link.term_frames, link.ramp[:, None]
             pa = worlds[self.index[it.a.character]][frames, it.a.joint]
             pb = worlds[self.index[it.b.character]][frames, it.b.joint]
-            ta.aim(contact_targets(pa, pb, it.distance, self.share(it.a.character, it.b.character)))
-            tb.aim(contact_targets(pb, pa, it.distance, self.share(it.b.character, it.a.character)))
+            ta = contact_targets(pa, pb, it.distance, self.share(it.a.character, it.b.character))
+            tb = contact_targets(pb, pa, it.distance, self.share(it.b.character, it.a.character))
+            link.term_a.aim(pa + ramp * (ta - pa))
+            link.term_b.aim(pb + ramp * (tb - pb))
         for it, term, frames in self.faces:
             term.aim(worlds[self.index[it.b]][frames, 0])
 

@@ -26,7 +26,8 @@ def measure_interactions(motions: list[Motion], names: list[str], interactions: 
     coupling.aim(worlds)
     index = coupling.index
     rows: list[dict] = []
-    for it, _, _, frames in coupling.contacts:
+    for link in coupling.contacts:
+        it, frames = link.contact, link.frames
         pa = worlds[index[it.a.character]][frames, it.a.joint]
         pb = worlds[index[it.b.character]][frames, it.b.joint]
         err = np.abs(np.linalg.norm(pa - pb, axis=-1) - it.distance)
