@@ -21,6 +21,7 @@ from .interactions import Interaction
 from .terms import JointTrack
 
 PASSES = 3  # apart pushes: a push can bring a body near a third one, and feet re-planting moves limbs
+ROUNDS = 2
 
 
 def clean_cast(motions: list[Motion], names: list[str], interactions: list[Interaction],
@@ -30,6 +31,14 @@ def clean_cast(motions: list[Motion], names: list[str], interactions: list[Inter
         return motions
     coupling = Coupling(interactions, names, motions[0].fps, motions[0].num_frames, fixed)
     motions = list(motions)
+    for _ in range(ROUNDS):  # a contact's root assist can bring two bodies close again: push, reach, once more
+        motions = _push_apart(motions, coupling)
+        motions = _meet(motions, names, coupling, fixed)
+    return motions
+
+
+def _push_apart(motions: list[Motion], coupling: Coupling) -> list[Motion]:
+    """Roots of bodies closer than their `apart` distance moved away (smoothed), feet planted again."""
     for _ in range(PASSES if coupling.aparts else 0):
         pushes = coupling.pushes([m.positions() for m in motions])
         for k, push in enumerate(pushes):
@@ -38,18 +47,24 @@ def clean_cast(motions: list[Motion], names: list[str], interactions: list[Inter
                 root[:, :2] += push
                 moved = replace(motions[k], root_translation=root)
                 motions[k] = replace(cleanup(moved, ConstraintSet(), feet=True), metadata=motions[k].metadata)
-    if coupling.contacts or coupling.faces:
-        coupling.aim([m.positions() for m in motions])
-        for k, name in enumerate(names):
-            terms = [t for t in coupling.terms[name] if t.weight > 0]
-            if not terms or name in fixed:
-                continue
-            # contacts as joint targets: a partner the arm cannot reach moves the root over (root assist)
-            joints = [JointTarget(t.joint, t.start, t.end, t.position, t.weight, t.label) for t in terms
-                      if isinstance(t, JointTrack)]  # fmt: skip
-            faces = [t for t in terms if not isinstance(t, JointTrack)]
-            out = cleanup(motions[k], ConstraintSet(joints=joints, functions=faces), feet=False)
-            if joints:  # a root that moved must not drag the feet: plant them again (legs only)
-                out = cleanup(out, ConstraintSet(), feet=True, root_assist=False)
-            motions[k] = replace(out, metadata=motions[k].metadata)
+    return motions
+
+
+def _meet(motions: list[Motion], names: list[str], coupling: Coupling, fixed) -> list[Motion]:
+    """Contacts exact by IK on both sides at the shared meeting point, faces turned."""
+    if not (coupling.contacts or coupling.faces):
+        return motions
+    coupling.aim([m.positions() for m in motions])
+    for k, name in enumerate(names):
+        terms = [t for t in coupling.terms[name] if t.weight > 0]
+        if not terms or name in fixed:
+            continue
+        # contacts as joint targets: a partner the arm cannot reach moves the root over (root assist)
+        joints = [JointTarget(t.joint, t.start, t.end, t.position, t.weight, t.label) for t in terms
+                  if isinstance(t, JointTrack)]  # fmt: skip
+        faces = [t for t in terms if not isinstance(t, JointTrack)]
+        out = cleanup(motions[k], ConstraintSet(joints=joints, functions=faces), feet=False)
+        if joints:  # a root that moved must not drag the feet: plant them again (legs only)
+            out = cleanup(out, ConstraintSet(), feet=True, root_assist=False)
+        motions[k] = replace(out, metadata=motions[k].metadata)
     return motions

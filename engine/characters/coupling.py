@@ -22,14 +22,16 @@ from .interactions import Apart, Contact, Face, Interaction
 from .terms import FaceTrack, JointTrack
 
 CONTACT_MARGIN = 0.5  # s around a contact during which the touching limbs may come close
-APPROACH_S = 1.0  # s before and after a contact over which its joints are led to and from the meeting point
+APPROACH_S = 1.0  # s before a contact over which its joints are led to the meeting point
 PUSH_SPREAD = 0.4  # s: a push is held this long around the frames that need it, then smoothed
 
 
 @dataclass
 class ContactLink:
-    """A contact's two joint terms, acting on the contact's frames and, fading in and out, APPROACH_S around
-    them, so the limbs come to the meeting point in time instead of snapping onto it (no whip)."""
+    """A contact's two joint terms, acting on the contact's frames and, fading in, APPROACH_S before them, so
+    the limbs come to the meeting point in time instead of snapping onto it (no whip). Not after them: a
+    fading target would also take back the steps the bodies made towards each other (guidance holds a root
+    correction after its last frame), and they would drift apart again; clean-up fades the arms out."""
 
     contact: Contact
     term_a: JointTrack
@@ -40,16 +42,12 @@ class ContactLink:
 
     @classmethod
     def of(cls, it: Contact, fps: float, num_frames: int) -> ContactLink:
-        start, end = max(0.0, it.start - APPROACH_S), it.end + APPROACH_S
+        start, end = max(0.0, it.start - APPROACH_S), it.end
         ta = JointTrack(it.a.joint, start, end, it.weight, f"{it.label} ({it.a})")
         tb = JointTrack(it.b.joint, start, end, it.weight, f"{it.label} ({it.b})")
         term_frames = ta.frames(fps, num_frames)
         frames = JointTrack(it.a.joint, it.start, it.end).frames(fps, num_frames)
-        lo, hi = frames[0], frames[-1]
-        ramp_len = max(1.0, APPROACH_S * fps)
-        before = np.clip(1.0 - (lo - term_frames) / ramp_len, 0.0, 1.0)
-        after = np.clip(1.0 - (term_frames - hi) / ramp_len, 0.0, 1.0)
-        x = np.where(term_frames < lo, before, np.where(term_frames > hi, after, 1.0))
+        x = np.clip(1.0 - (frames[0] - term_frames) / max(1.0, APPROACH_S * fps), 0.0, 1.0)
         ramp = x * x * (3.0 - 2.0 * x)  # smoothstep: no kink where the lead starts
         return cls(it, ta, tb, frames, term_frames, ramp)
 
