@@ -27,10 +27,10 @@ from pathlib import Path
 
 import numpy as np
 
-from ..api import generate
 from ..characters import generate_cast, parse_cast
 from ..characters.coupling import Coupling
 from ..characters.interactions import Contact
+from ..pipeline import generate
 from ..request import GenerationRequest
 from ..runtime import load_models
 from . import metrics as M
