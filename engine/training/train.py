@@ -133,8 +133,8 @@ def losses(model, batch, ab, mean_t, std_t, rng, args, fps: float) -> dict[str, 
 
 
 def learning_rate(args, step: int, done: float) -> float:
-    """Linear warm-up over 200 steps, cosine decay to 10 % over whichever budget binds."""
-    return args.lr * min(1.0, (step + 1) / 200) * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * done)))
+    """Linear warm-up over --warmup steps, cosine decay to 10 % over whichever budget binds."""
+    return args.lr * min(1.0, (step + 1) / max(1, args.warmup)) * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * done)))
 
 
 def train(args) -> Path:
@@ -242,6 +242,7 @@ def parse_args(argv=None):
     )
     ap.add_argument("--batch", type=int, default=None, help="windows per step (default 64; 4 with --tiny)")
     ap.add_argument("--lr", type=float, default=4e-4)
+    ap.add_argument("--warmup", type=int, default=200, help="learning-rate warm-up steps (short fine-tunes: ~10)")
     ap.add_argument("--foot-weight", type=float, default=0.05, help="planted-foot speed on the position features")
     ap.add_argument("--ema", type=float, default=0.0, help="weight-average decay, e.g. 0.999 (0: off)")
     ap.add_argument("--geo-pos", type=float, default=0.0, help="weight of the FK joint-position loss")
