@@ -89,6 +89,19 @@ class Corpus:
         return [torch.from_numpy(a) for a in (x0, obs, mask, valid, text)]
 
 
+def ensure_corpus(corpus: Path, data: Path) -> None:
+    """Prepare the corpus from the shared data when it is not there yet (one command from data to model)."""
+    if (corpus / "train.npz").exists() and (corpus / "stats.npz").exists():
+        return
+    from .prepare import prepare, print_report
+
+    if not data.exists():
+        raise MotionComposerError(f"no prepared corpus in {corpus} and no data folder {data}: pass --data")
+    print(f"preparing the corpus {corpus} from {data}", flush=True)
+    corpus.mkdir(parents=True, exist_ok=True)
+    print_report(prepare(data, corpus))
+
+
 def cached_embeddings(texts: list[str], embed, cache: Path | None) -> np.ndarray:
     """embed(texts), reusing a cache file of earlier runs (embedding every caption takes minutes on a busy CPU)."""
     known: dict[str, np.ndarray] = {}
@@ -146,6 +159,7 @@ def train(args) -> Path:
     out = Path(args.out)
     ckpt_dir = Path(args.checkpoints)
     ckpt_dir.mkdir(parents=True, exist_ok=True)
+    ensure_corpus(Path(args.corpus), Path(args.data))
     stats = dict(np.load(Path(args.corpus) / "stats.npz"))
     from .export import export_text_files, text_embedder
 
@@ -212,7 +226,7 @@ def train(args) -> Path:
 
 def recipe(args) -> dict:
     """The flags that define a run (stored in the checkpoint and the manifest)."""
-    skip = {"out", "checkpoints", "embedding_cache", "fresh", "tiny", "threads", "device", "session_minutes"}
+    skip = {"data", "out", "checkpoints", "embedding_cache", "fresh", "tiny", "threads", "device", "session_minutes"}
     return {k: v for k, v in vars(args).items() if k not in skip}
 
 
@@ -227,6 +241,7 @@ def save_checkpoint(path: Path, model, opt, average, step: int, elapsed: float, 
 def parse_args(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--corpus", default=str(DEFAULT_CACHE / "corpus"))
+    ap.add_argument("--data", default="../shared/data", help="shared data, prepared into --corpus when it is empty")
     ap.add_argument("--out", default="exported_models")
     ap.add_argument("--checkpoints", default=str(DEFAULT_CACHE / "checkpoints"))
     ap.add_argument("--embedding-cache", default=str(DEFAULT_CACHE / "caption_embeddings"),
