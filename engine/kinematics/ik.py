@@ -78,13 +78,15 @@ def two_bone_points(a: np.ndarray, b: np.ndarray, c: np.ndarray, target: np.ndar
     return a + along[:, None] * direction + h[:, None] * perp, a + d[:, None] * direction
 
 
-def two_bone(rotations: np.ndarray, root: np.ndarray, end: int, target: np.ndarray) -> np.ndarray:
-    """Canonical local rotations (F, J, 4) with the limb ending at `end` reaching `target` (F, 3) where it can."""
+def two_bone(rotations: np.ndarray, root: np.ndarray, end: int, target: np.ndarray,
+             soft: float | None = None) -> np.ndarray:  # fmt: skip
+    """Canonical local rotations (F, J, 4) with the limb ending at `end` reaching `target` (F, 3) where it can
+    (`soft`: as in two_bone_points)."""
     upper, middle = TWO_BONE[end]
     path, _, w, p = path_fk(rotations, root, end)
     iu, im = path.index(upper), path.index(middle)
     a, b, c = p[:, iu], p[:, im], p[:, -1]
-    new_b, new_c = two_bone_points(a, b, c, target, w[:, 0] @ np.asarray(_BEND_HINT[end]))
+    new_b, new_c = two_bone_points(a, b, c, target, w[:, 0] @ np.asarray(_BEND_HINT[end]), soft)
     r1 = turn_matrix(b - a, new_b - a)
     w_upper = r1 @ w[:, iu]
     moved_c = new_b + (r1 @ (c - b)[..., None])[..., 0]

@@ -1,0 +1,237 @@
+"""Foot planting: a foot in contact stays put (ankle and ball), the legs follow by IK, the pelvis lowers when needed.
+
+Contact (per foot joint, kinematics.contact's thresholds): the joint is low
+and either the model predicts contact for it (its contact channel, unless the
+joint moves faster than PREDICTED_MAX_SPEED there, which no planted foot does)
+or it is still.
+
+Contact runs become *plants* (`plants`): flickers closed, a run cut where the
+model slid the foot HOLD_RADIUS away (a sliding foot becomes a few steps),
+STEP_S left between plants, and a plant held while the joint stays low and
+close to its spot. A plant holds one spot (its mean ground position, at the
+joint's standing height). Between two plants the foot keeps its own swing
+plus a ground offset moving from one plant's offset to the next along a
+minimum-jerk curve, easing out of and into the plants at zero speed; a move
+on the floor is lifted by up to LIFT (a step, not a slide). Where a planted
+ankle is farther from its hip than REACH of the leg, the pelvis lowers
+(smoothly, at most MAX_DROP); the leg IK is soft near full stretch, so the
+knee never snaps straight. Feet never go below their standing height.
+Only leg rotations and the root height change: bone lengths stay exact.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+
+from .. import quaternion as quat
+from ..motion import Motion
+from ..skeleton import CANONICAL, FOOT_INDICES
+from . import contact
+from .filters import minimum_jerk, moving_average
+from .fk import fk, path_fk
+from .ik import turn_matrix, two_bone
+
+PREDICTED_MAX_SPEED = 1.5  # m/s: a predicted contact moving faster than this is a swing the model mislabelled
+FLICKER_S = 0.1  # s: contact gaps this short are closed
+HOLD_RADIUS = 0.1  # m: a plant ends where the model has slid the joint this far from where it began
+STEP_S = 0.2  # s: the shortest move from one plant to the next
+FADE_S = 0.25  # s: easing out of / into a plant
+LIFT, LIFT_MIN = 0.07, 0.05  # m: a move between plants longer than LIFT_MIN is lifted this high
+REACH = 0.995  # of the leg's length: beyond this the pelvis lowers
+SOFT = 0.97  # leg reaches beyond this fraction of its length approach full length smoothly
+MAX_DROP = 0.12  # m
+_J = {n: i for i, n in enumerate(CANONICAL.names)}
+#: side -> (hip, ankle, ball, column of the ankle in FOOT_JOINTS order)
+SIDES = {side: (_J[f"{side}_hip"], _J[f"{side}_ankle"], _J[f"{side}_foot"], 2 * k)
+         for k, side in enumerate(("left", "right"))}  # fmt: skip
+LEG = {s: float(np.linalg.norm(CANONICAL.offsets[_J[f"{s}_knee"]]) + np.linalg.norm(CANONICAL.offsets[a]))
+       for s, (_, a, _, _) in SIDES.items()}  # fmt: skip
+REST = contact.FOOT_REST  # standing heights of the foot joints, FOOT_JOINTS order
+
+
+def foot_contacts(motion: Motion, positions: np.ndarray | None = None) -> np.ndarray:
+    """(T, 4) bool contacts of the foot joints (FOOT_JOINTS order): low, and predicted or still."""
+    pos = motion.positions() if positions is None else positions
+    feet = pos[:, list(FOOT_INDICES)]
+    low = contact.low(feet[..., 2], REST)
+    still = contact.still(feet, motion.fps)
+    if motion.contacts is None or len(feet) < 2:
+        return low & still
+    speed = np.empty(feet.shape[:2])
+    v = contact.horizontal_speed(feet, motion.fps)
+    speed[1:], speed[0] = v, v[0]
+    predicted = (motion.contacts > 0.5) & (speed < PREDICTED_MAX_SPEED)
+    return low & (predicted | still)
+
+
+def plant_feet(motion: Motion, contacts: np.ndarray | None = None) -> Motion:
+    """A copy of `motion` with the feet planted wherever they are in contact (`contacts`: foot_contacts')."""
+    n, fps = motion.num_frames, motion.fps
+    if n < 2:
+        return motion.copy()
+    pos, world = fk(motion.rotations, motion.root_translation)
+    contacts = foot_contacts(motion, pos) if contacts is None else np.asarray(contacts, bool)
+    fade = max(1, int(round(FADE_S * fps)))
+    goals = {side: _foot_goals(pos[:, ankle], pos[:, ball], contacts[:, col], contacts[:, col + 1], col, fps, fade)
+             for side, (_, ankle, ball, col) in SIDES.items()}  # fmt: skip
+    root = motion.root_translation.copy()
+    root[:, 2] -= _pelvis_drop(pos, goals, fade)
+    lowered = root[:, 2] != motion.root_translation[:, 2]
+    rot = motion.rotations.copy()
+    for side, (_, ankle, ball, _) in SIDES.items():
+        ankle_goal, ball_goal = goals[side]
+        moved = np.flatnonzero((np.abs(ankle_goal - pos[:, ankle]).max(axis=-1) > 1e-7)
+                               | (np.abs(ball_goal - pos[:, ball]).max(axis=-1) > 1e-7) | lowered)  # fmt: skip
+        if len(moved):
+            rot[moved] = _solve_leg(rot[moved], root[moved], world[moved, ankle], ankle, ball, ankle_goal[moved],
+                                    ball_goal[moved])  # fmt: skip
+    return replace(motion, rotations=quat.normalize(rot), root_translation=root)
+
+
+def plants(p: np.ndarray, mask: np.ndarray, fps: float, rest: float) -> list[tuple[int, int]]:
+    """[start, stop) frame ranges of the plants of one foot joint (positions (T, 3), contact mask (T,))."""
+    flicker = int(round(FLICKER_S * fps))
+    merged: list[list[int]] = []
+    for a, b in contact.contact_runs(mask):
+        if merged and a - merged[-1][1] <= flicker:
+            merged[-1][1] = b
+        else:
+            merged.append([a, b])
+    out = []
+    for a, b in merged:  # a sliding foot becomes a few plants
+        start = a
+        while True:
+            far = np.flatnonzero(np.linalg.norm(p[start + 1 : b, :2] - p[start, :2], axis=-1) > HOLD_RADIUS)
+            if not len(far):
+                break
+            out.append([start, start + 1 + int(far[0])])
+            start = out[-1][1]
+        out.append([start, b])
+    step = max(1, int(round(STEP_S * fps)))
+    for k in range(1, len(out)):  # room to move from one plant to the next
+        short = step - (out[k][0] - out[k - 1][1])
+        if short > 0:
+            out[k - 1][1] -= (short + 1) // 2
+            out[k][0] += short // 2
+    out = [[a, b] for a, b in out if b > a]
+    low = contact.low(p[:, 2], rest)
+    for k, (a, b) in enumerate(out):  # still on the floor next to a plant, and close to it: held too
+        first = out[k - 1][1] + step if k else 0
+        stop = out[k + 1][0] - step if k + 1 < len(out) else len(p)
+        spot = p[a:b, :2].mean(axis=0)
+        close = low[first:stop] & (np.linalg.norm(p[first:stop, :2] - spot, axis=-1) < HOLD_RADIUS)
+        while a > first and close[a - 1 - first]:
+            a -= 1
+        while b < stop and close[b - first]:
+            b += 1
+        out[k] = [a, b]
+    return [(a, b) for a, b in out]
+
+
+def _joint_goal(p: np.ndarray, mask: np.ndarray, rest: float, fps: float, fade: int):
+    """Goal (T, 3) of one foot joint, the weight of its height goal (T,) and the lift between its plants (T,)."""
+    n = len(p)
+    offset = np.zeros((n, 2))
+    held = np.zeros(n, bool)
+    lift = np.zeros(n)
+    spans = plants(p, mask, fps, rest)
+    for k, (a, b) in enumerate(spans):
+        spot = p[a:b, :2].mean(axis=0)
+        offset[a:b] = spot - p[a:b, :2]
+        held[a:b] = True
+        if k:
+            e = spans[k - 1][1]
+            if np.linalg.norm(spot - (p[e - 1, :2] + offset[e - 1])) > LIFT_MIN:  # a step, not a slide
+                lift[e:a] = LIFT * np.sin(np.pi * (np.arange(e, a) - e + 1) / (a - e + 1)) ** 2
+    goal = p.copy()
+    if not held.any():
+        return goal, np.zeros(n), lift
+    t = np.arange(n)
+    first, last = np.flatnonzero(held)[[0, -1]]
+    outside = np.maximum(np.maximum(first - t, t - last), 0)
+    goal[:, :2] += _between(offset, held) * minimum_jerk(1.0 - outside / (fade + 1))[:, None]
+    ease = _near(held, fade)[:, None]  # leave and meet a plant at zero speed
+    goal[:, :2] += ease * (_between(goal[:, :2], held) - goal[:, :2])
+    goal[held, 2] = rest
+    return goal, _near(held, fade), lift
+
+
+def _foot_goals(ankle, ball, ankle_down, ball_down, col: int, fps: float, fade: int):
+    """Goals (T, 3) of one foot's ankle and ball; with the heel up the foot hangs from its planted ball."""
+    a_goal, a_weight, a_lift = _joint_goal(ankle, ankle_down, REST[col], fps, fade)
+    b_goal, b_weight, b_lift = _joint_goal(ball, ball_down, REST[col + 1], fps, fade)
+    lift = np.maximum(a_lift, b_lift)
+    b_goal[:, 2] = ball[:, 2] + b_weight * (b_goal[:, 2] - ball[:, 2])
+    heel_up = ball_down & ~ankle_down
+    a_goal[heel_up] = ankle[heel_up] + (b_goal[heel_up] - ball[heel_up])
+    a_goal[:, 2] = ankle[:, 2] + a_weight * (a_goal[:, 2] - ankle[:, 2])
+    a_goal[:, 2] = np.maximum(a_goal[:, 2], REST[col] + lift)
+    b_goal[:, 2] = np.maximum(b_goal[:, 2], REST[col + 1] + lift)
+    return a_goal, b_goal
+
+
+def _nearest(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per frame: the nearest frame where `mask` holds, and the distance to it in frames (mask holds somewhere)."""
+    idx = np.flatnonzero(mask)
+    t = np.arange(len(mask))
+    after = idx[np.clip(np.searchsorted(idx, t), 0, len(idx) - 1)]
+    before = idx[np.clip(np.searchsorted(idx, t, side="right") - 1, 0, len(idx) - 1)]
+    nearest = np.where(np.abs(before - t) <= np.abs(after - t), before, after)
+    return nearest, np.abs(nearest - t)
+
+
+def _near(mask: np.ndarray, fade: int) -> np.ndarray:
+    """Weight 1 where `mask` holds, falling to 0 `fade` frames away along a minimum-jerk curve."""
+    if not mask.any():
+        return np.zeros(len(mask))
+    return minimum_jerk(1.0 - _nearest(mask)[1] / (fade + 1))
+
+
+def _between(values: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """`values` where `mask` holds; between two such stretches a minimum-jerk move from the last value of one to
+    the first of the next; before the first and after the last the nearest value."""
+    idx = np.flatnonzero(mask)
+    t = np.arange(len(mask))
+    before = idx[np.clip(np.searchsorted(idx, t, side="right") - 1, 0, len(idx) - 1)]
+    after = idx[np.clip(np.searchsorted(idx, t), 0, len(idx) - 1)]
+    before = np.where(before > t, after, before)
+    after = np.where(after < t, before, after)
+    u = minimum_jerk((t - before) / np.maximum(after - before, 1))
+    return values[before] + u[:, None] * (values[after] - values[before])
+
+
+def _pelvis_drop(pos: np.ndarray, goals: dict, fade: int) -> np.ndarray:
+    """(T,) how far the pelvis lowers so both ankle goals are within REACH of their hips, smooth over time."""
+    need = np.zeros(len(pos))
+    for side, (hip, ankle, _, _) in SIDES.items():
+        d = goals[side][0] - pos[:, hip]
+        flat = np.linalg.norm(d[:, :2], axis=-1)
+        room = np.sqrt(np.maximum((REACH * LEG[side]) ** 2 - flat**2, 0.0))
+        moved = np.linalg.norm(goals[side][0] - pos[:, ankle], axis=-1) > 1e-3  # a leg left as it was needs nothing
+        need = np.maximum(need, np.where(moved, -d[:, 2] - room, 0.0))  # -d_z: the height from hip to ankle
+    need = np.clip(need, 0.0, MAX_DROP)
+    if not need.any():
+        return need
+    width = 2 * fade + 1
+    held = np.lib.stride_tricks.sliding_window_view(np.pad(need, fade, mode="edge"), width).max(axis=1)
+    return moving_average(held, width)  # >= need everywhere: each average covers the frame's own maximum
+
+
+def _solve_leg(rot, root, ankle_world, ankle: int, ball: int, ankle_goal, ball_goal) -> np.ndarray:
+    """Soft two-bone leg IK onto the ankle goal; the foot keeps its world orientation, turned so the ball goes
+    towards its goal at exactly the goal's height (the foot's length cannot match every pair of goals)."""
+    rot = two_bone(rot, root, ankle, ankle_goal, SOFT)
+    _, _, w, p = path_fk(rot, root, ankle)
+    length = float(np.linalg.norm(CANONICAL.offsets[ball]))
+    ball_now = ankle_world @ CANONICAL.offsets[ball]
+    rise = np.clip(ball_goal[:, 2] - p[:, -1, 2], -length, length)
+    flat = ball_goal[:, :2] - p[:, -1, :2]
+    flat_len = np.linalg.norm(flat, axis=-1, keepdims=True)
+    flat = np.where(flat_len > 1e-9, flat / np.maximum(flat_len, 1e-9), ball_now[:, :2])
+    flat /= np.maximum(np.linalg.norm(flat, axis=-1, keepdims=True), 1e-9)
+    want = np.concatenate([flat * np.sqrt(length**2 - rise**2)[:, None], rise[:, None]], axis=-1)
+    foot = turn_matrix(ball_now, want) @ ankle_world
+    rot[:, ankle] = quat.from_matrix(np.swapaxes(w[:, -2], -1, -2) @ foot)
+    return rot
