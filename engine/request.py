@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from .constraints.parse import parse_items
+from .constraints.standing import check_end, rest_keyframes
 from .constraints.types import ConstraintSet
 from .edits import Edit, check_against_length, parse_edit
 from .errors import RequestError
@@ -50,10 +51,13 @@ class GenerationRequest:
     constraints: list[Any] = field(default_factory=list)  # typed (constraints.types), in the order given
     edits: list[Edit] = field(default_factory=list)  # engine.edits, applied after generating
     warnings: list[str] = field(default_factory=list, compare=False)
+    start: str = "free"  # "rest": the clip begins in the neutral standing pose (constraints.standing)
+    end: str = "free"  # "rest": ... and ends in it
 
     def __post_init__(self) -> None:
         """Validate and type everything once; typed items pass through, so `replace` stays cheap."""
         self.validate()
+        self.start, self.end = check_end(self.start, "start"), check_end(self.end, "end")
         self.tracks = [_track(t if isinstance(t, dict) else asdict(t), i, self) for i, t in enumerate(self.tracks)]
         if not isinstance(self.constraints, list):
             raise RequestError("'constraints' must be a list of objects with a 'type'")
@@ -67,8 +71,10 @@ class GenerationRequest:
         return isinstance(other, GenerationRequest) and self.to_dict() == other.to_dict()
 
     def constraint_set(self) -> ConstraintSet:
-        """The constraints sorted by kind, for guidance and clean-up."""
-        return ConstraintSet.of(self.constraints)
+        """The constraints sorted by kind, for guidance and clean-up (with the standing pose "start"/"end" ask)."""
+        cset = ConstraintSet.of(self.constraints)
+        cset.keyframes.extend(rest_keyframes(self.start, self.end, self.seconds))
+        return cset
 
     @classmethod
     def from_text(cls, text: str, seconds: float = 6.0, **kwargs: Any) -> GenerationRequest:
@@ -84,7 +90,19 @@ class GenerationRequest:
         """
         if not isinstance(data, dict):
             raise RequestError("the job must be a JSON object with at least 'text' or 'tracks'")
-        known = {"seconds", "fps", "seed", "steps", "guidance", "text", "tracks", "constraints", "edits"}
+        known = {
+            "seconds",
+            "fps",
+            "seed",
+            "steps",
+            "guidance",
+            "text",
+            "tracks",
+            "constraints",
+            "edits",
+            "start",
+            "end",
+        }
         unknown = sorted(set(data) - known - CAST_FIELDS)
         if unknown:
             raise RequestError(f"unknown job field(s) {', '.join(unknown)}; "
@@ -114,6 +132,8 @@ class GenerationRequest:
             tracks=tracks,
             constraints=parse_items(constraints, seconds, fps, base_dir, allow_outside_paths),
             edits=data.get("edits") or [],
+            start=data.get("start", "free"),
+            end=data.get("end", "free"),
         )
 
     @classmethod
@@ -152,7 +172,7 @@ class GenerationRequest:
             "seconds": self.seconds, "fps": self.fps, "seed": self.seed, "steps": self.steps,
             "guidance": self.guidance, "tracks": [asdict(t) for t in self.tracks],
             "constraints": [dict(c.source) for c in self.constraints], "edits": [e.to_dict() for e in self.edits],
-        }  # fmt: skip
+        } | {k: v for k, v in (("start", self.start), ("end", self.end)) if v != "free"}  # fmt: skip
 
 
 def _check_range(seconds: float, fps: float) -> None:

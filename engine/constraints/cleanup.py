@@ -15,9 +15,10 @@ import numpy as np
 from .. import quaternion as quat
 from ..features import heading
 from ..kinematics import ik
-from ..kinematics.contact import contact_runs, joint_contact
-from ..kinematics.filters import fade, moving_average
+from ..kinematics.feet import plant_feet
+from ..kinematics.filters import fade
 from ..kinematics.fk import fk, path_fk
+from ..kinematics.reach import reach_targets
 from ..motion import Motion
 from ..skeleton import CANONICAL, FOOT_REST_HEIGHTS
 from .programmable import ErrorTerm
@@ -26,9 +27,6 @@ from .types import ConstraintSet, FootPlant, JointTarget, KeyframePose, RootPath
 ASSIST_MIN = 0.001  # m: a horizontal miss above this moves the root
 ASSIST_PASSES = 4
 ASSIST_MAX = 1.0  # m: the most the root is moved to reach one target
-FOOT_BLEND = 0.1  # s: contact pinning fades in and out this fast
-PLANT_CHUNK = 0.2  # m: a contact run is cut into plants wherever the joint slid this far
-PLANT_RAMP = 0.15  # s: moving from one plant to the next takes this long (no pop)
 DEPTH = [0] * CANONICAL.num_joints
 for _j, _p in enumerate(CANONICAL.parents):
     DEPTH[_j] = 0 if _p < 0 else DEPTH[_p] + 1
@@ -65,39 +63,39 @@ def cleanup(motion: Motion, cset: ConstraintSet, blend_seconds: float = 0.3, fee
             root_assist: bool = True, passes: int = 3, assist_max: float = ASSIST_MAX) -> Motion:  # fmt: skip
     """A copy of `motion` with every constraint met where the skeleton can reach.
 
-    With `root_assist`, a joint target the limb cannot reach from where the
-    body stands moves the root over the ground first (at most `assist_max`, faded over 2 x blend).
+    Joint targets are reached over a window around them (kinematics.reach);
+    with `root_assist` the body first steps closer to one its limb cannot
+    reach (at most `assist_max`). With `feet`, the feet are then planted
+    where the motion has them in contact (kinematics.feet).
     """
     fps, n = motion.fps, motion.num_frames
-    # root assist is measured from here, and capped
+    # root assist for explicit foot plants is measured from here, and capped
     home = (motion.root_translation.copy(), assist_max) if root_assist else None
+    step, start = (assist_max if root_assist else 0.0), motion.root_translation
     blend = max(1, int(round(blend_seconds * fps)))
     rot, root = motion.rotations.copy(), motion.root_translation.copy()
     for p in cset.paths:
         if p.weight > 0:
             rot, root = _path(rot, root, p, fps)
+    joints = sorted((j for j in cset.joints if j.weight > 0), key=lambda j: DEPTH[j.joint])
+    if joints:  # reached first, so the feet are planted where the body ends up
+        rot, root = reach_targets(rot, root, fps, joints, max_step=step, home=start)
     if feet:
-        rot, root = _feet(rot, root, motion.contacts, [], fps, max(1, int(round(FOOT_BLEND * fps))), None)
-    for k in (k for k in cset.keyframes if k.weight > 0):  # after the feet: a keyframe's legs win over a foot lock
-        f = min(frame_at(k.time, fps), n - 1)
-        new_root = root[f] if k.root is None else k.root
-        rot, root = _blend_in(rot, root, [f], k.rotations[None], np.asarray(new_root)[None], blend)
+        planted = plant_feet(replace(motion, rotations=rot, root_translation=root))
+        rot, root = planted.rotations, planted.root_translation
     for _ in range(passes):  # a fix's fade can disturb a neighbour's; more passes settle it
         if cset.plants:
-            rot, root = _feet(rot, root, None, cset.plants, fps, blend, home)
+            rot, root = _feet(rot, root, cset.plants, fps, blend, home)
         for term in cset.functions:
             if term.weight > 0:
                 rot, root = _term(rot, root, term, fps, blend)
-        for jt in sorted(cset.joints, key=lambda j: DEPTH[j.joint]):
-            if jt.weight > 0:
-                rot, root = _joint(rot, root, jt, fps, blend, home)
+        if joints:
+            rot, root = reach_targets(rot, root, fps, joints, max_step=step, home=start)
+        for k in (k for k in cset.keyframes if k.weight > 0):  # last: a keyframe's pose wins over a reach's window
+            f = min(frame_at(k.time, fps), n - 1)
+            new_root = root[f] if k.root is None else k.root
+            rot, root = _blend_in(rot, root, [f], k.rotations[None], np.asarray(new_root)[None], blend)
     return replace(motion, rotations=quat.continuous(quat.normalize(rot)), root_translation=root)
-
-
-def _joint(rot, root, jt: JointTarget, fps: float, blend: int, home):
-    frames = _frames(jt.start, jt.end, fps, len(rot))
-    target = np.broadcast_to(jt.position, (len(frames), 3))
-    return _reach(rot, root, jt.joint, frames, target, blend, home)
 
 
 def _reach(rot, root, joint: int, frames, target, blend: int, home, keep_world: bool = False,
@@ -150,41 +148,16 @@ def _path(rot, root, p: RootPath, fps: float):
     return rot, root
 
 
-def _short_runs(mask: np.ndarray, p: np.ndarray) -> list[tuple[int, int]]:
-    """Contact runs cut where the joint has slid PLANT_CHUNK from the run's start: a long slide becomes
-    a few planted steps instead of being left sliding."""
-    out = []
-    for a, b in contact_runs(mask):
-        start = a
-        for t in range(a + 1, b):
-            if np.linalg.norm(p[t, :2] - p[start, :2]) > PLANT_CHUNK:
-                out.append((start, t))
-                start = t
-        out.append((start, b))
-    return out
+def _feet(rot, root, plants: list[FootPlant], fps: float, blend: int, home):
+    """Pin ankles on explicit foot plants with two-bone leg IK; the root may move to reach their spot.
 
-
-def _feet(rot, root, contacts, plants: list[FootPlant], fps: float, blend: int, home):
-    """Pin ankles during contact runs (predicted contacts and explicit plants) with two-bone leg IK.
-
-    The ankle keeps its world orientation, so the ball of the foot stays put
-    too. Only explicit plants may move the root to reach their spot.
+    The ankle keeps its world orientation, so the ball of the foot stays put too.
     """
     n = len(rot)
-    for side, col in (("left", 0), ("right", 2)):
+    for side in ("left", "right"):
         ankle = CANONICAL.index(f"{side}_ankle")
         pos, _ = fk(rot, root)
         target = np.full((n, 3), np.nan)
-        if contacts is not None:
-            heel = (contacts[:, col] > 0.5) | joint_contact(pos[:, ankle], f"{side}_ankle", fps)
-            ball_j = CANONICAL.index(f"{side}_foot")
-            ball = ((contacts[:, col + 1] > 0.5) | joint_contact(pos[:, ball_j], f"{side}_foot", fps)) & ~heel
-            for a, b in _short_runs(ball, pos[:, ball_j]):  # heel up: the ball stays, the ankle keeps its offset
-                target[a:b] = pos[a:b, ankle] + (pos[a:b, ball_j].mean(axis=0) - pos[a:b, ball_j])
-            for a, b in _short_runs(heel, pos[:, ankle]):
-                target[a:b] = pos[a:b, ankle].mean(axis=0)
-            for a, b in contact_runs(heel):  # ramp from one plant to the next instead of popping
-                target[a:b] = moving_average(target[a:b], max(1, int(round(PLANT_RAMP * fps))))
         planted = np.zeros(n, bool)
         for p in plants:
             if p.side == side and p.weight > 0:
@@ -195,10 +168,9 @@ def _feet(rot, root, contacts, plants: list[FootPlant], fps: float, blend: int, 
                 spot[2] = FOOT_REST_HEIGHTS[f"{side}_ankle"]
                 target[frames] = spot
                 planted[frames] = True
-        for frames, assist in ((np.flatnonzero(~np.isnan(target[:, 0]) & ~planted), None),
-                               (np.flatnonzero(planted), home)):  # fmt: skip
-            if len(frames):
-                rot, root = _reach(rot, root, ankle, frames, target[frames], blend, assist, True, vertical=True)
+        frames = np.flatnonzero(planted)
+        if len(frames):
+            rot, root = _reach(rot, root, ankle, frames, target[frames], blend, home, True, vertical=True)
     return rot, root
 
 

@@ -131,26 +131,22 @@ def r_precision_top3(ctx: Context, sets: dict) -> tuple[float, float]:
             float(M.r_precision(text, real, groups, seed=ctx.seed)[2]))  # fmt: skip
 
 
-def _post_process(raw):
-    """The default post-processing of an unconstrained result (what api.generate runs after sampling)."""
-    from ..constraints.cleanup import cleanup
-    from ..constraints.types import ConstraintSet
-
-    return cleanup(raw, ConstraintSet())
-
-
 def post_processing_cost(model_dir, threads: int = 2, repeats: int | None = None) -> dict:
     """Median seconds of sampling a 10 s motion (30 fps, the default) and of its default post-processing."""
+    from ..constraints.types import ConstraintSet
     from ..pipeline import PostProcessing, generate
+    from ..pipeline.post import finish
     from ..request import GenerationRequest
+
+    default, off = PostProcessing(), PostProcessing(adaptive_smoothing=False, clean_feet=False)
 
     sample, post = [], []
     for i in range((repeats or COST_REPEATS) + 1):  # the first round warms up
         req = GenerationRequest.from_text("a person walks forward and waves", COST_SECONDS, seed=i)
         t0 = time.perf_counter()
-        raw = generate(req, model_dir=model_dir, threads=threads, post=PostProcessing(clean_feet=False))
+        raw = generate(req, model_dir=model_dir, threads=threads, post=off)
         t1 = time.perf_counter()
-        _post_process(raw)
+        finish(raw, ConstraintSet(), default)
         t2 = time.perf_counter()
         if i:
             sample.append(t1 - t0)

@@ -29,7 +29,7 @@ TARGET_JOINTS = ("left_wrist", "right_wrist", "head", "left_ankle", "right_ankle
 MAX_SECONDS = 10.0
 MIN_FRAMES = 61
 GOAL_OBSERVE_ONLY_CM = 10.0  # issue #15: the network alone, guidance off, honours joint targets
-RAW = PostProcessing(clean_feet=False, exact_constraints=False)  # what the model (and guidance) alone gives
+RAW = PostProcessing(adaptive_smoothing=False, clean_feet=False, exact_constraints=False)  # model + guidance alone
 GOAL_JOINT_MODEL_CM, GOAL_JOINT_CLEAN_CM, GOAL_PATH_CM, GOAL_SPEED_S, GOAL_FID_RATIO = 5.0, 1.0, 2.0, 0.6, 1.2
 
 

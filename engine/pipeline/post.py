@@ -3,8 +3,9 @@
 Every request kind ends here with the same PostProcessing settings (its
 smoothing runs inside the sampler, on each window's final prediction before
 the last guidance correction: sample.sample_windows): decoding from the
-window's place in the world, then clean-up (feet pinned during contact, constraints put exactly on
-target with IK) and the per-constraint residuals before and after it.
+window's place in the world, then speed-adaptive smoothing of the decoded motion (kinematics.smoothing),
+clean-up (constraints reached with IK over a window around them, feet planted while in contact) and the
+per-constraint residuals before and after it.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from .. import features as feat
 from ..constraints.cleanup import cleanup, measure
 from ..constraints.coordinates import WindowFrame
 from ..constraints.types import ConstraintSet
+from ..kinematics.smoothing import smooth_motion
 from ..motion import Motion
 from .settings import PostProcessing
 
@@ -45,9 +47,12 @@ def decode(x0: np.ndarray, mean: np.ndarray, std: np.ndarray, fps: float, frame:
 def finish(motion: Motion, cset: ConstraintSet, post: PostProcessing) -> tuple[Motion, list[Residual]]:
     """Clean-up as `post` asks, and each constraint's residual before and after it."""
     before = measure(motion, cset)
+    if post.adaptive_smoothing:
+        motion = smooth_motion(motion)
     targets = cset if post.exact_constraints else ConstraintSet()
     if post.clean_feet or targets:
         motion = cleanup(motion, targets, feet=post.clean_feet)
-    after = measure(motion, cset) if post.clean_feet or targets else before
+    changed = post.adaptive_smoothing or post.clean_feet or targets
+    after = measure(motion, cset) if changed else before
     return motion, [Residual(b["label"], b["type"], b["mean"], b["max"], a["mean"], a["max"])
                     for b, a in zip(before, after, strict=True)]  # fmt: skip

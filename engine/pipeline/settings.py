@@ -20,11 +20,15 @@ class PostProcessing:
 
     smoothing: Gaussian sigma in model frames over the sampled features (kinematics.filters.gaussian);
       few-step sampling leaves frame-to-frame jitter, 1 frame divides the jerk by about 5.
-    clean_feet: pin feet while in contact (kinematics.contact's definition, or the model's contact channel).
+    adaptive_smoothing: after decoding, a zero-phase One-Euro-style filter (kinematics.smoothing) removes the
+      jitter left on still and slow joints and lets fast actions through.
+    clean_feet: plant the feet while in contact (kinematics.feet: the model's contact channels checked against
+      the contact definition's height and speed), legs by IK, pelvis lowered where a plant is out of reach.
     exact_constraints: IK clean-up puts every constraint on target (reported as residuals either way).
     """
 
     smoothing: float = 1.0
+    adaptive_smoothing: bool = True
     clean_feet: bool = True
     exact_constraints: bool = True
 
@@ -38,7 +42,9 @@ class PostProcessing:
     @classmethod
     def from_dict(cls, data: dict[str, Any] | None) -> PostProcessing:
         data = data or {}
-        known = {k: data[k] for k in ("smoothing", "clean_feet", "exact_constraints") if k in data}
+        known = {
+            k: data[k] for k in ("smoothing", "adaptive_smoothing", "clean_feet", "exact_constraints") if k in data
+        }
         return cls(**known)
 
 

@@ -1,0 +1,207 @@
+"""Foot planting and speed-adaptive smoothing on procedural motions with known defects (no model needed)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+from fixtures_corpus import canonical_walk
+
+from engine import quaternion as quat
+from engine.eval import metrics as M
+from engine.kinematics import contact, feet, reach, smoothing
+from engine.skeleton import CANONICAL, FOOT_INDICES
+
+FPS = 30.0
+MODEL_DIR = Path(__file__).resolve().parent.parent / "exported_models"
+NEEDS_MODEL = pytest.mark.skipif(not (MODEL_DIR / "manifest.json").exists(),
+                                 reason="needs the trained model: exported_models/manifest.json is missing")  # fmt: skip
+J = {n: i for i, n in enumerate(CANONICAL.names)}
+
+
+def sliding_walk(seconds: float = 4.0):
+    """The procedural walk: its feet slide on the floor all through the stance (every grounded step skates);
+    its contact channels say 'planted' wherever a foot joint is low, as a model predicts stance."""
+    walk = canonical_walk(seconds, FPS, floor=0.0)
+    low = contact.low(walk.positions()[:, list(FOOT_INDICES), 2], contact.FOOT_REST)
+    return replace(walk, contacts=low.astype(float))
+
+
+def bone_lengths(motion) -> np.ndarray:
+    pos = motion.positions()
+    return np.linalg.norm(pos[:, 1:] - pos[:, list(CANONICAL.parents[1:])], axis=-1)
+
+
+def test_planted_feet_stop_skating_and_keep_the_skeleton_intact():
+    walk = sliding_walk()
+    before = M.foot_skate_ratio([walk.positions()], FPS)
+    planted = feet.plant_feet(walk)
+    pos = planted.positions()
+    assert before > 0.9
+    assert M.foot_skate_ratio([pos], FPS) < 0.75 * before  # this walk's stance feet slide at walking speed
+    assert np.allclose(bone_lengths(planted), bone_lengths(walk), atol=1e-9)
+    assert np.isfinite(pos).all()
+    foot = pos[:, list(FOOT_INDICES), 2]
+    assert (foot >= contact.FOOT_REST - 1e-6).all()  # no floor penetration
+
+
+def test_a_plant_holds_both_ankle_and_ball_on_one_spot():
+    walk = sliding_walk()
+    c = feet.foot_contacts(walk)
+    planted = feet.plant_feet(walk, c)
+    pos = planted.positions()
+    ankle = pos[:, J["left_ankle"]]
+    spans = feet.plants(walk.positions()[:, J["left_ankle"]], c[:, 0], FPS, contact.FOOT_REST[0])
+    assert spans
+    for a, b in spans:
+        assert np.ptp(ankle[a:b, :2], axis=0).max() < 2e-3  # mm-level: the IK lands on the spot
+        assert np.allclose(ankle[a:b, 2], contact.FOOT_REST[0], atol=2e-3)
+
+
+def test_no_knee_pops_and_the_pelvis_lowers_smoothly_when_a_plant_is_out_of_reach():
+    from engine.constraints.coordinates import standing_root
+    from engine.motion import Motion
+
+    n = 61
+    rot = quat.identity((n, CANONICAL.num_joints))
+    root = np.tile(standing_root(rot[0]), (n, 1))
+    root[:, 2] += 0.08 * np.clip((np.arange(n) - 20) / 10, 0, 1)  # the body floats up 8 cm: straight legs can't
+    stand = Motion(FPS, root, rot, contacts=np.ones((n, 4)))  # both feet claimed planted all along
+    planted = feet.plant_feet(stand, np.ones((n, 4), bool))
+    pos = planted.positions()
+    assert np.abs(pos[:, list(FOOT_INDICES), 2] - contact.FOOT_REST).max() < 5e-3  # the feet stay on the floor
+    drop = root[:, 2] - planted.root_translation[:, 2]
+    assert drop.max() == pytest.approx(0.08, abs=0.01) and (drop >= -1e-9).all()
+    assert np.abs(np.diff(drop, n=2)).max() * FPS**2 < 5.0  # m/s^2: lowered gradually
+    knee = quat.angle_between(planted.rotations[1:, J["left_knee"]], planted.rotations[:-1, J["left_knee"]])
+    assert knee.max() < 0.15  # rad per frame: bends from straight smoothly, no snap (a pop is half a radian)
+
+
+def test_a_motion_without_contacts_is_left_alone():
+    walk = canonical_walk(2.0, FPS, floor=0.5)  # floating: never low
+    planted = feet.plant_feet(replace(walk, contacts=None))
+    assert np.allclose(planted.rotations, walk.rotations) and np.allclose(planted.root_translation,
+                                                                          walk.root_translation)  # fmt: skip
+
+
+@NEEDS_MODEL
+def test_the_models_motions_skate_less_than_half_as_much_after_planting():
+    from engine.pipeline import PostProcessing, generate
+    from engine.request import GenerationRequest
+
+    off = PostProcessing(adaptive_smoothing=False, clean_feet=False)
+    raw = [generate(GenerationRequest.from_text(text, 5.0, seed=seed, fps=20), post=off)
+           for text in ("a person walks forward", "a person waves the right hand") for seed in (0, 1)]  # fmt: skip
+    clean = [feet.plant_feet(smoothing.smooth_motion(m)) for m in raw]
+    before, after = (M.foot_skate_ratio([m.positions() for m in ms], 20.0) for ms in (raw, clean))
+    assert after < 0.5 * before
+    assert M.floor_penetration([m.positions() for m in clean]) < 1e-6
+    assert M.mean_jerk([m.positions() for m in clean], 20.0) < M.mean_jerk([m.positions() for m in raw], 20.0)
+
+
+def jittery(motion, amount: float, seed: int = 0):
+    noise = np.random.default_rng(seed).normal(0.0, amount, motion.rotations.shape[:2] + (3,))
+    return replace(motion, rotations=quat.multiply(quat.from_axis_angle(noise), motion.rotations))
+
+
+def test_smoothing_removes_jitter_but_keeps_the_motion():
+    walk = canonical_walk(4.0, FPS)
+    noisy = jittery(walk, 0.02)
+    smooth = smoothing.smooth_motion(noisy)
+    jerk = [M.mean_jerk([m.positions()], FPS) for m in (walk, noisy, smooth)]
+    assert jerk[2] < 0.3 * jerk[1]
+    speed = [M.mean_joint_speed(m.positions(), FPS) for m in (walk, smooth)]
+    assert speed[1] == pytest.approx(speed[0], rel=0.1)  # the walk itself is not slowed down
+    assert np.allclose(np.linalg.norm(smooth.rotations, axis=-1), 1.0)
+
+
+def punch(seconds: float = 2.0):
+    """A still stand with one fast right-arm punch (elbow 0 -> 2 rad -> 0 in 0.3 s) at 1 s."""
+    n = int(seconds * FPS) + 1
+    t = np.arange(n) / FPS
+    rot = quat.identity((n, CANONICAL.num_joints))
+    bend = 2.0 * np.clip(1 - np.abs(t - 1.0) / 0.15, 0, 1)
+    rot[:, J["right_elbow"]] = quat.from_axis_angle(np.stack([np.zeros(n), np.zeros(n), bend], -1))
+    root = np.tile([0.0, 0.0, 0.9], (n, 1))
+    from engine.motion import Motion
+
+    return Motion(FPS, root, rot)
+
+
+def test_a_fast_action_stays_fast():
+    motion = punch()
+    smooth = smoothing.smooth_motion(jittery(motion, 0.01))
+    wrist = J["right_wrist"]
+    peak = [M.joint_speed(m.positions(), FPS)[:, wrist].max() for m in (motion, smooth)]
+    assert peak[1] > 0.8 * peak[0]
+
+
+def standing(seconds: float = 3.0):
+    from engine.constraints.coordinates import standing_root
+    from engine.constraints.standing import standing_rotations
+    from engine.motion import Motion
+
+    n = int(seconds * FPS) + 1
+    rot = np.tile(standing_rotations(), (n, 1, 1))
+    return Motion(FPS, np.tile(standing_root(rot[0]), (n, 1)), rot)
+
+
+class Target:
+    def __init__(self, joint: str, time: float, position):
+        self.joint, self.start, self.end, self.weight = J[joint], time, time, 1.0
+        self.position = np.asarray(position, float)
+
+
+def test_a_reach_is_exact_and_spread_over_its_window():
+    stand = standing()
+    wrist = J["left_wrist"]
+    goal = stand.positions()[45, wrist] + [0.1, -0.2, 0.1]  # 24 cm away, within reach
+    rot, root = reach.reach_targets(stand.rotations, stand.root_translation, FPS, [Target("left_wrist", 1.5, goal)])
+    pos = replace(stand, rotations=rot, root_translation=root).positions()
+    assert np.linalg.norm(pos[45, wrist] - goal) < 1e-4
+    window = int(round(reach.WINDOW_S * FPS))
+    untouched = np.r_[: 45 - window, 46 + window : len(pos)]
+    assert np.allclose(pos[untouched], stand.positions()[untouched])
+    peak = M.joint_speed(pos, FPS)[:, wrist].max()
+    assert peak < 1.2 * 1.875 * 0.245 / reach.WINDOW_S  # a minimum-jerk move over the window (peak 1.875 x mean)
+
+
+def test_a_far_target_moves_the_body_closer_and_an_unreachable_one_ends_as_close_as_it_can():
+    stand = standing()
+    wrist = J["left_wrist"]
+    far = stand.positions()[45, wrist] + [0.8, 0.0, 0.3]
+    rot, root = reach.reach_targets(stand.rotations, stand.root_translation, FPS, [Target("left_wrist", 1.5, far)])
+    pos = replace(stand, rotations=rot, root_translation=root).positions()
+    assert np.linalg.norm(pos[45, wrist] - far) < 1e-3 and root[45, 0] > stand.root_translation[45, 0] + 0.2
+    up = [0.0, 0.0, 3.0]
+    rot, root = reach.reach_targets(stand.rotations, stand.root_translation, FPS, [Target("left_wrist", 1.5, up)])
+    pos = replace(stand, rotations=rot, root_translation=root).positions()
+    assert np.isfinite(pos).all() and 1.0 < np.linalg.norm(pos[45, wrist] - up) < 2.0
+
+
+@NEEDS_MODEL
+def test_start_and_end_rest_put_the_standing_pose_on_the_first_and_last_frame():
+    from engine.constraints.coordinates import standing_root
+    from engine.constraints.standing import standing_rotations
+    from engine.pipeline import generate
+    from engine.request import GenerationRequest
+
+    job = {"text": "a person waves the right hand", "seconds": 3.0, "fps": 20, "start": "rest", "end": "rest"}
+    request = GenerationRequest.from_dict(job)
+    assert GenerationRequest.from_dict(request.to_dict()) == request
+    pos = generate(request).positions()
+    want, _ = CANONICAL.forward_kinematics(standing_rotations(), standing_root(standing_rotations()))
+    for f in (0, -1):
+        assert np.abs((pos[f] - pos[f, 0]) - (want - want[0])).max() < 1e-3  # the pose, wherever the body is
+    free = generate(GenerationRequest.from_dict({**job, "start": "free", "end": "free"})).positions()
+    assert np.abs((free[0] - free[0, 0]) - (want - want[0])).max() > 0.05  # the model alone starts elsewhere
+
+
+def test_an_unknown_start_is_a_clear_error():
+    from engine.errors import RequestError
+    from engine.request import GenerationRequest
+
+    with pytest.raises(RequestError, match="'start' must be one of 'free', 'rest'"):
+        GenerationRequest.from_dict({"text": "a person waves", "start": "idle"})
