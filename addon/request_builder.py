@@ -52,6 +52,8 @@ class PanelSpec:
     guidance: float | None = None
     tracks: list[TrackSpec] = field(default_factory=list)
     constraints: list[ConstraintSpec] = field(default_factory=list)
+    start: str = "free"  # "rest": begin in the neutral standing pose (job field "start")
+    end: str = "free"
 
     @property
     def frame_end(self) -> int:
@@ -85,6 +87,7 @@ def job_dict(spec: PanelSpec, space: EngineSpace | None = None) -> dict:
     ]  # fmt: skip
     to_engine = space.to_canonical if space is not None else np.asarray
     job["constraints"] = [_constraint(spec, c, to_engine) for c in spec.constraints]
+    job.update({k: v for k, v in (("start", spec.start), ("end", spec.end)) if v != "free"})
     return job
 
 
@@ -186,7 +189,7 @@ def read_panel(scene) -> PanelSpec:
     return PanelSpec(
         prompt=s.prompt, seconds=s.seconds, fps=fps, frame_start=s.frame_start, seed=s.seed,
         steps=s.steps if s.use_steps else None, guidance=s.guidance if s.use_guidance else None,
-        tracks=tracks, constraints=constraints,
+        tracks=tracks, constraints=constraints, start=s.start_pose, end=s.end_pose,
     )  # fmt: skip
 
 
@@ -199,6 +202,7 @@ def load_into_panel(scene, request: rq.GenerationRequest, seed: int, placement: 
     s.root_motion = placement.get("root_motion", s.root_motion)
     s.seconds = request.seconds
     s.seed = seed
+    s.start_pose, s.end_pose = request.start, request.end
     s.use_steps, s.steps = request.steps is not None, request.steps or s.steps
     s.use_guidance, s.guidance = (
         request.guidance is not None,
