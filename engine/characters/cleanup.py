@@ -46,7 +46,8 @@ def _push_apart(motions: list[Motion], coupling: Coupling) -> list[Motion]:
                 root = motions[k].root_translation.copy()
                 root[:, :2] += push
                 moved = replace(motions[k], root_translation=root)
-                motions[k] = replace(cleanup(moved, ConstraintSet(), feet=True), metadata=motions[k].metadata)
+                motions[k] = replace(cleanup(moved, ConstraintSet(), feet=True, root_assist=False),
+                                     metadata=motions[k].metadata)  # fmt: skip
     return motions
 
 

@@ -81,7 +81,7 @@ def cleanup(motion: Motion, cset: ConstraintSet, blend_seconds: float = 0.3, fee
     if joints:  # reached first, so the feet are planted where the body ends up
         rot, root = reach_targets(rot, root, fps, joints, max_step=step, home=start)
     if feet:
-        planted = plant_feet(replace(motion, rotations=rot, root_translation=root))
+        planted = plant_feet(replace(motion, rotations=rot, root_translation=root), lower_pelvis=root_assist)
         rot, root = planted.rotations, planted.root_translation
     for _ in range(passes):  # a fix's fade can disturb a neighbour's; more passes settle it
         if cset.plants:

@@ -66,8 +66,11 @@ def foot_contacts(motion: Motion, positions: np.ndarray | None = None) -> np.nda
     return low & (predicted | still)
 
 
-def plant_feet(motion: Motion, contacts: np.ndarray | None = None) -> Motion:
-    """A copy of `motion` with the feet planted wherever they are in contact (`contacts`: foot_contacts')."""
+def plant_feet(motion: Motion, contacts: np.ndarray | None = None, lower_pelvis: bool = True) -> Motion:
+    """A copy of `motion` with the feet planted wherever they are in contact (`contacts`: foot_contacts').
+
+    Without `lower_pelvis` the root stays exactly where it is (a plant out of reach is then met as far as the leg
+    reaches): for a last pass after the upper body was put on its targets."""
     n, fps = motion.num_frames, motion.fps
     if n < 2:
         return motion.copy()
@@ -77,7 +80,8 @@ def plant_feet(motion: Motion, contacts: np.ndarray | None = None) -> Motion:
     goals = {side: _foot_goals(pos[:, ankle], pos[:, ball], contacts[:, col], contacts[:, col + 1], col, fps, fade)
              for side, (_, ankle, ball, col) in SIDES.items()}  # fmt: skip
     root = motion.root_translation.copy()
-    root[:, 2] -= _pelvis_drop(pos, goals, fade)
+    if lower_pelvis:
+        root[:, 2] -= _pelvis_drop(pos, goals, fade)
     lowered = root[:, 2] != motion.root_translation[:, 2]
     rot = motion.rotations.copy()
     for side, (_, ankle, ball, _) in SIDES.items():

@@ -17,10 +17,12 @@ import numpy as np
 
 from .. import quaternion as quat
 from ..motion import Motion
+from .filters import minimum_jerk
 
 MIN_CUTOFF = 3.0  # Hz: the cutoff of a still joint (sampling jitter lies above it, a wave below)
 ANGULAR_BETA = 1.0  # Hz per rad/s: how fast the cutoff rises with a joint's angular speed
 LINEAR_BETA = 2.0  # Hz per m/s, for the root
+END_FADE_S = 0.3  # s: the first and last frames are kept, the filter's change fading in over this
 
 
 def smooth_motion(motion: Motion, min_cutoff: float = MIN_CUTOFF, angular_beta: float = ANGULAR_BETA,
@@ -53,7 +55,13 @@ def zero_phase(x: np.ndarray, speed: np.ndarray, fps: float, min_cutoff: float, 
     tau = 1.0 / (2.0 * np.pi * cutoff)
     alpha = (1.0 / (1.0 + tau * fps))[..., None]  # (T, C, 1)
     forward = _low_pass(x, alpha)
-    return _low_pass(forward[::-1], alpha[::-1])[::-1]
+    out = _low_pass(forward[::-1], alpha[::-1])[::-1]
+    # the first and last frames stay where they were (a placed character, a clip's ends), the difference fading
+    # out over END_FADE_S
+    n = len(x)
+    ramp = minimum_jerk(1.0 - np.arange(n) / max(END_FADE_S * fps, 1.0))
+    shape = (n,) + (1,) * (x.ndim - 1)
+    return out + ramp.reshape(shape) * (x[0] - out[0]) + ramp[::-1].reshape(shape) * (x[-1] - out[-1])
 
 
 def _low_pass(x: np.ndarray, alpha: np.ndarray) -> np.ndarray:
