@@ -82,6 +82,10 @@ def write_motion(motion, path: Path, overwrite: bool = False) -> None:
         write_smpl_npz(path, motion, overwrite=overwrite)
 
 
+MISSED_M = 0.01  # a constraint whose residual after clean-up exceeds this gets one line on stderr
+METRE_RESIDUALS = {"JointTarget", "RootPath", "KeyframePose", "FootPlant"}  # the job file's kinds
+
+
 def warn(message: str) -> None:
     print(f"warning: {message}", file=sys.stderr)
 
@@ -106,6 +110,9 @@ def generate_command(args) -> int:
         if warning not in shown:
             shown.add(warning)
             warn(warning)
+    for r in motion.metadata.get("constraints", []):  # best effort: say exactly what was missed
+        if r["max"] > MISSED_M and r["type"] in METRE_RESIDUALS:
+            warn(f"{r['label']}: missed by {100 * r['max']:.1f} cm (out of reach; the closest the body gets)")
     write_motion(motion, args.out, args.overwrite)
     print(f"wrote {args.out} ({motion.num_frames} frames at {motion.fps:g} fps, seed {request.seed}, "
           f"model {motion.metadata['model_version']}, {elapsed:.2f} s)")  # fmt: skip

@@ -205,3 +205,18 @@ def test_an_unknown_start_is_a_clear_error():
 
     with pytest.raises(RequestError, match="'start' must be one of 'free', 'rest'"):
         GenerationRequest.from_dict({"text": "a person waves", "start": "idle"})
+
+
+@NEEDS_MODEL
+def test_the_cli_names_each_missed_constraint_on_one_stderr_line(tmp_path, capsys):
+    import json
+
+    from engine import cli
+
+    job = {"text": "a person stands still", "seconds": 3, "fps": 20, "constraints": [
+        {"type": "joint", "joint": "left_wrist", "time": 1.5, "position": [0.3, 0.0, 2.5]},
+        {"type": "joint", "joint": "right_wrist", "time": 1.0, "position": [-0.3, 0.0, 1.2]}]}  # fmt: skip
+    (tmp_path / "job.json").write_text(json.dumps(job))
+    assert cli.main(["generate", "--job", str(tmp_path / "job.json"), "--out", str(tmp_path / "out.npz")]) == 0
+    missed = [line for line in capsys.readouterr().err.splitlines() if "missed by" in line]
+    assert len(missed) == 1 and "left_wrist" in missed[0], missed
