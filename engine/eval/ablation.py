@@ -25,13 +25,13 @@ from . import metrics as M
 from . import sources
 from .bench import QUICK_ITEMS
 from .clips import DEFAULT_CORPUS, load_split, pair_ids, pick_captions
-from .constraints_suite import _generate, cases
+from .constraints_suite import RAW, _generate, cases
 from .embedder import DEFAULT_EVAL_DIR, Evaluator
 from .suites import Context
 from .vocabulary_suite import measure as vocabulary_rows
 from .vocabulary_suite import summary as vocabulary_summary
 
-OBSERVE_CASES = 8
+OBSERVE_CASES = 8  # constraint cases measured with guidance off
 
 
 def text_metrics(ctx: Context) -> dict:
@@ -58,9 +58,9 @@ def observe_only_errors(ctx: Context) -> dict:
     off = GuideOptions(strength=0.0)
     joint, path = [], []
     for c in cases(ctx.test, OBSERVE_CASES, ctx.seed):
-        j = _generate({**c["base"], "constraints": c["joints"]}, ctx.model_dir, options=off, clean=False)
+        j = _generate({**c["base"], "constraints": c["joints"]}, ctx.model_dir, guide_options=off, post=RAW)
         joint += [r["model_mean"] for r in j.metadata["constraints"]]
-        p = _generate({**c["base"], "constraints": c["path"]}, ctx.model_dir, options=off, clean=False)
+        p = _generate({**c["base"], "constraints": c["path"]}, ctx.model_dir, guide_options=off, post=RAW)
         path.append(p.metadata["constraints"][0]["model_mean"])
     return {"joint_guidance_off_cm": 100 * float(np.mean(joint)), "path_guidance_off_cm": 100 * float(np.mean(path))}
 
