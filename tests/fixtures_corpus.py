@@ -21,7 +21,7 @@ from engine.motion import Motion
 from engine.retarget import demo_motion
 from engine.skeleton import FOOT_INDICES, FOOT_JOINTS, FOOT_REST_HEIGHTS, JOINT_NAMES
 from engine.training import deepmimic as dm
-from engine.training.prepare import MODEL_FPS, Item, write_split
+from engine.training.corpus_build import MODEL_FPS, Item, write_split
 from engine.training.source_rigs import BANDAI
 
 # (joint, parent, OFFSET in the parent's local file axes, cm)

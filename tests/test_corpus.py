@@ -22,6 +22,7 @@ from engine import features as feat
 from engine.io.bvh import read_bvh
 from engine.motion import Motion
 from engine.skeleton import FOOT_INDICES, FOOT_JOINTS, FOOT_REST_HEIGHTS, JOINT_NAMES, PARENTS
+from engine.training import corpus_build
 from engine.training import deepmimic as dm
 from engine.training import prepare as prep
 from engine.training.source_rigs import BANDAI
@@ -120,7 +121,7 @@ def test_deepmimic_layout_matches_the_humanoid():
 def test_deepmimic_pose_is_right(tmp_path):
     frames = deepmimic_walk(yaw=0.5)
     path = write_deepmimic(tmp_path / "humanoid3d_walk.txt", frames)
-    motion = prep.normalise_placement(dm.read_deepmimic(path, prep.MODEL_FPS))
+    motion = corpus_build.normalise_placement(dm.read_deepmimic(path, prep.MODEL_FPS))
     assert motion.num_frames == int(np.floor(frames[:-1, 0].sum() * prep.MODEL_FPS + 1e-6)) + 1
     pos, rot = motion.forward_kinematics()
     assert np.isfinite(pos).all()

@@ -12,9 +12,12 @@ that DeepMimic ships (long/*_mirror, the mirrored sie/ pairs) are skipped and
 reported: the train split gets its mirrors from the augmentation, and a
 mirror in train must not leak a val/test clip.
 
-MODEL_FPS is 20: the CPU training budget (DESIGN.md) buys about 23 M
-token-passes in two hours; 20 fps keeps 10 s windows at 100 tokens (2 frames
-per token) while still resolving a wave (about 2-3 Hz) and foot contacts.
+Your own clips: `--bvh DIR --captions captions.csv` (any humanoid BVH
+skeleton) or `--smpl DIR --body-model DIR` (AMASS-style SMPL-H / SMPL-X
+files through the smplx body model) build a corpus of free-text captioned
+clips instead (engine/training/library_cli.py).
+
+Clean-up, resampling and the split files are shared (engine/training/corpus_build.py).
 """
 
 from __future__ import annotations
@@ -25,26 +28,19 @@ import sys
 import tarfile
 import time
 import warnings
-from collections import Counter, defaultdict
-from dataclasses import dataclass, field
+from collections import defaultdict
 from multiprocessing import Pool
 from pathlib import Path
 
 import numpy as np
 
-from .. import features as feat
-from .. import quaternion as quat
 from ..io.bvh import read_bvh
 from ..motion import Motion
-from ..skeleton import FOOT_INDICES, FOOT_JOINTS, FOOT_REST_HEIGHTS
-from . import deepmimic
-from .captions import mirror_content
+from . import deepmimic, library_cli
+from .corpus_build import MODEL_FPS, Clip, Converted, Item, finish, summarise, write_split
 from .source_rigs import BANDAI, to_canonical
 from .splits import SPLIT_FILE, SPLITS, load_or_make_splits
 
-MODEL_FPS = 20.0
-MIN_FRAMES = 10  # at MODEL_FPS: half a second
-MAX_ROOT_SPEED = 15.0  # m/s between frames: faster is a capture glitch
 ARCHIVES = {
     "bandai-1": "bandai-namco/Bandai-Namco-Research-Motiondataset-1.tar.xz",
     "bandai-2": "bandai-namco/Bandai-Namco-Research-Motiondataset-2.tar.xz",
@@ -52,24 +48,6 @@ ARCHIVES = {
 }
 #: licence of each source (the report lists them; the model inherits the strictest)
 LICENCES = {"bandai-1": "CC BY-NC 4.0", "bandai-2": "CC BY-NC 4.0", "deepmimic": "MIT", "deepmimic-sie": "CC BY-NC 4.0"}
-
-
-@dataclass
-class Clip:
-    clip_id: str
-    source: str
-    path: str
-    content: str
-    style: str
-
-
-@dataclass
-class Converted:
-    clip: Clip
-    features: np.ndarray | None
-    seconds: float = 0.0
-    notes: list[str] = field(default_factory=list)
-    rejected: str = ""
 
 
 def extract(data_dir: Path, cache: Path, archives: tuple[str, ...] = tuple(ARCHIVES)) -> Path:
@@ -137,37 +115,6 @@ def load_canonical(clip: Clip) -> Motion:
     return to_canonical(pos, rot, src.skeleton.names, BANDAI, src.fps)
 
 
-def longest_valid_run(motion: Motion) -> tuple[slice, int]:
-    """Frames without NaN/inf or teleporting root; returns the longest clean run and the dropped count."""
-    finite = np.isfinite(motion.root_translation).all(-1) & np.isfinite(motion.rotations).all((-1, -2))
-    jump = np.zeros(motion.num_frames, dtype=bool)
-    speed = np.linalg.norm(np.diff(np.nan_to_num(motion.root_translation), axis=0), axis=-1) * motion.fps
-    jump[1:] = speed > MAX_ROOT_SPEED
-    good = finite & ~jump
-    best, start = (0, 0), None
-    for i, ok in enumerate(np.append(good, False)):
-        if ok and start is None:
-            start = i
-        elif not ok and start is not None:
-            best = max(best, (i - start, start))
-            start = None
-    length, first = best
-    return slice(first, first + length), motion.num_frames - length
-
-
-def normalise_placement(motion: Motion) -> Motion:
-    """Floor at z = 0 under the planted feet, root at the origin and facing -Y at frame 0."""
-    pos, rot = motion.forward_kinematics()
-    rest = np.array([FOOT_REST_HEIGHTS[n] for n in FOOT_JOINTS])
-    clearance = pos[:, list(FOOT_INDICES), 2] - rest  # height of each foot joint above its standing height
-    floor = np.percentile(clearance.min(axis=1), 2)
-    turn = quat.about_z(-feat.heading(rot[0, 0]))
-    root = motion.root_translation - np.array([motion.root_translation[0, 0], motion.root_translation[0, 1], floor])
-    rotations = motion.rotations.copy()
-    rotations[:, 0] = quat.multiply(turn, rotations[:, 0])
-    return Motion(fps=motion.fps, root_translation=quat.rotate(turn, root), rotations=rotations)
-
-
 def convert(clip: Clip) -> Converted:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -175,72 +122,7 @@ def convert(clip: Clip) -> Converted:
             motion = load_canonical(clip)
         except Exception as exc:  # a corrupt source file is reported, not fatal
             return Converted(clip, None, rejected=f"cannot read: {exc}")
-    notes = [f"reader: {w.message}" for w in caught]
-    run, dropped = longest_valid_run(motion)
-    if dropped:
-        notes.append(f"dropped {dropped} broken frame(s), kept frames {run.start}-{run.stop - 1}")
-        motion = motion[run]
-    motion = motion.resample(MODEL_FPS)
-    if motion.num_frames < MIN_FRAMES:
-        return Converted(clip, None, rejected=f"only {motion.num_frames} usable frames at {MODEL_FPS:g} fps")
-    motion = normalise_placement(motion)
-    return Converted(clip, feat.encode(motion), seconds=motion.duration, notes=notes)
-
-
-def mirror_features(features: np.ndarray) -> np.ndarray:
-    """Mirror a clip through decode -> Motion.mirrored -> encode (exact, contacts swapped)."""
-    motion = feat.decode(features, MODEL_FPS)
-    return feat.encode(motion.mirrored())
-
-
-@dataclass
-class Item:
-    """One clip of a split, as written."""
-
-    clip_id: str
-    source: str
-    content: str
-    style: str
-    mirrored: bool
-    features: np.ndarray
-
-    def mirror(self) -> Item:
-        features = mirror_features(self.features)
-        return Item(self.clip_id + "_mirror", self.source, mirror_content(self.content), self.style, True, features)
-
-
-def write_split(path: Path, items: list[Item]) -> None:
-    lengths = [len(i.features) for i in items]
-    np.savez(
-        path,
-        features=np.concatenate([i.features for i in items] or [np.zeros((0, feat.FEATURE_DIM))]).astype(np.float32),
-        starts=np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64),
-        clip_ids=np.array([i.clip_id for i in items]),
-        sources=np.array([i.source for i in items]),
-        contents=np.array([i.content for i in items]),
-        styles=np.array([i.style for i in items]),
-        mirrored=np.array([i.mirrored for i in items]),
-        fps=MODEL_FPS,
-    )
-
-
-def _minutes(items: list[Item]) -> float:
-    return round(sum(len(i.features) - 1 for i in items) / MODEL_FPS / 60, 2)
-
-
-def summarise(items: list[Item]) -> dict:
-    """Clips, frames and minutes of a split, per source, content and style."""
-    by_source: dict[str, list[Item]] = defaultdict(list)
-    for i in items:
-        by_source[i.source].append(i)
-    return {
-        "clips": len(items),
-        "frames": int(sum(len(i.features) for i in items)),
-        "minutes": _minutes(items),
-        "per_source": {s: {"clips": len(v), "minutes": _minutes(v)} for s, v in sorted(by_source.items())},
-        "per_content": dict(Counter(i.content for i in items)),
-        "per_style": dict(Counter(i.style for i in items)),
-    }
+    return finish(clip, motion, [f"reader: {w.message}" for w in caught])
 
 
 def list_clips(raw: Path, sources: tuple[str, ...]) -> tuple[list[Clip], dict[str, str]]:
@@ -310,7 +192,10 @@ def print_report(report: dict) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    argv = sys.argv[1:] if argv is None else argv
+    if library_cli.wants_library(argv):
+        return library_cli.main(argv)
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0], epilog=library_cli.USAGE)
     ap.add_argument("--data", type=Path, default=Path("../shared/data"))
     ap.add_argument("--out", type=Path, default=Path.home() / ".cache" / "motion_composer" / "corpus")
     ap.add_argument("--workers", type=int, default=2)
