@@ -33,10 +33,11 @@ def clip_probabilities(lengths: np.ndarray, labels: list[tuple[str, str]], frame
 class CaptionChooser:
     """Training captions per label pair, with the style left out for a share of styled samples."""
 
-    def __init__(self, pairs, content_only: float) -> None:
+    def __init__(self, pairs, content_only: float, free_text: dict | None = None) -> None:
+        """`free_text`: captions per pair of an own corpus (no style to leave out) instead of the label templates."""
         self.content_only = content_only
-        self.captions = {p: training_captions(*p) for p in pairs}
-        self.plain = {p: training_captions(p[0], NEUTRAL_STYLE) for p in pairs}
+        self.captions = free_text or {p: training_captions(*p) for p in pairs}
+        self.plain = free_text or {p: training_captions(p[0], NEUTRAL_STYLE) for p in pairs}
 
     def all_captions(self) -> list[str]:
         return sorted({c for table in (self.captions, self.plain) for caps in table.values() for c in caps})

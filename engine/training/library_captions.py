@@ -19,7 +19,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import MotionComposerError
-from .captions import training_captions
 
 FILE_COLUMNS = ("file", "filename", "clip", "name", "path", "motion")
 CAPTION_COLUMNS = ("caption", "description", "text", "label", "prompt")
@@ -122,10 +121,10 @@ def mirror_caption(caption: str) -> str:
     return _SIDE_WORD.sub(lambda m: _SIDES[m.group(1)], caption)
 
 
-def corpus_captions(data, labels: list[tuple[str, str]]) -> dict[tuple[str, str], list[str]]:
-    """Captions per label pair of a prepared split: its free-text `captions` when it has them, else templates."""
+def corpus_captions(data, labels: list[tuple[str, str]]) -> dict[tuple[str, str], list[str]] | None:
+    """Free-text captions per label pair of a prepared split (own corpora); None for label-template corpora."""
     if "captions" not in getattr(data, "files", data):
-        return {p: training_captions(*p) for p in sorted(set(labels))}
+        return None
     table: dict[tuple[str, str], list[str]] = {}
     for label, text in zip(labels, data["captions"].tolist(), strict=True):
         table.setdefault(label, list(dict.fromkeys(text.split(CAPTION_SEPARATOR))))

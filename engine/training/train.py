@@ -30,7 +30,9 @@ from ..errors import MotionComposerError
 from ..observations import OBS_DIM, PATH_SLICE
 from .balance import CaptionChooser, clip_probabilities
 from .ema import WeightAverage
+from .finetune import FineTune, user_error
 from .geometry import feature_positions, geometric_losses, planted_foot_speed
+from .library_captions import corpus_captions
 from .model import Denoiser, ModelConfig
 from .windows import sample_mask, window_root_path
 
@@ -54,7 +56,7 @@ class Corpus:
         self.fps = float(data["fps"])
         self.lengths = np.diff(self.starts)
         self.balance = balance
-        self.captions = CaptionChooser(sorted(set(self.labels)), content_only)
+        self.captions = CaptionChooser(sorted(set(self.labels)), content_only, corpus_captions(data, self.labels))
         all_caps = self.captions.all_captions()
         self.embedding = dict(zip(all_caps, cached_embeddings(all_caps, embed, embedding_cache), strict=True))
         self._probabilities: dict[int, np.ndarray] = {}
@@ -156,23 +158,27 @@ def train(args) -> Path:
     device = choose_device(args.device)
     rng = np.random.default_rng(args.seed)
     random.seed(args.seed)
-    out = Path(args.out)
-    ckpt_dir = Path(args.checkpoints)
+    tune = FineTune.from_args(args)  # --init MODEL_FOLDER: fine-tune it (engine/training/finetune.py)
+    out = tune.staging if tune else Path(args.out)
+    ckpt_dir = Path(args.checkpoints or (tune.checkpoints() if tune else DEFAULT_CACHE / "checkpoints"))
     ckpt_dir.mkdir(parents=True, exist_ok=True)
-    ensure_corpus(Path(args.corpus), Path(args.data))
-    stats = dict(np.load(Path(args.corpus) / "stats.npz"))
+    if not tune:  # a fine-tune's own corpus was checked by FineTune.from_args
+        ensure_corpus(Path(args.corpus), Path(args.data))
+    stats = tune.stats if tune else dict(np.load(Path(args.corpus) / "stats.npz"))
     from .export import export_text_files, text_embedder
 
-    text_onnx = export_text_files(out)
+    text_onnx = tune.text_files() if tune else export_text_files(out)
     embed = text_embedder(text_onnx, out / "tokenizer.json")
     digest = hashlib.sha256(text_onnx.read_bytes()).hexdigest()[:12]
     cache = Path(args.embedding_cache) / f"{digest}.npz"
-    corpus = Corpus(Path(args.corpus) / "train.npz", stats, embed, args.balance, args.content_only, cache)
+    corpus_args = (stats, embed, args.balance, args.content_only, cache)
+    corpus = tune.load_corpus(Corpus, corpus_args) if tune else Corpus(Path(args.corpus) / "train.npz", *corpus_args)
     cfg = ModelConfig(width=args.width, layers=args.layers, heads=args.heads, ff=args.ff, impute=args.impute)
-    model = Denoiser(cfg)
+    model = tune.model(args.impute) if tune else Denoiser(cfg)
+    cfg = model.cfg
     step, elapsed, ckpt = 0, 0.0, ckpt_dir / "last.pt"
     state = torch.load(ckpt, map_location="cpu", weights_only=False) if ckpt.exists() and not args.fresh else None
-    if state is None and args.init:
+    if state is None and args.init and not tune:
         from .warm_start import load_initial_weights
 
         print(f"initial weights from {load_initial_weights(model, args.init)}", flush=True)
@@ -221,7 +227,10 @@ def train(args) -> Path:
     final = (average.model if average is not None else model).to("cpu")
     info = {"steps": step, "minutes": round((time.time() - t_start) / 60, 1), "weights": "ema" if average else "raw",
             "recipe": recipe(args)}  # fmt: skip
-    return export_model(final, stats, out, info)
+    if tune:
+        info |= {"final_loss": round(smooth, 4), "max_minutes": args.max_minutes, "batch": args.batch, "lr": args.lr,
+                 "corpus": str(args.corpus)}  # fmt: skip
+    return tune.finish(export_model(final, stats, out, info)) if tune else export_model(final, stats, out, info)
 
 
 def recipe(args) -> dict:
@@ -243,12 +252,16 @@ def parse_args(argv=None):
     ap.add_argument("--corpus", default=str(DEFAULT_CACHE / "corpus"))
     ap.add_argument("--data", default="../shared/data", help="shared data, prepared into --corpus when it is empty")
     ap.add_argument("--out", default="exported_models")
-    ap.add_argument("--checkpoints", default=str(DEFAULT_CACHE / "checkpoints"))
+    ap.add_argument(
+        "--checkpoints", default=None, help="default: ~/.cache/motion_composer/checkpoints (fine-tunes: own)"
+    )
     ap.add_argument("--embedding-cache", default=str(DEFAULT_CACHE / "caption_embeddings"),
                     help="folder for caption embeddings reused between runs")  # fmt: skip
-    ap.add_argument("--init", default="", help="warm start: model folder, denoiser .onnx or checkpoint .pt")
+    ap.add_argument("--init", default="", help="model folder: fine-tune it (docs/train-your-own.md); denoiser .onnx "
+                    "or checkpoint .pt: warm start")  # fmt: skip
+    ap.add_argument("--mix", default=None, help="fine-tune: BASE_CORPUS:FRACTION of each batch from a base corpus")
     ap.add_argument("--steps", type=int, default=None, help="step budget (default 8000; 5 with --tiny)")
-    ap.add_argument("--max-minutes", type=float, default=110.0)
+    ap.add_argument("--max-minutes", "--minutes", type=float, default=110.0)
     ap.add_argument(
         "--session-minutes",
         type=float,
@@ -288,8 +301,8 @@ def main(argv=None) -> int:
     args = parse_args(argv)
     try:
         path = train(args)
-    except MotionComposerError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+    except (MotionComposerError, OSError) as exc:
+        print(f"error: {user_error(exc, args)}", file=sys.stderr)  # re-raises what is not the user's to fix
         return 2
     print(f"exported {path}")
     print(json.dumps(json.loads((path / "manifest.json").read_text())["training"], indent=1))
