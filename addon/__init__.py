@@ -13,6 +13,7 @@ from . import (  # noqa: E402
     cli,
     edit_operators,
     gui,
+    model_gui,
     operators,
     preferences,
     prompt_notes,
@@ -28,6 +29,7 @@ if _need_reload:
     edit_operators = importlib.reload(edit_operators)
     prompt_notes = importlib.reload(prompt_notes)
     gui = importlib.reload(gui)
+    model_gui = importlib.reload(model_gui)
     cast_properties = importlib.reload(cast_properties)
     cast_operators = importlib.reload(cast_operators)
     cast_gui = importlib.reload(cast_gui)
@@ -41,6 +43,7 @@ def register() -> None:
     edit_operators.register()
     prompt_notes.register()
     gui.register()
+    model_gui.register()
     cast_properties.register()
     cast_operators.register()
     cast_gui.register()
@@ -52,6 +55,7 @@ def unregister() -> None:
     cast_gui.unregister()
     cast_operators.unregister()
     cast_properties.unregister()
+    model_gui.unregister()
     gui.unregister()
     prompt_notes.unregister()
     edit_operators.unregister()

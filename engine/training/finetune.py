@@ -25,9 +25,10 @@ import torch
 
 from ..errors import MotionComposerError
 from .init_model import InitModel, load_init
-from .model_card import DataSource, corpus_sources, init_licence, write_card
+from .model_card import DataSource, captions_seen, corpus_sources, init_licence, write_card
 
 TEXT_FILES = ("text_encoder", "tokenizer")
+VOCABULARY_LIMIT = 500  # captions stored in the manifest
 #: prepare floors every feature's std at 0.01: a channel at the floor never moved in the base corpus
 STD_FLOOR = 0.0101
 
@@ -153,6 +154,7 @@ class FineTune:
             "widened_std_channels": self.widened,
         }
         manifest["data"] = [s.to_dict() for s in self.sources()]
+        manifest["vocabulary"] = captions_seen(self.corpus)[:VOCABULARY_LIMIT]  # what the panel shows it knows
         manifest["init"] = {"model_version": self.init.version, "folder": str(self.init.folder),
                             "licence": init_licence(self.init)}  # fmt: skip
         try:

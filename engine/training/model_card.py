@@ -65,11 +65,12 @@ def init_licence(init) -> str:
     if data:
         return "; ".join(f"{d['name']}: {d['licence']}" for d in data)
     card = init.folder / CARD
-    if card.exists():
-        for line in card.read_text().splitlines():
-            if "licence" in line.lower():
-                return line.strip("* ").strip()
-    return "unknown (the init model states no licence)"
+    text = card.read_text() if card.exists() else ""
+    bold = re.search(r"\*\*Licen[cs]e:\s*(.+?)\*\*", text, re.S)
+    if bold:
+        return " ".join(bold.group(1).split()).rstrip(".")
+    line = next((s for s in text.splitlines() if re.search(r"licen[cs]e", s, re.I)), "")
+    return line.strip("*# ").strip() or "unknown (the init model states no licence)"
 
 
 def licence_verdict(sources: list[DataSource], init_line: str, init_version: str) -> tuple[str, list[str]]:
