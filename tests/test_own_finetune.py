@@ -21,6 +21,7 @@ from test_own_library import MIXAMO, renamed
 from test_training_tiny import synthetic_corpus
 
 from engine.errors import MotionComposerError
+from engine.eval import own_data
 from engine.io.bvh import write_bvh
 from engine.model_info import describe
 from engine.retarget import demo_motion
@@ -51,6 +52,8 @@ def test_tiny_fine_tune_with_mixing_exports_a_complete_model(tmp_path):
     base = tmp_path / "base"
     base.mkdir()
     synthetic_corpus(base)
+    report = {"sources": {"synthetic": "MIT"}, "splits": {"train": {"per_source": {"synthetic": {"clips": 12}}}}}
+    (base / "report.json").write_text(json.dumps(report))
     out = tmp_path / "mine"
     cmd = [sys.executable, "-m", "engine.training.train", "--tiny", "--init", str(DEFAULT_MODEL_DIR), "--corpus",
            str(own), "--mix", f"{base}:0.5", "--minutes", "5", "--out", str(out), "--checkpoints",
@@ -60,7 +63,7 @@ def test_tiny_fine_tune_with_mixing_exports_a_complete_model(tmp_path):
     manifest = json.loads((out / "manifest.json").read_text())
     shipped = json.loads((DEFAULT_MODEL_DIR / "manifest.json").read_text())
     assert manifest["init"]["model_version"] == shipped["model_version"] != manifest["model_version"]
-    assert manifest["config"] == shipped["config"]  # the shipped network, not --tiny's
+    assert manifest["config"] == shipped["config"] | {"impute": False}  # the shipped network, not --tiny's
     assert manifest["training"]["steps"] == 5 and manifest["training"]["mix"] == f"{base}:0.5"
     assert [d["name"] for d in manifest["data"]] == ["studio", "synthetic"]
     assert manifest["vocabulary"] == [f"a person strides forward, take {i}" for i in (0, 1)]
@@ -143,3 +146,26 @@ def test_licence_follows_the_strictest_input():
     verdict, reasons = licence_verdict([cmu], "non-commercial use only (CC BY-NC 4.0)", "mc-1")
     assert verdict == "non-commercial" and "starts from mc-1" in reasons[0]
     assert model_card.corpus_sources(Path("/nonexistent"), "own")[0].licence.startswith("unknown")
+
+
+class OneHotEvaluator:
+    """Captions embed as one-hot vectors by name; a 'motion' is its own embedding (first row of the clip)."""
+
+    names = ["dribble", "swordplay", "walk"]
+
+    def texts(self, captions):
+        return np.eye(3)[[self.names.index(c) for c in captions]]
+
+    def motions(self, clips):
+        return np.stack([c[0] for c in clips])
+
+
+def test_own_data_ranks_count_better_candidates():
+    ev = OneHotEvaluator()
+    made = [np.array([[0.9, 0.1, 0.0]]), np.array([[0.2, 0.7, 0.1]]), np.array([[0.6, 0.0, 0.4]])]
+    ranks = own_data.caption_ranks(ev, made, ["dribble", "swordplay", "walk"])
+    assert ranks.tolist() == [1, 1, 2]  # the third motion looks more like a dribble than a walk
+    real = [np.array([[1.0, 0.0, 0.0]]), np.array([[0.0, 1.0, 0.0]]), np.array([[0.0, 0.0, 1.0]])]
+    assert own_data.motion_ranks(ev, made, real).tolist() == [1, 1, 2]
+    numbers = own_data.rank_numbers(np.array([1, 1, 2]), 3)
+    assert numbers == {"top1": 2 / 3, "top3": 1.0, "mean_rank": 4 / 3, "candidates": 3}

@@ -2,10 +2,13 @@
 
 - Own held-out retrieval: for each held-out clip of the user's corpus
   (test.npz), the model generates a motion from the clip's first caption
-  (as long as the clip, at most the model's window); the shipped evaluator
-  ranks that motion against every distinct held-out caption. Top-1 / top-3
-  accuracy and the mean rank (1 = best); the real held-out clips scored the
-  same way give the ceiling.
+  (as long as the clip, at most the model's window). The shipped evaluator
+  ranks (a) that motion's caption among every distinct held-out caption
+  (text retrieval; the real held-out clips scored the same way show whether
+  the evaluator understands these captions at all) and (b) the clip's own
+  real motion among all the real held-out motions, by motion embedding
+  (motion retrieval: does the motion look like the real one?). Top-1 / top-3
+  accuracy and mean rank (1 = best).
 - Forgetting (`--base-corpus`): R-precision top-1 / top-3 (batches of 32, as
   the benchmark) and FID to the real test clips on the base test split (or
   `--base-items` of it, drawn with the seed), so fine-tunes can be compared
@@ -62,12 +65,23 @@ def rank_numbers(ranks: np.ndarray, candidates: int) -> dict[str, float]:
             "mean_rank": float(ranks.mean()), "candidates": candidates}  # fmt: skip
 
 
+def motion_ranks(evaluator: Evaluator, made: list[np.ndarray], real: list[np.ndarray]) -> np.ndarray:
+    """Rank (1 = best) of each item's own real clip among all the real held-out clips, by motion embedding."""
+    sim = evaluator.motions(made) @ evaluator.motions(real).T
+    own = np.diag(sim)
+    return 1 + (sim > own[:, None]).sum(1)
+
+
 def own_retrieval(model_dir: Path, evaluator: Evaluator, corpus: Path, seed: int) -> dict:
+    """Caption -> generated motion: its rank for its caption, and its own real clip's rank among the real clips."""
     clips, captions, _, fps = heldout_items(corpus)
     limit = int(load_models(model_dir).manifest["max_frames"])
     frames = [min(len(c), limit) for c in clips]
     made = sources.generated("own", captions, frames, fps, seed, None, model_dir)
-    return rank_numbers(caption_ranks(evaluator, made.features, captions), len(set(captions)))
+    text = rank_numbers(caption_ranks(evaluator, made.features, captions), len(set(captions)))
+    motion = rank_numbers(motion_ranks(evaluator, made.features, [c[:n] for c, n in zip(clips, frames, strict=True)]),
+                          len(clips))  # fmt: skip
+    return {f"caption {k}": v for k, v in text.items()} | {f"real clip {k}": v for k, v in motion.items()}
 
 
 def real_retrieval(evaluator: Evaluator, corpus: Path) -> dict:
