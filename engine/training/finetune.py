@@ -128,7 +128,9 @@ class FineTune:
         return self.staging / Path(files["text_encoder"]).name
 
     def model(self, impute: bool):
-        return self.init.denoiser(impute)
+        model = self.init.denoiser(impute)
+        print(f"initial weights from {self.init.folder / self.init.manifest['files']['denoiser']}", flush=True)
+        return model
 
     def load_corpus(self, corpus_class, corpus_args: tuple):
         own = corpus_class(self.corpus / "train.npz", *corpus_args)
