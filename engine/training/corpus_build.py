@@ -23,6 +23,13 @@ from ..skeleton import FOOT_INDICES, FOOT_JOINTS, FOOT_REST_HEIGHTS
 from .captions import mirror_content
 from .library_captions import CAPTION_SEPARATOR, mirror_caption
 
+#: credit lines the base sources' licences ask for (reports and model cards carry them)
+KNOWN_CREDITS = {
+    "bandai-1": "Bandai Namco Research Inc.",
+    "bandai-2": "Bandai Namco Research Inc.",
+    "deepmimic": "DeepMimic authors (Peng et al.)",
+    "deepmimic-sie": "Sony Interactive Entertainment",
+}
 MODEL_FPS = 20.0
 MIN_FRAMES = 10  # at MODEL_FPS: half a second
 MAX_ROOT_SPEED = 15.0  # m/s between frames: faster is a capture glitch

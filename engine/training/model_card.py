@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .corpus_build import KNOWN_CREDITS
 from .library_captions import CAPTION_SEPARATOR
 
 CARD = "MODEL_CARD.md"
@@ -50,7 +51,7 @@ def corpus_sources(corpus: Path, role: str) -> list[DataSource]:
         DataSource(
             name,
             licence,
-            credit.get(name, ""),
+            credit.get(name) or KNOWN_CREDITS.get(name, ""),
             role,
             per.get(name, {}).get("clips", 0),
             per.get(name, {}).get("minutes", 0.0),

@@ -37,7 +37,7 @@ import numpy as np
 from ..io.bvh import read_bvh
 from ..motion import Motion
 from . import deepmimic, library_cli
-from .corpus_build import MODEL_FPS, Clip, Converted, Item, finish, summarise, write_split
+from .corpus_build import KNOWN_CREDITS, MODEL_FPS, Clip, Converted, Item, finish, summarise, write_split
 from .source_rigs import BANDAI, to_canonical
 from .splits import SPLIT_FILE, SPLITS, load_or_make_splits
 
@@ -147,6 +147,7 @@ def prepare(data_dir: Path, out: Path, workers: int = 2, limit: int | None = Non
         results = pool.map(convert, clips, chunksize=8)
     by_split: dict[str, list[Item]] = defaultdict(list)
     report = {"model_fps": MODEL_FPS, "sources": {s: LICENCES[s] for s in sorted({c.source for c in clips})},
+              "credit": {s: KNOWN_CREDITS[s] for s in sorted({c.source for c in clips})},
               "rejected": {}, "skipped": skipped, "notes": {}, "splits": {}}  # fmt: skip
     for r in results:
         if r.notes:
