@@ -21,7 +21,7 @@ from engine.io.bvh import write_bvh
 from engine.motion import Motion
 from engine.retarget import demo_motion
 from engine.skeleton import CANONICAL, JOINT_NAMES, Skeleton
-from engine.training.bvh_library import read_library_clip
+from engine.training.bvh_library import read_library_clip, read_mapping_file
 from engine.training.library_captions import corpus_captions, match_captions, mirror_caption, read_caption_csv
 
 REPO = Path(__file__).resolve().parent.parent
@@ -158,3 +158,20 @@ def test_bad_library_input_gives_one_line_errors_and_keeps_the_old_corpus(tmp_pa
     done = prepare("--bvh", str(lib), "--out", str(notcorpus))
     assert done.returncode == 2 and "not a corpus folder" in done.stderr
     assert (notcorpus / "precious.txt").read_text() == "keep"
+
+
+def test_a_mapping_file_maps_names_the_automatic_mapping_cannot(tmp_path):
+    odd = {name: f"bone{j:02d}" for j, name in enumerate(JOINT_NAMES)}
+    path = tmp_path / "odd.bvh"
+    walk = demo_motion.walk(seconds=1.0, fps=30.0)
+    write_bvh(path, renamed(walk, odd))
+    with pytest.raises(MotionComposerError, match="does not look humanoid"):
+        read_library_clip(path)
+    mapping_file = tmp_path / "map.json"
+    mapping_file.write_text(json.dumps({"joints": odd}))
+    got, preset = read_library_clip(path, mapping=read_mapping_file(mapping_file))
+    assert preset == "custom"
+    assert_same_motion(got, walk)
+    mapping_file.write_text("{not json")
+    with pytest.raises(MotionComposerError, match="cannot read the mapping file"):
+        read_mapping_file(mapping_file)
