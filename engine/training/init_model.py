@@ -17,9 +17,10 @@ import numpy as np
 
 from .. import features as feat
 from ..errors import MotionComposerError
+from ..observations import OBS_DIM
 from ..skeleton import CANONICAL
 from .export import FORMAT_VERSION, check_onnx
-from .model import OBS_DIM, Denoiser, ModelConfig
+from .model import Denoiser, ModelConfig
 from .warm_start import load_initial_weights
 
 
