@@ -304,14 +304,24 @@ def _draw_tracks() -> None:
     gpu.state.blend_set("NONE")
 
 
+def draw_object_animation_menu(self, context) -> None:
+    """Object › Animation: the sidebar's main actions, for animators who look in menus first."""
+    layout = self.layout
+    layout.separator()
+    layout.operator("motion_composer.generate", text="Generate Motion (Motion Composer)", icon="ARMATURE_DATA")
+    layout.operator("motion_composer.edit_inbetween", text="Inbetween Selected Keys (Motion Composer)")
+
+
 def register() -> None:
     for cls in CLASSES:
         bpy.utils.register_class(cls)
+    bpy.types.VIEW3D_MT_object_animation.append(draw_object_animation_menu)
     if not bpy.app.background:
         _HANDLES.append(bpy.types.SpaceDopeSheetEditor.draw_handler_add(_draw_tracks, (), "WINDOW", "POST_PIXEL"))
 
 
 def unregister() -> None:
+    bpy.types.VIEW3D_MT_object_animation.remove(draw_object_animation_menu)
     while _HANDLES:
         bpy.types.SpaceDopeSheetEditor.draw_handler_remove(_HANDLES.pop(), "WINDOW")
     for cls in reversed(CLASSES):

@@ -99,15 +99,16 @@ def write_action(armature_obj, channels: Channels, *, frame_start: int, name: st
 EDIT_LABELS = {"regenerate_range": "range regenerated", "extend": "extended", "restyle": "restyled"}
 
 
-def action_name(request, index: int, count: int) -> str:
-    """Named after the prompt (and the last edit), numbered when there are several variations."""
+def action_name(request, index: int, count: int, rig: str = "") -> str:
+    """'Rig|prompt' like Blender's FBX importer names Actions (with the last edit), numbered for variations."""
     text = " ".join(request.text.split()) or "motion"
     if request.edits:
         text += f" ({EDIT_LABELS.get(request.edits[-1].op, 'edited')})"
+    prefix = f"{rig[:20]}|" if rig else ""
     suffix = f" {index + 1}" if count > 1 else ""
-    if len(text) + len(suffix) > MAX_NAME_CHARS:
-        text = text[: MAX_NAME_CHARS - len(suffix) - 1].rstrip() + "…"
-    return text + suffix
+    if len(prefix) + len(text) + len(suffix) > MAX_NAME_CHARS:
+        text = text[: MAX_NAME_CHARS - len(prefix) - len(suffix) - 1].rstrip() + "…"
+    return prefix + text + suffix
 
 
 def metadata(result, placement: dict) -> dict:
@@ -161,7 +162,7 @@ def apply_results(context, armature_obj, results: list, *, frame_start: int, pla
     actions = []
     try:
         for i, result in enumerate(results):
-            name = action_name(result.request, i, len(results))
+            name = action_name(result.request, i, len(results), armature_obj.name)
             actions.append(write_action(armature_obj, result.channels, frame_start=frame_start, name=name,
                                         properties=metadata(result, settings)))  # fmt: skip
     except Exception:

@@ -80,6 +80,11 @@ def test_register_unregister_twice():
         addon.register()
         assert hasattr(bpy.types.Scene, "motion_composer")
         assert bpy.ops.motion_composer.generate.get_rna_type().identifier == "MOTION_COMPOSER_OT_generate"
+        assert gui.draw_object_animation_menu in bpy.types.VIEW3D_MT_object_animation._dyn_ui_initialize()
+    calls = []  # the menu entry draws real operators
+    gui.draw_object_animation_menu(type("Menu", (), {"layout": FakeLayout(calls)})(), bpy.context)
+    assert {b["operator"] for name, b in calls if name == "operator"} == {
+        "motion_composer.generate", "motion_composer.edit_inbetween"}  # fmt: skip
 
 
 def _draw_all_panels(context) -> list:
@@ -232,9 +237,9 @@ def test_generate_writes_new_actions_and_keeps_the_users(scene):
     assert bpy.ops.motion_composer.generate() == {"FINISHED"}
 
     new = [a for a in bpy.data.actions if a != mine]
-    assert sorted(a.name for a in new) == ["a person walks forward 1", "a person walks forward 2"]
+    assert sorted(a.name for a in new) == ["Canonical|a person walks forward 1", "Canonical|a person walks forward 2"]
     active = rig.animation_data.action
-    assert active.name == "a person walks forward 1"
+    assert active.name == "Canonical|a person walks forward 1"
     curves = fcurves(active)
     bones = {fc.data_path.split('"')[1] for fc in curves}
     assert bones == set(CANONICAL.names)
@@ -260,7 +265,7 @@ def test_nla_placement_leaves_active_action(scene):
     assert bpy.ops.motion_composer.generate() == {"FINISHED"}
     assert rig.animation_data.action == mine
     tracks = rig.animation_data.nla_tracks
-    assert [t.strips[0].action.name for t in tracks] == ["a person bows 1", "a person bows 2"]
+    assert [t.strips[0].action.name for t in tracks] == ["Canonical|a person bows 1", "Canonical|a person bows 2"]
     assert [t.mute for t in tracks] == [False, True]
 
 

@@ -104,7 +104,7 @@ def test_extend_before_moves_the_start_and_edits_chain(rig):
     styled = rig.animation_data.action
     assert tuple(styled.frame_range) == (-20.0, 70.0)
     assert [e["op"] for e in json.loads(styled[results.PROP_REQUEST])["edits"]] == ["extend", "restyle"]
-    assert styled.name == "a person walks forward (restyled)"
+    assert styled.name == "Canonical|a person walks forward (restyled)"
     assert len({a.name for a in bpy.data.actions}) == 3 and source.use_fake_user and extended.use_fake_user
 
 

@@ -113,7 +113,7 @@ def test_scene_and_armature_options(tmp_path, monkeypatch, capsys):
     assert batch.main(["generate", "--job", str(job), "--scene", str(scene_file), "--armature", "HeroRig",
                        "--output", str(out), "--nla"]) == 0  # fmt: skip
     bpy.ops.wm.open_mainfile(filepath=str(out))
-    assert bpy.data.objects["HeroRig"].animation_data.nla_tracks[0].strips[0].action.name == "a person jumps"
+    assert bpy.data.objects["HeroRig"].animation_data.nla_tracks[0].strips[0].action.name == "HeroRig|a person jumps"
     assert bpy.data.objects["ExtraRig"].animation_data is None
 
 

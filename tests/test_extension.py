@@ -88,8 +88,11 @@ def test_zip_holds_the_runtime_only(extension_zip):
     assert "__init__.py" in names and "blender_manifest.toml" in names
     assert "addon/operators.py" in names and "engine/request.py" in names
     assert any(n.startswith("wheels/onnxruntime-") for n in names)
-    for banned in ("tests/", "tools/", "docs/", "engine/training/", "engine/eval/", ".venv/", ".ci/", ".git/"):
+    for banned in ("tests/", "tools/", "docs/", "engine/training/", "engine/eval/", ".venv/", ".ci/", ".git/",
+                   "exported_models/eval/"):  # fmt: skip
         assert not any(n.startswith(banned) for n in names), banned
+    assert not {"mc", "BENCHMARK.md", "benchmark.json"} & set(names)  # development files
+    assert "exported_models/vocabulary.json" in names  # prompt help ships with the model
     assert not any("__pycache__" in n or n.endswith(".pyc") for n in names)
 
 
@@ -105,7 +108,7 @@ def test_install_offline_and_generate(extension_zip, tmp_path):
     assert result["enabled"] and result["scene_prop"] and result["cli"] == 1
     assert result["bundled"] == ["onnxruntime", "tokenizers"]  # wheels installed from the zip, offline
     assert result["engine"] == "bl_ext.user_default.motion_composer.engine"
-    assert result["generate"] == ["FINISHED"] and result["action"] == "a person walks forward"
+    assert result["generate"] == ["FINISHED"] and result["action"] == "Canonical|a person walks forward"
     assert result["cli_exit"] == 0 and result["still_enabled"]
     assert result["cli_files"] == ["jump.blend", "jump.bvh", "walk.blend", "walk.bvh"]
     if MODEL_PRESENT:
