@@ -58,6 +58,8 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--output", required=True, type=Path, help=".blend to write (a folder when --job is)")
     gen.add_argument("--bvh", type=Path, help="also write the canonical motion as BVH (a folder when --job is)")
     gen.add_argument("--fbx", type=Path, help="also export the animated armature as FBX (a folder when --job is)")
+    gen.add_argument("--fbx-deform-only", action="store_true",
+                     help="FBX with the deform bones only (a Rigify rig: its DEF- bones, not the 700 controls)")  # fmt: skip
     gen.add_argument("--skip-existing", action="store_true", help="skip jobs whose outputs all exist (resume)")
     gen.add_argument(
         "--overwrite",
@@ -200,8 +202,11 @@ def run_job(job_path: Path, outputs: Outputs, args, base_file: Path | None, stop
     target = results.read_target(obj, args.root_motion, request)
     scene_fps = request_builder.scene_fps(scene)
 
+    def at_scene_rate(motion):  # keys and the BVH both at the scene's frame rate
+        return motion if motion.fps == scene_fps else motion.frames_for(motion.duration, scene_fps)
+
     def convert(motion):
-        return results.to_channels(target, motion if motion.fps == scene_fps else motion.resample(scene_fps))
+        return results.to_channels(target, at_scene_rate(motion))
 
     runtime = {"provider": args.provider, "threads": args.threads,
                "model_dir": str(args.model_dir) if args.model_dir else None}  # fmt: skip
@@ -222,10 +227,10 @@ def run_job(job_path: Path, outputs: Outputs, args, base_file: Path | None, stop
                         check_existing=False), overwrite=args.overwrite, backup=True, option="--output")  # fmt: skip
     if outputs.bvh is not None:
         write_bvh = load("io.bvh").write_bvh
-        write_bvh(outputs.bvh, job.results[0].motion, overwrite=args.overwrite)  # atomic itself
+        write_bvh(outputs.bvh, at_scene_rate(job.results[0].motion), overwrite=args.overwrite)  # atomic itself
     if outputs.fbx is not None:
-        output.write_atomic(outputs.fbx, lambda tmp: _export_fbx(context, obj, tmp), overwrite=args.overwrite,
-                            option="--fbx")  # fmt: skip
+        output.write_atomic(outputs.fbx, lambda tmp: export_fbx(context, obj, tmp, args.fbx_deform_only),
+                            overwrite=args.overwrite, option="--fbx")  # fmt: skip
 
 
 def read_request(job_path: Path, allow_outside_paths: bool):
@@ -267,7 +272,8 @@ def _find_armature(context, name: str | None):
     return canonical_armature.add_canonical_armature(context)
 
 
-def _export_fbx(context, obj, path: Path) -> None:
+def export_fbx(context, obj, path: Path, deform_only: bool = False) -> None:
+    """The animated armature as FBX (baked); `deform_only` leaves out control and mechanism bones."""
     if not hasattr(bpy.ops.export_scene, "fbx"):
         import addon_utils
 
@@ -277,7 +283,7 @@ def _export_fbx(context, obj, path: Path) -> None:
     obj.select_set(True)
     context.view_layer.objects.active = obj
     bpy.ops.export_scene.fbx(filepath=str(path), use_selection=True, object_types={"ARMATURE"}, bake_anim=True,
-                             add_leaf_bones=False)  # fmt: skip
+                             add_leaf_bones=False, use_armature_deform_only=deform_only)  # fmt: skip
 
 
 if __name__ == "__main__":

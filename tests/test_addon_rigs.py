@@ -253,3 +253,20 @@ def test_actions_on_nla_tracks_can_be_edited_and_regenerated():
     assert bpy.ops.motion_composer.regenerate() == {"FINISHED"}
     again = anim.nla_tracks[-1].strips[0].action
     assert again != edited and action_keys(again) == action_keys(edited)
+
+
+def test_fbx_of_a_rigify_rig_can_hold_only_the_deform_bones(rigify_rigs, tmp_path):
+    from addon.batch import export_fbx
+
+    obj = make_rig("rigify", rigify_rigs)
+    deform = sum(b.use_deform for b in obj.data.bones)
+    counts = {}
+    for only in (False, True):
+        path = tmp_path / f"rig_{only}.fbx"
+        export_fbx(bpy.context, obj, path, deform_only=only)
+        empty_scene()
+        bpy.ops.import_scene.fbx(filepath=str(path))
+        counts[only] = len(next(o for o in bpy.data.objects if o.type == "ARMATURE").data.bones)
+        obj = make_rig("rigify", rigify_rigs)
+    print(f"\nFBX of the Rigify rig: {counts[False]} bones, {counts[True]} with --fbx-deform-only ({deform} deform)")
+    assert deform <= counts[True] < counts[False] // 2  # deform bones (and the parents that hold them together)

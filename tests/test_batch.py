@@ -79,7 +79,7 @@ def test_folder_of_jobs_end_to_end(tmp_path, monkeypatch, capsys):
         assert (out / f"{stem}.blend").is_file() and (bvh / f"{stem}.bvh").is_file() and (fbx / f"{stem}.fbx").is_file()
     assert not list(tmp_path.rglob(".*tmp*")), "no temporary files left behind"
     motion = read_bvh(bvh / "walk.bvh")
-    assert motion.num_frames == 61 and motion.fps == pytest.approx(30)
+    assert motion.num_frames == 49 and motion.fps == pytest.approx(24)  # the scene's rate, like the keys
 
     # the .blend reloads with the animated canonical armature
     bpy.ops.wm.open_mainfile(filepath=str(out / "walk.blend"))
