@@ -28,6 +28,14 @@ from engine.retarget import retarget  # noqa: E402
 pytestmark = [pytest.mark.skipif(not MODEL_PRESENT, reason=NEEDS_MODEL), pytest.mark.usefixtures("registered_addon")]
 
 RIGS = ("rigify", "mixamo", "character_creator")
+
+
+@pytest.fixture(scope="module", autouse=True)
+def leave_an_empty_scene():
+    """Other modules (batch) start from the loaded file: do not leave the Rigify file loaded."""
+    yield
+    empty_scene()
+    assert not bpy.data.filepath
 #: the bone whose head is the right wrist, per rig (deform bones: what the mesh follows)
 HAND = {"rigify": "DEF-hand.R", "mixamo": "mixamorig:RightHand", "character_creator": "CC_Base_R_Hand"}
 
