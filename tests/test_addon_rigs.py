@@ -36,6 +36,8 @@ def leave_an_empty_scene():
     yield
     empty_scene()
     assert not bpy.data.filepath
+
+
 #: the bone whose head is the right wrist, per rig (deform bones: what the mesh follows)
 HAND = {"rigify": "DEF-hand.R", "mixamo": "mixamorig:RightHand", "character_creator": "CC_Base_R_Hand"}
 
