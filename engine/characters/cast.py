@@ -22,6 +22,7 @@ from ..constraints.coordinates import WindowFrame, choose_frame
 from ..constraints.types import ConstraintSet
 from ..errors import RequestError
 from ..io.json_input import read_json_file
+from ..limits import as_int
 from ..request import GenerationRequest
 from ..skeleton import CANONICAL
 from .crowd import Crowd, parse_crowd
@@ -31,7 +32,7 @@ from .planner import Plan, plan_paths
 JOB_FIELDS = {"seconds", "fps", "seed", "steps", "guidance", "characters", "interactions"}
 CHARACTER_FIELDS = {"name", "position", "facing", "text", "tracks", "constraints", "edits", "seed", "guidance",
                     "steps", "seconds", "fps"}  # fmt: skip
-MAX_CHARACTERS = 100
+MAX_CHARACTERS = as_int("characters")  # engine.limits: the stated limits
 NAME = re.compile(r"[A-Za-z][A-Za-z0-9_-]{0,39}")
 MAX_TRAVEL_SPEED = 4.0  # m/s: how far guidance may move a character towards a contact (as for joint targets)
 GOAL_SLACK = 1.0  # m: a crowd member ending farther than this from its goal is reported

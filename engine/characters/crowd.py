@@ -18,10 +18,11 @@ from typing import Any
 import numpy as np
 
 from ..errors import RequestError
+from ..limits import as_int
 from .planner import Agent
 
 FIELDS = {"count", "text", "from", "to", "seed", "spacing", "speed", "start_spread", "name"}
-MAX_COUNT = 100
+MAX_COUNT = as_int("crowd_count")  # engine.limits: the stated limits
 DEFAULT_SPACING = 0.8  # m between pelvises
 DEFAULT_START_SPREAD = 1.0  # s
 SPEED_SPREAD = 0.15  # each person's speed is within +-15 % of the crowd's
