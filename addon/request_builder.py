@@ -8,15 +8,16 @@ GenerationRequest.from_dict) plus frame-based messages an animator can act on.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field, replace
 from typing import Protocol
 
 import numpy as np
 
-from .engine_link import errors
+from .engine_link import errors, load
 from .engine_link import request as rq
 from .engine_link import skeleton as sk
+
+json_input = load("io.json_input")  # stored JSON read within the limits (a .blend may come from anyone)
 
 BODY_PART_NAMES = sk.BODY_PART_NAMES
 
@@ -105,11 +106,11 @@ def variation_requests(request: rq.GenerationRequest, count: int) -> list[rq.Gen
 
 def request_from_json(text: str) -> rq.GenerationRequest:
     """A request stored on an Action (see results.py) back as a GenerationRequest."""
-    try:
-        data = json.loads(text)
-    except (TypeError, json.JSONDecodeError):
-        raise errors.RequestError("the stored request is not valid JSON; generate anew from the panel") from None
-    return rq.GenerationRequest.from_dict(data)
+    if not isinstance(text, str):
+        raise errors.RequestError("the stored request is not valid JSON; generate anew from the panel")
+    return rq.GenerationRequest.from_dict(
+        json_input.parse_json_text(text, "the stored request", hint="generate anew from the panel")
+    )  # within the limits
 
 
 def _check_frames(spec: PanelSpec) -> None:
@@ -152,10 +153,11 @@ def _constraint(spec: PanelSpec, c: ConstraintSpec, to_engine) -> dict:
 
 
 def _json(text: str, c: ConstraintSpec):
-    try:
-        return json.loads(text)
-    except (TypeError, json.JSONDecodeError):
-        raise errors.RequestError(f"constraint {c.label or c.kind!r} has no stored data; capture it again") from None
+    if not isinstance(text, str) or not text.strip():
+        raise errors.RequestError(f"constraint {c.label or c.kind!r} has no stored data; capture it again")
+    return json_input.parse_json_text(
+        text, f"constraint {c.label or c.kind!r}: its stored data", hint="capture it again"
+    )
 
 
 def _times_by_arc_length(points: np.ndarray, start: float, end: float) -> np.ndarray:

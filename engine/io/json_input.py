@@ -90,18 +90,19 @@ def _constant(name: str):
     raise _NumberRejected(f"{name} is not a number JSON allows; use a finite number")
 
 
-def parse_json_text(text: str, where: str, error: type[MotionComposerError] = RequestError) -> Any:
-    """Parse JSON text within the depth and number limits; `where` names the source in errors."""
+def parse_json_text(text: str, where: str, error: type[MotionComposerError] = RequestError, hint: str = "") -> Any:
+    """Parse JSON text within the depth and number limits; `where` names the source in errors, `hint` ends them."""
+    end = f"; {hint}" if hint else ""
     depth, max_depth = nesting_depth(text), as_int("json_depth")
     if depth > max_depth:
-        raise error(f"{where} nests {depth} levels deep, more than the limit of {max_depth}")
+        raise error(f"{where} nests {depth} levels deep, more than the limit of {max_depth}{end}")
     try:
         return json.loads(text, parse_int=lambda s: _number(s, int), parse_float=lambda s: _number(s, float),
                           parse_constant=_constant)  # fmt: skip
     except json.JSONDecodeError as exc:
-        raise error(f"{where} is not valid JSON: {exc.msg} at line {exc.lineno}") from None
+        raise error(f"{where} is not valid JSON: {exc.msg} at line {exc.lineno}{end}") from None
     except _NumberRejected as exc:
-        raise error(f"{where}: {exc}") from None
+        raise error(f"{where}: {exc}{end}") from None
 
 
 def read_json_file(path: str | os.PathLike, what: str = "job file", error: type[MotionComposerError] = RequestError,
