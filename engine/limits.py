@@ -13,6 +13,8 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
+import numpy as np
+
 from .errors import RequestError
 
 
@@ -70,6 +72,22 @@ def limit(name: str) -> float:
 
 def as_int(name: str) -> int:
     return int(LIMITS[name].value)
+
+
+def check_count(name: str, count: int, what: str) -> None:
+    """RequestError when `count` items (e.g. "constraints") exceed the stated limit `name`."""
+    cap = as_int(name)
+    if count > cap:
+        raise RequestError(f"{count:,} {what} is more than the limit of {cap:,}; split the job")
+
+
+def check_magnitude(name: str, values, what: str) -> None:
+    """RequestError when any of `values` (finite numbers) is beyond +- the stated limit `name`."""
+    bound = limit(name)
+    array = np.abs(np.asarray(values, dtype=np.float64))
+    worst = float(array.max()) if array.size else 0.0
+    if not worst <= bound:
+        raise RequestError(f"{what}: {worst:g} is beyond the limit of +-{bound:g} {LIMITS[name].unit}".rstrip())
 
 
 def clamp_threads(threads: int | None) -> tuple[int | None, str | None]:

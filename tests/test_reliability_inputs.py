@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -231,3 +232,14 @@ def test_docs_hold_the_limits_table():
     docs = (ROOT / "docs" / "reliability.md").read_text()
     assert markdown_table() in docs, "docs/reliability.md: paste the output of `python -m engine.limits`"
     assert all(f"`{name}`" in docs for name in LIMITS)
+
+
+def test_job_schema_states_the_same_limits():
+    schema = json.loads((ROOT / "docs" / "job.schema.json").read_text())["properties"]
+    assert schema["tracks"]["maxItems"] == as_int("tracks")
+    assert schema["constraints"]["maxItems"] == as_int("constraints")
+    assert schema["edits"]["maxItems"] == as_int("edits")
+    assert schema["seconds"]["maximum"] == as_int("seconds")
+    assert (schema["fps"]["minimum"], schema["fps"]["maximum"]) == (as_int("fps_min"), as_int("fps_max"))
+    assert schema["steps"]["maximum"] == as_int("steps")
+    assert (schema["seed"]["minimum"], schema["seed"]["maximum"]) == (0, as_int("seed"))
