@@ -182,7 +182,8 @@ def test_cli_pose_outside_the_job_folder_needs_the_flag(tmp_path, fake_model, mo
 
 def test_cli_ctrl_c_is_one_line(tmp_path):
     """A real SIGINT while generating: one line, exit code 130, no output."""
-    script = ("import time, sys\nfrom engine import cli, pipeline\n"
+    script = ("import signal, time, sys\nfrom engine import cli, pipeline\n"
+              "signal.signal(signal.SIGINT, signal.default_int_handler)\n"  # as from a terminal (not inherited SIG_IGN)
               "def slow(request, **kw):\n    print('started', flush=True)\n    time.sleep(30)\n"
               "pipeline.generate = slow\n"
               f"sys.exit(cli.main(['generate', '--text', 'walk', '--out', {str(tmp_path / 'a.bvh')!r}]))\n")  # fmt: skip
