@@ -97,7 +97,7 @@ def parse_edit(edit: Any, label: str = "edit") -> Edit:
     if not isinstance(edit, dict):
         raise RequestError(f"{label} must be an object with an 'op' (got {type(edit).__name__})")
     op = edit.get("op")
-    if op not in OPS:
+    if not isinstance(op, str) or op not in OPS:
         raise RequestError(f"{label}: unknown op {op!r}; use one of {', '.join(OPS)}")
     cls = OPS[op]
     names = [f.name for f in fields(cls)]

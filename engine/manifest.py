@@ -9,8 +9,8 @@ names the file, the problem and how to restore it (ModelFilesError).
 
 from __future__ import annotations
 
-import json
 import math
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,6 +19,8 @@ import numpy as np
 
 from .errors import ModelFilesError
 from .features import FEATURE_DIM
+from .io.json_input import read_json_file
+from .limits import as_int
 from .observations import OBS_DIM
 from .skeleton import CANONICAL
 
@@ -66,15 +68,26 @@ class ModelManifest:
         return ModelFilesError(f"model {'file' if path else 'manifest'} {path or self.path}: {problem}; {RESTORE_HINT}")
 
 
+def check_model_file(path: Path) -> Path:
+    """A model file that exists, is a regular file and is within the stated size limit (engine.limits)."""
+    try:
+        info = Path(path).stat()
+    except OSError:
+        raise ModelFilesError(f"model file {path} is missing; {RESTORE_HINT}") from None
+    if not stat.S_ISREG(info.st_mode):
+        raise ModelFilesError(f"model file {path} is not a regular file; {RESTORE_HINT}")
+    if info.st_size > as_int("model_file_bytes"):
+        raise ModelFilesError(f"model file {path} is {info.st_size:,} bytes, more than the limit of "
+                              f"{as_int('model_file_bytes'):,}; {RESTORE_HINT}")  # fmt: skip
+    return Path(path)
+
+
 def read_manifest(directory: Path) -> ModelManifest:
     """Read and validate `directory`/manifest.json."""
     path = Path(directory) / "manifest.json"
     if not path.exists():
         raise ModelFilesError(f"model manifest {path} is missing; {RESTORE_HINT}")
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ModelFilesError(f"model manifest {path} is corrupt ({exc}); {RESTORE_HINT}") from None
+    data = read_json_file(path, "model manifest", ModelFilesError, as_int("manifest_bytes"), hint=RESTORE_HINT)
     return parse_manifest(data, Path(directory))
 
 
@@ -132,12 +145,11 @@ def parse_manifest(data: Any, directory: Path) -> ModelManifest:
         raise bad(f"default_steps {m.default_steps} exceeds diffusion_steps {m.diffusion_steps}")
     if m.max_frames % m.frames_per_token or m.max_frames < 2 * m.frames_per_token:
         raise bad(f"max_frames {m.max_frames} must be a multiple of frames_per_token {m.frames_per_token}")
-    skeleton = data.get("skeleton")
-    if skeleton is not None:
-        names = skeleton.get("names") if isinstance(skeleton, dict) else None
-        parents = skeleton.get("parents") if isinstance(skeleton, dict) else None
-        if names != list(CANONICAL.names) or parents != list(CANONICAL.parents):
-            raise bad("its skeleton is not the engine's canonical 22-joint skeleton")
+    skeleton = data.get("skeleton")  # required: a model for another skeleton must not load silently
+    names = skeleton.get("names") if isinstance(skeleton, dict) else None
+    parents = skeleton.get("parents") if isinstance(skeleton, dict) else None
+    if names != list(CANONICAL.names) or parents != list(CANONICAL.parents):
+        raise bad("its skeleton is missing or not the engine's canonical 22-joint skeleton")
     return m
 
 

@@ -10,7 +10,6 @@ job-file form back, self-contained (pose files inlined), for provenance.
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -21,11 +20,12 @@ from .constraints.standing import check_end, rest_keyframes
 from .constraints.types import ConstraintSet
 from .edits import Edit, check_against_length, parse_edit
 from .errors import RequestError
+from .io.json_input import read_json_file
+from .limits import as_int, check_count, limit
 from .skeleton import BODY_PART_NAMES
 
-MAX_PROMPT_CHARS = 1000
-MAX_TRACKS = 64
-MAX_SECONDS = 600.0
+MAX_PROMPT_CHARS = as_int("prompt_chars")  # the stated limits live in engine.limits
+MAX_SECONDS = float(limit("seconds"))
 DEFAULT_FPS = 30.0
 CAST_FIELDS = {"characters", "interactions"}  # a job with these is a cast (engine.characters), not one request
 
@@ -58,12 +58,14 @@ class GenerationRequest:
         """Validate and type everything once; typed items pass through, so `replace` stays cheap."""
         self.validate()
         self.start, self.end = check_end(self.start, "start"), check_end(self.end, "end")
-        self.tracks = [_track(t if isinstance(t, dict) else asdict(t), i, self) for i, t in enumerate(self.tracks)]
+        self.tracks = [_track(asdict(t) if isinstance(t, Track) else t, i, self) for i, t in enumerate(self.tracks)]
         if not isinstance(self.constraints, list):
             raise RequestError("'constraints' must be a list of objects with a 'type'")
+        check_count("constraints", len(self.constraints), "constraints")
         self.constraints = parse_items(self.constraints, self.seconds, self.fps)
         if not isinstance(self.edits, list):
             raise RequestError("'edits' must be a list of objects with an 'op'")
+        check_count("edits", len(self.edits), "edits")
         self.edits = [parse_edit(e, f"edit {i + 1}") for i, e in enumerate(self.edits)]
         check_against_length(self.edits, int(round(self.seconds * self.fps)) + 1, self.fps)
 
@@ -119,9 +121,11 @@ class GenerationRequest:
             tracks = [{"text": data["text"], "start": 0.0, "end": seconds}] + list(tracks)
         if not tracks:
             raise RequestError("the request has no text: give 'text' or at least one track")
+        check_count("tracks", len(tracks), "tracks")
         constraints = data.get("constraints") or []
         if not isinstance(constraints, list) or not all(isinstance(c, dict) for c in constraints):
             raise RequestError("'constraints' must be a list of objects with a 'type'")
+        check_count("constraints", len(constraints), "constraints")  # before parsing any of them
         _check_range(seconds, fps)
         return cls(
             seconds=seconds,
@@ -139,27 +143,20 @@ class GenerationRequest:
     @classmethod
     def from_json_file(cls, path: str | Path) -> GenerationRequest:
         path = Path(path)
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise RequestError(f"job file {path} does not exist") from None
-        except (OSError, UnicodeDecodeError) as exc:
-            raise RequestError(f"cannot read job file {path}: {exc}") from None
-        except json.JSONDecodeError as exc:
-            raise RequestError(f"job file {path} is not valid JSON: {exc.msg} at line {exc.lineno}") from None
-        return cls.from_dict(data, base_dir=path.parent)
+        return cls.from_dict(read_json_file(path, "job file"), base_dir=path.parent)  # within the JSON limits
 
     def validate(self) -> None:
         """The scalar fields and the track count (the rest is checked as it is typed in __post_init__)."""
         _check_range(self.seconds, self.fps)
-        if self.steps is not None and not 1 <= self.steps <= 1000:
-            raise RequestError(f"steps must be between 1 and 1000 (got {self.steps})")
+        if not 0 <= self.seed <= as_int("seed"):
+            raise RequestError(f"seed must be a whole number from 0 to 2^63 - 1 (got {self.seed})")
+        if self.steps is not None and not 1 <= self.steps <= as_int("steps"):
+            raise RequestError(f"steps must be between 1 and {as_int('steps')} (got {self.steps})")
         if self.guidance is not None and not 0 <= self.guidance <= 20:
             raise RequestError(f"guidance must be between 0 and 20 (got {self.guidance:g})")
         if not self.tracks:
             raise RequestError("the request has no text: give 'text' or at least one track")
-        if len(self.tracks) > MAX_TRACKS:
-            raise RequestError(f"{len(self.tracks)} tracks is more than the limit of {MAX_TRACKS}")
+        check_count("tracks", len(self.tracks), "tracks")
 
     @property
     def text(self) -> str:
@@ -178,8 +175,8 @@ class GenerationRequest:
 def _check_range(seconds: float, fps: float) -> None:
     if not 0 < seconds <= MAX_SECONDS:
         raise RequestError(f"seconds must be > 0 and at most {MAX_SECONDS:g} (got {seconds:g})")
-    if not 1 <= fps <= 240:
-        raise RequestError(f"fps must be between 1 and 240 (got {fps:g})")
+    if not as_int("fps_min") <= fps <= as_int("fps_max"):
+        raise RequestError(f"fps must be between {as_int('fps_min')} and {as_int('fps_max')} (got {fps:g})")
 
 
 def _number(value: Any, name: str) -> float:

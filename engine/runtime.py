@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import ModelFilesError, RequestError
-from .manifest import RESTORE_HINT, ModelManifest, check_denoiser_inputs, check_stats, read_manifest
+from .manifest import RESTORE_HINT, ModelManifest, check_denoiser_inputs, check_model_file, check_stats, read_manifest
 from .text_encoder import TextEncoder
 
 DEFAULT_MODEL_DIR = Path(__file__).resolve().parent.parent / "exported_models"
@@ -92,8 +92,7 @@ def _load(directory: Path, provider: str, threads: int | None) -> Models:
     manifest = read_manifest(directory)
 
     def session(path: Path):
-        if not Path(path).exists():
-            raise ModelFilesError(f"model file {path} is missing; {RESTORE_HINT}")
+        check_model_file(path)
         opts = ort.SessionOptions()
         if threads:
             opts.intra_op_num_threads = threads
@@ -105,7 +104,7 @@ def _load(directory: Path, provider: str, threads: int | None) -> Models:
                 f"model file {path} is corrupt ({str(exc).splitlines()[0][:120]}); {RESTORE_HINT}"
             ) from None
 
-    stats_path = manifest.file("stats")
+    stats_path = check_model_file(manifest.file("stats"))
     try:
         stats = np.load(stats_path)
         mean, std = stats["mean"].astype(np.float32), stats["std"].astype(np.float32)

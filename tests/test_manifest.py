@@ -12,12 +12,14 @@ import pytest
 from engine.errors import ModelFilesError
 from engine.manifest import ModelManifest, check_denoiser_inputs, parse_manifest, read_manifest
 from engine.runtime import load_models
+from engine.skeleton import CANONICAL
 
 MODEL_DIR = Path(__file__).resolve().parent.parent / "exported_models"
 GOOD = {
     "format_version": 1, "model_version": "m1", "fps": 20.0, "feature_dim": 203, "obs_dim": 207,
     "frames_per_token": 2, "max_frames": 320, "diffusion_steps": 1000, "schedule": "cosine", "prediction": "x0",
     "default_steps": 10, "default_guidance": 2.5,
+    "skeleton": {"names": list(CANONICAL.names), "parents": list(CANONICAL.parents)},
     "files": {"denoiser": "denoiser.onnx", "text_encoder": "t.onnx", "tokenizer": "tok.json", "stats": "stats.npz"},
 }  # fmt: skip
 

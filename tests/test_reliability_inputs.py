@@ -243,3 +243,43 @@ def test_job_schema_states_the_same_limits():
     assert (schema["fps"]["minimum"], schema["fps"]["maximum"]) == (as_int("fps_min"), as_int("fps_max"))
     assert schema["steps"]["maximum"] == as_int("steps")
     assert (schema["seed"]["minimum"], schema["seed"]["maximum"]) == (0, as_int("seed"))
+
+
+# ------------------------------------------------------------------ request limits (engine.request)
+
+
+@pytest.mark.parametrize(
+    "job, message",
+    [
+        ({"text": "walk", "seed": -1}, "seed must be a whole number from 0 to 2^63 - 1 (got -1)"),
+        ({"text": "walk", "seed": 2**64}, "seed must be a whole number from 0 to 2^63 - 1"),
+        ({"text": "walk", "constraints": [{"type": ["joint"]}]}, "constraint 0 has unknown type ['joint']"),
+        ({"text": "walk", "edits": [{"op": ["extend"], "text": "x", "seconds": 1}]}, "unknown op ['extend']"),
+        ({"tracks": [["walk"]]}, "track 0 must be an object"),
+        (
+            {
+                "text": "walk",
+                "constraints": [{"type": "joint", "joint": "left_wrist", "time": 1.0, "position": [1e308, 0, 1]}],
+            },
+            "constraint 0 (joint): position: 1e+308 is beyond the limit of +-1000 m",
+        ),
+        ({"text": "walk", "steps": 10**6}, "steps must be between 1 and 1000"),
+        ({"text": "walk", "fps": 1e308}, "fps must be between 1 and 240"),
+    ],
+)
+def test_request_limits_are_one_line_errors(job, message):
+    from engine.request import GenerationRequest
+
+    with pytest.raises(RequestError) as err:
+        GenerationRequest.from_dict(job)
+    assert message in str(err.value), str(err.value)
+
+
+def test_too_many_constraints_fail_before_any_is_parsed():
+    from engine.request import GenerationRequest
+
+    many = [{"type": "joint", "joint": "left_wrist", "time": 1.0, "position": [0, 0, 1]}] * 5000
+    started = time.perf_counter()
+    with pytest.raises(RequestError, match="5,000 constraints is more than the limit of 256"):
+        GenerationRequest.from_dict({"text": "walk", "seconds": 2, "constraints": many})
+    assert time.perf_counter() - started < 1.0

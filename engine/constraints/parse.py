@@ -16,6 +16,7 @@ from .. import quaternion as quat
 from ..errors import RequestError
 from ..io.json_input import read_json_file
 from ..io.referenced import resolve_referenced
+from ..limits import check_magnitude
 from ..skeleton import CANONICAL, NUM_JOINTS
 from .types import ConstraintSet, FootPlant, JointTarget, KeyframePose, RootPath, frame_at
 
@@ -47,7 +48,7 @@ def parse_items(items: list[Any], seconds: float, fps: float, base_dir: str | Pa
         if not isinstance(item, dict):
             raise RequestError(f"constraint {i} must be an object with a 'type'")
         kind = item.get("type")
-        if kind not in FIELDS:
+        if not isinstance(kind, str) or kind not in FIELDS:
             raise RequestError(f"constraint {i} has unknown type {kind!r}; use one of: {', '.join(FIELDS)}")
         label = f"constraint {i} ({kind})"
         unknown = sorted(set(item) - FIELDS[kind])
@@ -88,6 +89,7 @@ class _Ctx:
             raise RequestError(f"{self.label}: {name} must have {' or '.join(map(str, sizes))} numbers")
         if not np.all(np.isfinite(v)):
             raise RequestError(f"{self.label}: {name} contains NaN or infinite values")
+        check_magnitude("position_metres", v, f"{self.label}: {name}")  # 1e308 m is the constraint's fault
         return v
 
     def weight(self, item: dict) -> float:

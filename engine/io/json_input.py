@@ -106,12 +106,12 @@ def parse_json_text(text: str, where: str, error: type[MotionComposerError] = Re
 
 
 def read_json_file(path: str | os.PathLike, what: str = "job file", error: type[MotionComposerError] = RequestError,
-                   max_bytes: int | None = None) -> Any:  # fmt: skip
-    """Read and parse a user's JSON file within the stated limits (see the module docstring)."""
+                   max_bytes: int | None = None, hint: str = "") -> Any:  # fmt: skip
+    """Read and parse a user's JSON file within the stated limits (see the module docstring); `hint` ends errors."""
     path = Path(path)
     data = read_regular_file(path, what, max_bytes or as_int("json_file_bytes"), error)
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise error(f"{what} {path} is not UTF-8 text (byte {exc.start}); save it as UTF-8 JSON") from None
-    return parse_json_text(text, f"{what} {path}", error)
+        raise error(f"{what} {path} is not UTF-8 text (byte {exc.start}); {hint or 'save it as UTF-8 JSON'}") from None
+    return parse_json_text(text, f"{what} {path}", error, hint)
