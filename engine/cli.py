@@ -12,6 +12,7 @@ import sys
 import time
 from pathlib import Path
 
+from .batch.command import add_batch_parser, batch_command
 from .errors import RequestError
 from .failures import run_guarded
 from .io.json_input import read_json_file
@@ -45,6 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
     v = sub.add_parser("vocabulary", help="list the actions and styles the model learned; check a prompt")
     v.add_argument("--check", metavar="PROMPT", help="say how familiar a prompt is and what is nearest")
     v.add_argument("--model-dir", type=Path, default=None)
+    add_batch_parser(sub)
     return ap
 
 
@@ -127,7 +129,7 @@ def _is_cast_job(path: Path) -> bool:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    command = {"generate": generate_command, "vocabulary": vocabulary_command}[args.command]
+    command = {"generate": generate_command, "vocabulary": vocabulary_command, "batch": batch_command}[args.command]
     return run_guarded(lambda: command(args))
 
 
