@@ -79,7 +79,8 @@ class RayPool:
             try:
                 ray.init(address=self.address, **common)
             except ConnectionError as exc:
-                raise RayError(f"--ray {self.address}: {str(exc).splitlines()[0]}") from None
+                raise RayError(f"--ray {self.address}: {str(exc).splitlines()[0]} (a cluster with token "
+                               "authentication needs RAY_AUTH_MODE=token and its token in RAY_AUTH_TOKEN here)") from None  # fmt: skip
         self.startup["connect_s"] = time.perf_counter() - t0
         cpus = int(ray.cluster_resources().get("CPU", 1))
         self.size = self.requested or max(1, cpus // self.settings.threads)

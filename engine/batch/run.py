@@ -84,7 +84,8 @@ def run_batch(jobs: list[Job], bad: list[BadJob], out: Path, settings: Settings,
         print(f"skipping {len(report.skipped)} complete job(s) (--skip-existing)", file=stream)
     t0 = time.perf_counter()
     try:
-        pool.start()
+        if todo:
+            pool.start()
         report.startup_s = {**getattr(pool, "startup", {}), "workers_s": time.perf_counter() - t0}
         print(f"running {len(todo)} job(s) on {pool.describe()}", file=stream)
         t_run = time.perf_counter()
