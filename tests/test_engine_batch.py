@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 from batch_helpers import ROOT, engine_batch, leftovers, outputs, small_jobs
@@ -40,8 +41,8 @@ def test_jobs_are_read_and_bad_ones_named_with_a_reason(tmp_path):
     assert [j.name for j in jobs] == ["job0", "job1"]
     reasons = {b.name: b.reason for b in bad}
     assert reasons["bad_seconds"] == "track 0 ('a person walks') starts at 0 s, not before its end at -2 s"
-    assert reasons["unreadable"].startswith("cannot read the file (Is a directory")
-    assert reasons["syntax"].startswith("not valid JSON: Expecting property name")
+    assert reasons["unreadable"] == f"job file {folder / 'unreadable.json'} is a folder; give a file"
+    assert reasons["syntax"].startswith(f"job file {folder / 'syntax.json'} is not valid JSON: Expecting property")
     assert "cannot name a file" in reasons["bad name!"]
     lines = tmp_path / "jobs.jsonl"
     lines.write_text('{"name": "a", "text": "walk"}\n\n{"name": "A", "text": "run"}\n{"text": "jump"}\n[1]\n')
@@ -154,16 +155,16 @@ def test_full_disk_stops_the_batch_with_whole_files_only(tmp_path, monkeypatch):
     jobs, bad = read_jobs(small_jobs(tmp_path / "jobs", count=4))
     out = tmp_path / "out"
     out.mkdir()
-    real_fdopen, calls = os.fdopen, []
+    real_write, calls = Path.write_bytes, []
 
-    def fill_up(fd, mode="r", *args, **kwargs):  # the disk is full from the 5th file on
-        calls.append(fd)
-        f = real_fdopen(fd, mode, *args, **kwargs)
-        if len(calls) >= 5:
-            f.write = lambda data: (_ for _ in ()).throw(OSError(errno.ENOSPC, "No space left on device"))
-        return f
+    def fill_up(path, data):  # the disk is full from the 5th file on: half the bytes land, then ENOSPC
+        calls.append(path)
+        if len(calls) < 5:
+            return real_write(path, data)
+        real_write(path, data[: len(data) // 2])
+        raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(batch_output.os, "fdopen", fill_up)
+    monkeypatch.setattr(Path, "write_bytes", fill_up)
     pool = FakePool(fake_results(jobs))
     report = run_batch(jobs, bad, out, Settings(), pool, skip_existing=False)
     assert report.stopped.startswith(f"cannot write {out}") and report.stopped.endswith("the disk is full")

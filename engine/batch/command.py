@@ -11,9 +11,11 @@ import os
 import sys
 from pathlib import Path
 
-from ..errors import RequestError
+from ..errors import OutputError, RequestError
+from ..io.referenced import ALLOW_FLAG
+from ..limits import clamp_threads
 from .jobs import read_jobs
-from .output import OutputError, check_output_folder
+from .output import check_output_folder
 from .pool_local import LocalPool
 from .run import SUMMARY, existing_outputs, run_batch
 from .work import WRITERS, BlenderSettings, Settings
@@ -48,6 +50,7 @@ def add_batch_parser(sub) -> None:
         default=None,
         help="run on Ray: auto (the running cluster), local (a private one on this machine) or HOST:PORT",
     )
+    b.add_argument(ALLOW_FLAG, action="store_true", help="let job files name pose files outside their folder")
     b.add_argument("--provider", default="auto", help="auto, cpu or cuda")
     b.add_argument("--model-dir", type=Path, default=None)
     b.add_argument("--blender", action="store_true", help="write .blend (+ .bvh) per job through the bpy module")
@@ -61,8 +64,11 @@ def settings_from_args(args) -> Settings:
     unknown = [f for f in formats if f not in WRITERS]
     if not formats or unknown:
         raise RequestError(f"--format {args.format}: use {' or '.join(WRITERS)} (comma-separated for several)")
-    if args.threads < 1 or (args.workers is not None and args.workers < 1):
-        raise RequestError("--threads and --workers must be at least 1")
+    if args.workers is not None and args.workers < 1:
+        raise RequestError(f"--workers must be at least 1 (got {args.workers})")
+    threads, note = clamp_threads(args.threads)
+    if note:
+        print(f"warning: {note}", file=sys.stderr)
     if args.overwrite and args.skip_existing:
         raise RequestError("--overwrite and --skip-existing exclude each other; choose one")
     blender = None
@@ -73,7 +79,7 @@ def settings_from_args(args) -> Settings:
     elif args.scene or args.armature or args.fbx:
         raise RequestError("--scene, --armature and --fbx need --blender")
     model_dir = str(args.model_dir.resolve()) if args.model_dir else None
-    return Settings(formats, model_dir, args.provider, args.threads, blender)
+    return Settings(formats, model_dir, args.provider, threads, blender)
 
 
 def make_pool(args, settings: Settings):
@@ -88,7 +94,7 @@ def make_pool(args, settings: Settings):
 
 def batch_command(args) -> int:
     settings = settings_from_args(args)
-    jobs, bad = read_jobs(args.jobs)
+    jobs, bad = read_jobs(args.jobs, allow_outside=args.allow_outside_paths)
     out = args.out
     if out.exists() and not args.skip_existing and not args.overwrite:
         taken = existing_outputs(out, jobs, settings)
@@ -101,7 +107,7 @@ def batch_command(args) -> int:
     pool = make_pool(args, settings)
     out.mkdir(parents=True, exist_ok=True)
     try:
-        report = run_batch(jobs, bad, out, settings, pool, skip_existing=args.skip_existing)
+        report = run_batch(jobs, bad, out, settings, pool, skip_existing=args.skip_existing, overwrite=args.overwrite)
     except KeyboardInterrupt:
         print("interrupted: finished outputs are kept; rerun with --skip-existing to resume", file=sys.stderr)
         return EXIT_INTERRUPTED

@@ -8,12 +8,14 @@ at all (missing, empty) raises.
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import MotionComposerError, RequestError
+from ..io.json_input import parse_json_text, read_json_file, read_regular_file
+from ..io.referenced import allow_outside_paths
+from ..limits import as_int
 from ..request import GenerationRequest
 
 NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,119}")
@@ -41,8 +43,8 @@ class BadJob:
     reason: str
 
 
-def read_jobs(source: Path) -> tuple[list[Job], list[BadJob]]:
-    """Valid jobs and rejected ones, in source order."""
+def read_jobs(source: Path, allow_outside: bool = False) -> tuple[list[Job], list[BadJob]]:
+    """Valid jobs and rejected ones, in source order; `allow_outside`: pose files may lie anywhere."""
     source = Path(source)
     if source.is_dir():
         entries = _folder_entries(source)
@@ -54,7 +56,9 @@ def read_jobs(source: Path) -> tuple[list[Job], list[BadJob]]:
         raise RequestError(f"--jobs {source}: no jobs found (a folder of *.json files or a .jsonl file, one per line)")
     if len(entries) > MAX_JOBS:
         raise RequestError(f"--jobs {source}: {len(entries)} jobs; split it into batches of at most {MAX_JOBS}")
-    return _check(entries, source)
+    if allow_outside:
+        entries = [(n, w, d if isinstance(d, str) else allow_outside_paths(d), b) for n, w, d, b in entries]
+    return _check(entries)
 
 
 def _folder_entries(folder: Path) -> list[tuple[str, str, object, str]]:
@@ -62,11 +66,9 @@ def _folder_entries(folder: Path) -> list[tuple[str, str, object, str]]:
     out = []
     for path in sorted(p for p in folder.iterdir() if p.suffix.lower() == ".json" and not p.name.startswith(".")):
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError) as exc:
-            data = f"cannot read the file ({exc.strerror if isinstance(exc, OSError) else exc})"
-        except json.JSONDecodeError as exc:
-            data = f"not valid JSON: {exc.msg} at line {exc.lineno}"
+            data = read_json_file(path, "job file")  # the engine's limits on size, depth and numbers
+        except MotionComposerError as exc:
+            data = str(exc)
         if isinstance(data, dict):
             data.pop("name", None)
         out.append((path.stem, str(path), data, str(folder)))
@@ -75,19 +77,20 @@ def _folder_entries(folder: Path) -> list[tuple[str, str, object, str]]:
 
 def _jsonl_entries(path: Path) -> list[tuple[str, str, object, str]]:
     """One entry per non-empty line; the job's "name" field, else line-<number>, names it."""
+    limit = MAX_JOBS * as_int("json_file_bytes") // 1000  # a thousandth of a job file's limit per line
     try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise RequestError(f"--jobs {path}: cannot read it ({exc})") from None
+        lines = read_regular_file(path, "--jobs file", limit).decode("utf-8-sig").splitlines()
+    except UnicodeDecodeError as exc:
+        raise RequestError(f"--jobs {path} is not UTF-8 text (byte {exc.start})") from None
     out = []
     for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
         name = f"line-{number}"
         try:
-            data = json.loads(line)
-        except json.JSONDecodeError as exc:
-            data = f"not valid JSON: {exc.msg} at column {exc.colno}"
+            data = parse_json_text(line, f"line {number}")
+        except MotionComposerError as exc:
+            data = str(exc)
         if isinstance(data, dict) and "name" in data:
             name = data.pop("name")
             name = name if isinstance(name, str) else repr(name)
@@ -95,7 +98,7 @@ def _jsonl_entries(path: Path) -> list[tuple[str, str, object, str]]:
     return out
 
 
-def _check(entries, source: Path) -> tuple[list[Job], list[BadJob]]:
+def _check(entries) -> tuple[list[Job], list[BadJob]]:
     seen: dict[str, list[str]] = {}
     for name, where, _, _ in entries:
         seen.setdefault(name.lower(), []).append(where)  # lower: outputs must not collide on case-blind disks

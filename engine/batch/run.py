@@ -17,8 +17,9 @@ from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..errors import OutputError
 from .jobs import BadJob, Job
-from .output import OutputError, write_atomic
+from .output import write_bytes
 from .progress import Progress
 from .review import REVIEW_DIR, index_html, record_json
 from .work import JobResult, Settings
@@ -63,8 +64,12 @@ def complete(out: Path, job: Job, settings: Settings) -> bool:
 
 
 def run_batch(jobs: list[Job], bad: list[BadJob], out: Path, settings: Settings, pool, *, skip_existing: bool,
-              stream=None) -> BatchReport:  # fmt: skip
-    """Run every job on `pool` (already connected); returns what happened. Writes summary.json and index.html."""
+              overwrite: bool = False, stream=None) -> BatchReport:  # fmt: skip
+    """Run every job on `pool` (already connected); returns what happened. Writes summary.json and index.html.
+
+    Outputs that exist are replaced only with `overwrite`, or with `skip_existing` for the jobs it reruns
+    (their outputs are this batch's own, from a run stopped before the job's record was written).
+    """
     stream = stream or sys.stderr
     report = BatchReport(total=len(jobs) + len(bad))
     entries: list[dict] = []
@@ -90,7 +95,7 @@ def run_batch(jobs: list[Job], bad: list[BadJob], out: Path, settings: Settings,
         print(f"running {len(todo)} job(s) on {pool.describe()}", file=stream)
         t_run = time.perf_counter()
         progress.restart()
-        _drive(pool, todo, out, report, entries, progress, stream)
+        _drive(pool, todo, out, report, entries, progress, stream, overwrite or skip_existing)
         report.run_s = time.perf_counter() - t_run
     finally:
         pool.close()
@@ -101,7 +106,8 @@ def run_batch(jobs: list[Job], bad: list[BadJob], out: Path, settings: Settings,
     return report
 
 
-def _drive(pool, todo: deque, out: Path, report: BatchReport, entries: list, progress: Progress, stream) -> None:
+def _drive(pool, todo: deque, out: Path, report: BatchReport, entries: list, progress: Progress, stream,
+           overwrite: bool) -> None:  # fmt: skip
     """Keep every slot busy; on the first Ctrl-C finish the running jobs, on the second stop at once."""
     free = list(range(pool.size))
     busy: set[int] = set()
@@ -114,7 +120,7 @@ def _drive(pool, todo: deque, out: Path, report: BatchReport, entries: list, pro
             for slot, result in pool.poll(POLL_S):
                 busy.discard(slot)
                 free.append(slot)
-                _finish(result, out, report, entries)
+                _finish(result, out, report, entries, overwrite)
                 progress.update(result.error is None)
         except KeyboardInterrupt:
             if report.interrupted:
@@ -129,15 +135,15 @@ def _drive(pool, todo: deque, out: Path, report: BatchReport, entries: list, pro
             return
 
 
-def _finish(result: JobResult, out: Path, report: BatchReport, entries: list) -> None:
+def _finish(result: JobResult, out: Path, report: BatchReport, entries: list, overwrite: bool) -> None:
     if result.error is not None:
         report.failed.append((result.name, result.error))
         entries.append({"name": result.name, "error": result.error})
         return
     for name, data in result.files.items():
-        write_atomic(out / name, data)
-    write_atomic(out / REVIEW_DIR / f"{result.name}.svg", result.preview.encode())
-    write_atomic(record_path(out, result.name), record_json(result.record))  # last: marks the job complete
+        write_bytes(out / name, data, overwrite=overwrite)
+    write_bytes(out / REVIEW_DIR / f"{result.name}.svg", result.preview.encode(), overwrite=True)
+    write_bytes(record_path(out, result.name), record_json(result.record), overwrite=True)  # last: job complete
     report.ok.append(result.name)
     entries.append(result.record)
 
@@ -152,7 +158,7 @@ def _write_summary(out: Path, report: BatchReport, entries: list, settings: Sett
         "jobs_per_minute": round(report.jobs_per_minute(), 2),
     }  # fmt: skip
     try:
-        write_atomic(out / SUMMARY, (json.dumps(summary, indent=1) + "\n").encode())
-        write_atomic(out / INDEX, index_html(entries, f"Batch {out.name}").encode())
+        write_bytes(out / SUMMARY, (json.dumps(summary, indent=1) + "\n").encode(), overwrite=True)
+        write_bytes(out / INDEX, index_html(entries, f"Batch {out.name}").encode(), overwrite=True)
     except OutputError as exc:
         print(f"error: could not write the summary: {exc}", file=stream)

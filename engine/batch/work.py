@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import tempfile
 import time
-import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .. import generate
-from ..errors import MotionComposerError
+from ..failures import describe_failure
 from ..io.bvh import write_bvh
 from ..io.smpl import write_smpl_npz
 from ..runtime import load_models
@@ -78,12 +77,8 @@ class Worker:
         try:
             with tempfile.TemporaryDirectory(prefix="mc-batch-") as tmp:
                 motion, files = self._outputs(job, Path(tmp))
-        except MotionComposerError as exc:
-            return JobResult(job.name, error=one_line(str(exc)))
-        except Exception as exc:  # a bug or a resource problem in one job must not stop the batch
-            where = traceback.extract_tb(exc.__traceback__)[-1]
-            return JobResult(job.name, error=one_line(f"internal error {type(exc).__name__}: {exc} "
-                                                      f"({Path(where.filename).name}:{where.lineno})"))  # fmt: skip
+        except Exception as exc:  # one job's failure (even a bug: traceback logged) must not stop the batch
+            return JobResult(job.name, error=one_line(describe_failure(exc, f"batch job {job.name} ({job.source})")))
         record = {"name": job.name, "source": job.source, "prompt": prompt_of(job), "seed": motion.metadata["seed"],
                   "seconds": round(motion.num_frames / motion.fps, 3), "fps": motion.fps,
                   "model_version": motion.metadata["model_version"], "warnings": motion.metadata.get("warnings", []),
