@@ -28,6 +28,7 @@ from .. import diffusion
 from .. import features as feat
 from ..errors import MotionComposerError
 from ..observations import OBS_DIM, PATH_SLICE
+from . import distributed
 from .balance import CaptionChooser, clip_probabilities
 from .ema import WeightAverage
 from .finetune import FineTune, user_error
@@ -158,6 +159,7 @@ def train(args) -> Path:
     device = choose_device(args.device)
     rng = np.random.default_rng(args.seed)
     random.seed(args.seed)
+    ranks = distributed.setup(args.seed)  # torchrun: join the other processes (a no-op otherwise)
     tune = FineTune.from_args(args)  # --init MODEL_FOLDER: fine-tune it (engine/training/finetune.py)
     out = tune.staging if tune else Path(args.out)
     ckpt_dir = Path(args.checkpoints or (tune.checkpoints() if tune else DEFAULT_CACHE / "checkpoints"))
@@ -167,12 +169,13 @@ def train(args) -> Path:
     stats = tune.stats if tune else dict(np.load(Path(args.corpus) / "stats.npz"))
     from .export import export_text_files, text_embedder
 
-    text_onnx = tune.text_files() if tune else export_text_files(out)
+    text_onnx = tune.text_files() if tune else ranks.main_first(export_text_files, out)
     embed = text_embedder(text_onnx, out / "tokenizer.json")
     digest = hashlib.sha256(text_onnx.read_bytes()).hexdigest()[:12]
     cache = Path(args.embedding_cache) / f"{digest}.npz"
     corpus_args = (stats, embed, args.balance, args.content_only, cache)
-    corpus = tune.load_corpus(Corpus, corpus_args) if tune else Corpus(Path(args.corpus) / "train.npz", *corpus_args)
+    corpus = (tune.load_corpus(Corpus, corpus_args) if tune
+              else ranks.main_first(Corpus, Path(args.corpus) / "train.npz", *corpus_args))  # fmt: skip
     cfg = ModelConfig(width=args.width, layers=args.layers, heads=args.heads, ff=args.ff, impute=args.impute)
     model = tune.model(args.impute) if tune else Denoiser(cfg)
     cfg = model.cfg
@@ -197,15 +200,18 @@ def train(args) -> Path:
     mean_t, std_t = (torch.from_numpy(stats[k]).float().to(device) for k in ("mean", "std"))
     t_start, last_ckpt, smooth = time.time() - elapsed, time.time(), None
     sitting_end = time.time() + (args.session_minutes or math.inf) * 60
-    while step < args.steps and (time.time() - t_start) < args.max_minutes * 60 and time.time() < sitting_end:
-        done = max(step / args.steps, (time.time() - t_start) / (args.max_minutes * 60))
+    rng, net = ranks.own_rng(rng), ranks.wrap(model)  # torchrun: own batches, averaged gradients
+    # ranks.elapsed: the same clock on every rank (elapsed(sitting_end) < 0: every rank is before the sitting's end)
+    while step < args.steps and ranks.elapsed(t_start) < args.max_minutes * 60 and ranks.elapsed(sitting_end) < 0:
+        done = max(step / args.steps, ranks.elapsed(t_start) / (args.max_minutes * 60))
         lr = learning_rate(args, step, done)
         for g in opt.param_groups:
             g["lr"] = lr
         frames = int(rng.choice(WINDOW_FRAMES, p=WINDOW_P))
-        batch = [b.to(device) for b in corpus.batch(rng, args.batch, frames, cfg.frames_per_token, args.obs_prob)]
+        windows = ranks.share(args.batch)
+        batch = [b.to(device) for b in corpus.batch(rng, windows, frames, cfg.frames_per_token, args.obs_prob)]
         model.train()
-        terms = losses(model, batch, ab, mean_t, std_t, rng, args, corpus.fps)
+        terms = losses(net, batch, ab, mean_t, std_t, rng, args, corpus.fps)
         opt.zero_grad(set_to_none=True)
         terms["loss"].backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -218,9 +224,10 @@ def train(args) -> Path:
             parts = " ".join(f"{k} {v.item():.4f}" for k, v in terms.items() if k != "loss")
             print(f"step {step} loss {smooth:.4f} {parts} lr {lr:.2e} {(time.time() - t_start) / 60:.1f} min",
                   flush=True)  # fmt: skip
-        if time.time() - last_ckpt > CHECKPOINT_EVERY_S:
+        if ranks.main and time.time() - last_ckpt > CHECKPOINT_EVERY_S:
             save_checkpoint(ckpt, model, opt, average, step, time.time() - t_start, rng, args)
             last_ckpt = time.time()
+    ranks.finish(model)  # torchrun: the other ranks end here
     save_checkpoint(ckpt, model, opt, average, step, time.time() - t_start, rng, args)
     from .export import export_model
 
