@@ -58,7 +58,7 @@ def trained(checkpoint: Path) -> Denoiser:
 def test_two_process_torchrun_matches_single_process_loss(tmp_path):
     corpus = write_synthetic_corpus(tmp_path / "corpus")
     export_text_files(tmp_path / "model")  # once, before both runs: exporting draws random numbers of its own
-    common = ["--corpus", str(corpus), "--out", str(tmp_path / "model"), *STEPS]
+    common = ["--corpus", str(corpus), "--out", str(tmp_path / "model"), "--embedding-cache", str(tmp_path), *STEPS]
     single = subprocess.run([sys.executable, "-m", "engine.training.train", *common, "--checkpoints",
                              str(tmp_path / "single")], cwd=ROOT, capture_output=True, text=True, timeout=600)  # fmt: skip
     assert single.returncode == 0, single.stderr[-3000:]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import importlib.util
 import json
 import os
 import signal
@@ -210,3 +211,22 @@ def test_ctrl_c_stops_workers_keeps_finished_outputs_and_resumes(tmp_path):
     assert proc.returncode == 0, proc.stderr
     assert f"skipping {len(done)} complete job(s)" in proc.stderr
     assert len(outputs(out)) == 6 and all(outputs(out)[n] == data for n, data in done.items())
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(importlib.util.find_spec("bpy") is None, reason="needs the bpy module")
+def test_blender_batch_writes_blend_bvh_and_fbx_per_job(tmp_path):
+    jobs = small_jobs(tmp_path / "jobs", count=2, bad=False)
+    env = {"BLENDER_USER_RESOURCES": str(tmp_path / "blender-user")}
+    proc = engine_batch("--jobs", jobs, "--out", tmp_path / "out", "--blender", "--fbx", "--workers", 1, env=env)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    out = tmp_path / "out"
+    for i in range(2):
+        head = (out / f"job{i}.blend").read_bytes()[:7]
+        assert head == b"BLENDER" or head[:4] == b"\x28\xb5\x2f\xfd", head  # plain or zstd-compressed .blend
+        assert (out / f"job{i}.fbx").stat().st_size > 10_000
+    request = GenerationRequest.from_json_file(jobs / "job1.json")  # the .bvh is the engine's motion, same bytes
+    write_bvh(tmp_path / "engine.bvh", generate(request, threads=1))
+    assert (out / "job1.bvh").read_bytes() == (tmp_path / "engine.bvh").read_bytes()
+    record = json.loads((out / "review" / "job1.json").read_text())
+    assert record["outputs"] == ["job1.blend", "job1.bvh", "job1.fbx"] and record["seed"] == 11

@@ -16,3 +16,8 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   "$venv/bin/python" -m pip install --quiet --disable-pip-version-check -r "$lock" 1>&2
   echo "$want" > "$stamp"
 fi
+# Chromium renders the batch review page in tests/test_review_browser.py: installed (apt-get, as root) only when
+# missing; without it that one test skips and says why.
+if ! command -v chromium >/dev/null 2>&1; then
+  "$root/tools/install_chromium.sh" || echo "bootstrap: Chromium not installed; the review-page test will skip" >&2
+fi

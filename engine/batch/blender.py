@@ -13,6 +13,7 @@ import json
 from pathlib import Path
 
 from ..io.bvh import read_bvh
+from ..runtime import load_models
 from .jobs import Job
 
 BLENDER_JOBS_MODULE = "addon.batch"
@@ -39,6 +40,8 @@ class BlenderJobs:
         args = self.batch.build_parser().parse_args(argv)
         outputs = self.batch.Outputs(Path(args.output), Path(args.bvh), Path(args.fbx) if args.fbx else None)
         self.batch.run_job(job_file, outputs, args, Path(b.scene) if b.scene else None)
-        motion = read_bvh(outputs.bvh)
-        motion.metadata = {"seed": job.request().seed, "model_version": "see the .blend", "warnings": []}
+        motion = read_bvh(outputs.bvh)  # the canonical motion, for the review page's figures and measures
+        request = job.request()
+        version = load_models(s.model_dir, s.provider, s.threads).version  # the models this worker holds
+        motion.metadata = {"seed": request.seed, "model_version": version, "warnings": list(request.warnings)}
         return motion, {name: (tmp / name).read_bytes() for name in names}

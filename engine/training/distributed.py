@@ -23,6 +23,8 @@ import torch
 import torch.distributed as dist
 from torch.nn.parallel import DistributedDataParallel
 
+from ..errors import RequestError
+
 
 @dataclass(frozen=True)
 class Ranks:
@@ -37,7 +39,10 @@ class Ranks:
         return self.rank == 0
 
     def share(self, batch: int) -> int:
-        """This rank's part of the global batch."""
+        """This rank's part of the global batch (which must split evenly)."""
+        if batch % self.world:
+            raise RequestError(f"--batch {batch} does not split evenly over {self.world} processes; "
+                               f"use a multiple of {self.world}")  # fmt: skip
         return batch // self.world
 
     def own_rng(self, rng: np.random.Generator) -> np.random.Generator:
