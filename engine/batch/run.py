@@ -11,7 +11,9 @@ review record exist (the record is written last), which is what
 from __future__ import annotations
 
 import json
+import signal
 import sys
+import threading
 import time
 from collections import deque
 from dataclasses import dataclass, field
@@ -108,11 +110,23 @@ def run_batch(jobs: list[Job], bad: list[BadJob], out: Path, settings: Settings,
 
 def _drive(pool, todo: deque, out: Path, report: BatchReport, entries: list, progress: Progress, stream,
            overwrite: bool) -> None:  # fmt: skip
-    """Keep every slot busy; on the first Ctrl-C finish the running jobs, on the second stop at once."""
+    """Keep every slot busy. The first Ctrl-C lets the running jobs finish and be written (it only sets a
+    flag, so no write is cut short); the second stops at once (KeyboardInterrupt; files stay whole)."""
     free = list(range(pool.size))
     busy: set[int] = set()
-    while todo or busy:
-        try:
+
+    def interrupt(signum, frame) -> None:
+        if report.interrupted:
+            raise KeyboardInterrupt
+        report.interrupted = True
+        print(f"\ninterrupted: finishing {len(busy)} running job(s), then stopping (Ctrl-C again to stop now)",
+              file=stream, flush=True)  # fmt: skip
+
+    previous = (
+        signal.signal(signal.SIGINT, interrupt) if threading.current_thread() is threading.main_thread() else None
+    )
+    try:
+        while busy or (todo and not report.interrupted):
             while free and todo and not report.interrupted:
                 slot = free.pop()
                 pool.submit(slot, todo.popleft())
@@ -122,17 +136,11 @@ def _drive(pool, todo: deque, out: Path, report: BatchReport, entries: list, pro
                 free.append(slot)
                 _finish(result, out, report, entries, overwrite)
                 progress.update(result.error is None)
-        except KeyboardInterrupt:
-            if report.interrupted:
-                raise
-            report.interrupted = True
-            print(f"\ninterrupted: finishing {len(busy)} running job(s), then stopping (Ctrl-C again to stop now)",
-                  file=stream, flush=True)  # fmt: skip
-        except OutputError as exc:
-            report.stopped = str(exc)
-            return
-        if report.interrupted and not busy:
-            return
+    except OutputError as exc:
+        report.stopped = str(exc)
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGINT, previous)
 
 
 def _finish(result: JobResult, out: Path, report: BatchReport, entries: list, overwrite: bool) -> None:
