@@ -31,7 +31,8 @@ def engine_batch(*args, timeout: float = 300, env: dict | None = None) -> subpro
 
 
 def outputs(folder: Path, suffix: str = ".bvh") -> dict[str, bytes]:
-    return {p.name: p.read_bytes() for p in sorted(folder.glob(f"*{suffix}"))}
+    """Output files by name; hidden temporaries (a killed writer's, removed by the next write) are not outputs."""
+    return {p.name: p.read_bytes() for p in sorted(folder.glob(f"*{suffix}")) if not p.name.startswith(".")}
 
 
 def leftovers(folder: Path) -> list[str]:
