@@ -35,6 +35,11 @@ def outputs(folder: Path, suffix: str = ".bvh") -> dict[str, bytes]:
     return {p.name: p.read_bytes() for p in sorted(folder.glob(f"*{suffix}")) if not p.name.startswith(".")}
 
 
+def complete_jobs(folder: Path) -> list[str]:
+    """Jobs whose review record exists (it is written last); a record's hidden temporary does not count."""
+    return sorted(p.stem for p in folder.glob("review/*.json") if not p.name.startswith("."))
+
+
 def leftovers(folder: Path) -> list[str]:
     """Temporary files an interrupted write could leave (there must be none)."""
     return [str(p) for p in folder.rglob(".*") if p.is_file()]

@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 import pytest
-from batch_helpers import ROOT, engine_batch, leftovers, outputs, small_jobs
+from batch_helpers import ROOT, complete_jobs, engine_batch, leftovers, outputs, small_jobs
 
 from engine import generate
 from engine.batch import output as batch_output
@@ -120,6 +120,7 @@ class FakePool:
     """Stands in for a worker pool: results are made here, so the driver's handling is tested alone."""
 
     size = 2
+    startup: dict = {}
 
     def __init__(self, results, interrupt_after=None):
         self.results, self.busy, self.polls, self.interrupt_after = dict(results), {}, 0, interrupt_after
@@ -194,7 +195,7 @@ def test_ctrl_c_stops_workers_keeps_finished_outputs_and_resumes(tmp_path):
     proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             start_new_session=True)  # fmt: skip
     deadline = time.time() + 240
-    while not list(out.glob("review/*.json")) and time.time() < deadline and proc.poll() is None:
+    while not complete_jobs(out) and time.time() < deadline and proc.poll() is None:
         time.sleep(0.2)
     os.killpg(proc.pid, signal.SIGINT)  # what a terminal's Ctrl-C does: the driver and its workers
     _, err = proc.communicate(timeout=120)
@@ -202,7 +203,7 @@ def test_ctrl_c_stops_workers_keeps_finished_outputs_and_resumes(tmp_path):
     assert "interrupted: finished outputs are kept; rerun with --skip-existing to resume" in err
     assert "Traceback" not in err
     done = outputs(out)
-    complete = sorted(p.stem for p in out.glob("review/*.json"))  # written last: the job is complete
+    complete = complete_jobs(out)
     assert 1 <= len(complete) < 6 and sorted(done) == [f"{n}.bvh" for n in complete] and leftovers(out) == []
     for name in done:
         assert read_bvh(out / name).num_frames == 46  # whole files

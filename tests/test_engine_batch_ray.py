@@ -16,7 +16,7 @@ import sys
 import time
 
 import pytest
-from batch_helpers import ROOT, engine_batch, leftovers, outputs, small_jobs
+from batch_helpers import ROOT, complete_jobs, engine_batch, leftovers, outputs, small_jobs
 
 pytest.importorskip("ray")
 pytestmark = pytest.mark.slow
@@ -64,7 +64,7 @@ def test_ray_batch_equals_local_reports_the_bad_job_and_resumes_after_a_kill(ray
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             start_new_session=True)  # fmt: skip
     deadline = time.time() + 240
-    while not list(out.glob("review/*.json")) and time.time() < deadline and proc.poll() is None:
+    while not complete_jobs(out) and time.time() < deadline and proc.poll() is None:
         time.sleep(0.1)
     os.killpg(proc.pid, signal.SIGKILL)  # the driver dies without any clean-up
     proc.wait()

@@ -48,6 +48,7 @@ class Pool:
     """Finished jobs from procedural motions (no model needed): the page is what is under test."""
 
     size = 1
+    startup: dict = {}
 
     def __init__(self, results):
         self.results, self.busy = results, {}

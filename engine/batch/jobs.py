@@ -20,6 +20,7 @@ from ..request import GenerationRequest
 
 NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,119}")
 MAX_JOBS = 1_000_000
+MAX_JSONL_BYTES = 1024**3  # a JSONL batch file; each line also within the job-file limit
 BATCH_FIELDS = ("name",)  # fields of a JSONL line that are not part of the generation request
 
 
@@ -77,9 +78,8 @@ def _folder_entries(folder: Path) -> list[tuple[str, str, object, str]]:
 
 def _jsonl_entries(path: Path) -> list[tuple[str, str, object, str]]:
     """One entry per non-empty line; the job's "name" field, else line-<number>, names it."""
-    limit = MAX_JOBS * as_int("json_file_bytes") // 1000  # a thousandth of a job file's limit per line
     try:
-        lines = read_regular_file(path, "--jobs file", limit).decode("utf-8-sig").splitlines()
+        lines = read_regular_file(path, "--jobs file", MAX_JSONL_BYTES).decode("utf-8-sig").splitlines()
     except UnicodeDecodeError as exc:
         raise RequestError(f"--jobs {path} is not UTF-8 text (byte {exc.start})") from None
     out = []
@@ -88,6 +88,8 @@ def _jsonl_entries(path: Path) -> list[tuple[str, str, object, str]]:
             continue
         name = f"line-{number}"
         try:
+            if len(line) > as_int("json_file_bytes"):
+                raise RequestError(f"line {number} is {len(line):,} characters, more than a job file may hold")
             data = parse_json_text(line, f"line {number}")
         except MotionComposerError as exc:
             data = str(exc)

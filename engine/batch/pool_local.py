@@ -11,6 +11,7 @@ from __future__ import annotations
 import multiprocessing as mp
 import os
 import signal
+import sys
 from multiprocessing.connection import wait
 
 from ..errors import MotionComposerError
@@ -26,6 +27,7 @@ class WorkerStartError(MotionComposerError):
 
 def _serve(conn, settings: Settings) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))  # pool.close: leave through `finally` (temporary files)
     try:
         worker = Worker(settings)
     except MotionComposerError as exc:
@@ -48,6 +50,7 @@ class LocalPool:
         self.procs: list = [None] * size
         self.conns: list = [None] * size
         self.busy: dict[int, Job] = {}
+        self.startup: dict[str, float] = {}  # Ray's pool reports its connection time here; local has none
 
     def describe(self) -> str:
         return f"{self.size} local worker process(es), {self.settings.threads} thread(s) each"

@@ -93,7 +93,7 @@ def run_batch(jobs: list[Job], bad: list[BadJob], out: Path, settings: Settings,
     try:
         if todo:
             pool.start()
-        report.startup_s = {**getattr(pool, "startup", {}), "workers_s": time.perf_counter() - t0}
+        report.startup_s = {**pool.startup, "workers_s": time.perf_counter() - t0}
         print(f"running {len(todo)} job(s) on {pool.describe()}", file=stream)
         t_run = time.perf_counter()
         progress.restart()
