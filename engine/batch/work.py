@@ -73,7 +73,7 @@ class Worker:
         return True
 
     def run(self, job: Job) -> JobResult:
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         try:
             with tempfile.TemporaryDirectory(prefix="mc-batch-") as tmp:
                 motion, files = self._outputs(job, Path(tmp))
@@ -83,6 +83,7 @@ class Worker:
                   "seconds": round(motion.num_frames / motion.fps, 3), "fps": motion.fps,
                   "model_version": motion.metadata["model_version"], "warnings": motion.metadata.get("warnings", []),
                   "time_s": round(time.perf_counter() - started, 3), "outputs": sorted(files),
+                  "cpu_s": round(time.process_time() - cpu, 3),
                   **measure(motion)}  # fmt: skip
         return JobResult(job.name, files=files, record=record, preview=strip_svg(motion))
 
