@@ -11,8 +11,9 @@ from ..retarget import demo_motion
 from .prepare import MODEL_FPS, Item, write_split
 
 
-def write_synthetic_corpus(folder: Path, clips: int = 6) -> Path:
-    """train.npz and stats.npz in `folder`: `clips` walks (3-4.5 s, turning more each) and as many waves."""
+def write_synthetic_corpus(folder: Path, clips: int = 6, with_test: bool = False) -> Path:
+    """train.npz and stats.npz in `folder`: `clips` walks (3-4.5 s, turning more each) and as many waves;
+    `with_test` also writes the same clips as test.npz."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     items = []
@@ -22,6 +23,8 @@ def write_synthetic_corpus(folder: Path, clips: int = 6) -> Path:
         items.append(Item(f"walk_{i}", "synthetic", "walk", "normal", False, feat.encode(walk)))
         items.append(Item(f"wave_{i}", "synthetic", "wave-right-hand", "normal", False, feat.encode(wave)))
     write_split(folder / "train.npz", items)
+    if with_test:
+        write_split(folder / "test.npz", items)
     train = np.concatenate([i.features for i in items])
     np.savez(folder / "stats.npz", mean=train.mean(0), std=np.maximum(train.std(0), 0.01))
     return folder
