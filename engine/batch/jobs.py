@@ -14,7 +14,6 @@ from pathlib import Path
 
 from ..errors import MotionComposerError, RequestError
 from ..io.json_input import parse_json_text, read_json_file, read_regular_file
-from ..io.referenced import allow_outside_paths
 from ..limits import as_int
 from ..request import GenerationRequest
 
@@ -32,9 +31,11 @@ class Job:
     data: dict
     base_dir: str
     source: str  # file, or file:line, for messages
+    allow_outside: bool = False  # pose files may lie outside the job's folder (--allow-outside-paths)
 
     def request(self) -> GenerationRequest:
-        return GenerationRequest.from_dict(self.data, base_dir=Path(self.base_dir))
+        return GenerationRequest.from_dict(self.data, base_dir=Path(self.base_dir),
+                                           allow_outside_paths=self.allow_outside)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -57,9 +58,7 @@ def read_jobs(source: Path, allow_outside: bool = False) -> tuple[list[Job], lis
         raise RequestError(f"--jobs {source}: no jobs found (a folder of *.json files or a .jsonl file, one per line)")
     if len(entries) > MAX_JOBS:
         raise RequestError(f"--jobs {source}: {len(entries)} jobs; split it into batches of at most {MAX_JOBS}")
-    if allow_outside:
-        entries = [(n, w, d if isinstance(d, str) else allow_outside_paths(d), b) for n, w, d, b in entries]
-    return _check(entries)
+    return _check(entries, allow_outside)
 
 
 def _folder_entries(folder: Path) -> list[tuple[str, str, object, str]]:
@@ -100,7 +99,7 @@ def _jsonl_entries(path: Path) -> list[tuple[str, str, object, str]]:
     return out
 
 
-def _check(entries) -> tuple[list[Job], list[BadJob]]:
+def _check(entries, allow_outside: bool) -> tuple[list[Job], list[BadJob]]:
     seen: dict[str, list[str]] = {}
     for name, where, _, _ in entries:
         seen.setdefault(name.lower(), []).append(where)  # lower: outputs must not collide on case-blind disks
@@ -115,11 +114,11 @@ def _check(entries) -> tuple[list[Job], list[BadJob]]:
             reason = data
         else:
             try:
-                GenerationRequest.from_dict(data, base_dir=Path(base_dir)).validate()
+                Job(name, data, base_dir, where, allow_outside).request().validate()
             except MotionComposerError as exc:
                 reason = str(exc)
         if reason is None:
-            jobs.append(Job(name, data, base_dir, where))
+            jobs.append(Job(name, data, base_dir, where, allow_outside))
         else:
             bad.append(BadJob(name, where, reason))
     return jobs, bad
