@@ -41,7 +41,7 @@ def test_jobs_are_read_and_bad_ones_named_with_a_reason(tmp_path):
     jobs, bad = read_jobs(folder)
     assert [j.name for j in jobs] == ["job0", "job1"]
     reasons = {b.name: b.reason for b in bad}
-    assert reasons["bad_seconds"] == "track 0 ('a person walks') starts at 0 s, not before its end at -2 s"
+    assert reasons["bad_seconds"] == "seconds must be > 0 and at most 600 (got -2)"
     assert reasons["unreadable"] == f"job file {folder / 'unreadable.json'} is a folder; give a file"
     assert reasons["syntax"].startswith(f"job file {folder / 'syntax.json'} is not valid JSON: Expecting property")
     assert "cannot name a file" in reasons["bad name!"]
@@ -59,7 +59,7 @@ def test_jobs_are_read_and_bad_ones_named_with_a_reason(tmp_path):
 def test_local_batch_writes_outputs_identical_to_single_generation(local_batch, tmp_path):
     jobs, out, proc = local_batch
     assert proc.returncode == 1, proc.stderr  # one job failed, the others ran
-    assert "failed: bad_seconds: track 0 ('a person walks') starts at 0 s" in proc.stderr
+    assert "failed: bad_seconds: seconds must be > 0 and at most 600 (got -2)" in proc.stderr
     assert "Traceback" not in proc.stderr
     summary = json.loads((out / "summary.json").read_text())
     assert summary["ok"] == 3 and [f["name"] for f in summary["failed"]] == ["bad_seconds"]

@@ -74,7 +74,7 @@ def test_ray_batch_equals_local_reports_the_bad_job_and_resumes_after_a_kill(ray
 
     done = subprocess.run(cmd + ["--skip-existing"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode == 1, done.stderr
-    assert "failed: bad_seconds: track 0 ('a person walks') starts at 0 s" in done.stderr
+    assert "failed: bad_seconds: seconds must be > 0 and at most 600 (got -2)" in done.stderr
     assert outputs(out) == expected  # byte for byte the local runner's outputs
     summary = json.loads((out / "summary.json").read_text())
     assert summary["backend"] == f"2 Ray actor(s) on the Ray cluster at {ray_address}, 1 thread(s) each"
