@@ -5,7 +5,7 @@ in plain modules (request_builder, generation, results, canonical_armature,
 capture, batch) that operators and the batch command call.
 """
 
-_need_reload = "operators" in locals()
+_need_reload = "job_operators" in locals()
 from . import (  # noqa: E402
     cast_gui,
     cast_operators,
@@ -13,8 +13,9 @@ from . import (  # noqa: E402
     cli,
     edit_operators,
     gui,
+    job_operators,
     model_gui,
-    operators,
+    panel_operators,
     preferences,
     prompt_notes,
     properties,
@@ -25,7 +26,8 @@ if _need_reload:
 
     properties = importlib.reload(properties)
     preferences = importlib.reload(preferences)
-    operators = importlib.reload(operators)
+    job_operators = importlib.reload(job_operators)
+    panel_operators = importlib.reload(panel_operators)
     edit_operators = importlib.reload(edit_operators)
     prompt_notes = importlib.reload(prompt_notes)
     gui = importlib.reload(gui)
@@ -39,7 +41,8 @@ if _need_reload:
 def register() -> None:
     preferences.register()
     properties.register()
-    operators.register()
+    job_operators.register()
+    panel_operators.register()
     edit_operators.register()
     prompt_notes.register()
     gui.register()
@@ -59,6 +62,7 @@ def unregister() -> None:
     gui.unregister()
     prompt_notes.unregister()
     edit_operators.unregister()
-    operators.unregister()
+    panel_operators.unregister()
+    job_operators.unregister()
     properties.unregister()
     preferences.unregister()

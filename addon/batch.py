@@ -26,14 +26,8 @@ from pathlib import Path
 import bpy
 
 from . import canonical_armature, cast_batch, generation, request_builder, results
-from .engine_link import errors, load
+from .engine_link import bvh, errors, failures, json_input, limits, output, referenced
 from .engine_link import request as rq
-
-failures = load("failures")
-output = load("io.output")
-json_input = load("io.json_input")
-limits = load("limits")
-referenced = load("io.referenced")
 
 PROG = "motion_composer"  # the command name, as in `blender --command motion_composer`
 
@@ -226,8 +220,7 @@ def run_job(job_path: Path, outputs: Outputs, args, base_file: Path | None, stop
     output.write_atomic(outputs.blend, lambda tmp: bpy.ops.wm.save_as_mainfile(filepath=str(tmp), copy=True,
                         check_existing=False), overwrite=args.overwrite, backup=True, option="--output")  # fmt: skip
     if outputs.bvh is not None:
-        write_bvh = load("io.bvh").write_bvh
-        write_bvh(outputs.bvh, at_scene_rate(job.results[0].motion), overwrite=args.overwrite)  # atomic itself
+        bvh.write_bvh(outputs.bvh, at_scene_rate(job.results[0].motion), overwrite=args.overwrite)  # atomic itself
     if outputs.fbx is not None:
         output.write_atomic(outputs.fbx, lambda tmp: export_fbx(context, obj, tmp, args.fbx_deform_only),
                             overwrite=args.overwrite, option="--fbx")  # fmt: skip

@@ -10,11 +10,9 @@ import numpy as np
 from mathutils import Matrix, Vector, geometry
 
 from . import results, rig_reader
-from .engine_link import errors, load
+from .engine_link import errors, inverse
 from .engine_link import quaternion as quat
 from .engine_link import skeleton as sk
-
-_inverse = load("retarget.inverse")
 
 MAX_PATH_POINTS = 64
 _CURVE_RESOLUTION = 12
@@ -41,7 +39,7 @@ def pose_from_armature(armature_obj) -> dict:
         m = np.array(bones[name].matrix)[:3, :3]
         orientations[name] = quat.from_matrix(m / np.linalg.norm(m, axis=0, keepdims=True))
     pelvis = np.array(tuple(bones[mapping.reference("pelvis")].head))
-    root, rotations = _inverse.pose_to_canonical(skeleton, mapping, orientations, pelvis)
+    root, rotations = inverse.pose_to_canonical(skeleton, mapping, orientations, pelvis)
     return {"root_translation": [round(float(v), 5) for v in root],
             "rotations": np.round(rotations, 6).tolist()}  # fmt: skip
 

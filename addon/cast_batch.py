@@ -14,29 +14,24 @@ from pathlib import Path
 import bpy
 
 from . import cast_results, generation, request_builder
-from .engine_link import errors, load
-
-_characters = load("characters")
-_json_input = load("io.json_input")
-_referenced = load("io.referenced")
-_output = load("io.output")
+from .engine_link import bvh, characters, errors, json_input, output, referenced
 
 
 def read_job(path: Path, allow_outside: bool = False):
     """The job file read within the limits (engine.io.json_input), pose files confined to its folder unless allowed."""
-    data = _json_input.read_json_file(path, "job file")
-    return _referenced.allow_outside_paths(data) if allow_outside else data
+    data = json_input.read_json_file(path, "job file")
+    return referenced.allow_outside_paths(data) if allow_outside else data
 
 
 def is_cast_job(path: Path) -> bool:
-    return _characters.is_cast(read_job(path))
+    return characters.is_cast(read_job(path))
 
 
 def run_cast_job(job_path: Path, outputs, args, *, context_after_load, prog: str, stop=None) -> None:
     """Generate the cast onto the scene that `context_after_load()` opens and returns, then write the outputs.
 
     `stop` (addon.batch.StopRequest) cancels the generation on Ctrl-C and writes nothing after it."""
-    cast = _characters.parse_cast(read_job(job_path, args.allow_outside_paths), base_dir=job_path.parent)
+    cast = characters.parse_cast(read_job(job_path, args.allow_outside_paths), base_dir=job_path.parent)
     for warning in cast.warnings:
         print(f"{prog}: warning: {job_path.name}: {warning}", file=sys.stderr)
     if outputs.bvh is not None and outputs.bvh.suffix.lower() == ".bvh":
@@ -45,7 +40,7 @@ def run_cast_job(job_path: Path, outputs, args, *, context_after_load, prog: str
     if outputs.fbx is not None:
         raise errors.RequestError("--fbx is not supported for a job with characters yet; use the .blend or --bvh")
     outputs.blend.parent.mkdir(parents=True, exist_ok=True)
-    _output.check_output_path(outputs.blend, overwrite=args.overwrite, option="--output")
+    output.check_output_path(outputs.blend, overwrite=args.overwrite, option="--output")
     mapping = cast_results.parse_mapping(args.armature)
     context = context_after_load()
     scene = context.scene
@@ -71,10 +66,10 @@ def run_cast_job(job_path: Path, outputs, args, *, context_after_load, prog: str
     frames = next(iter(job.results[0].channels.values())).num_frames
     scene.frame_end = max(scene.frame_end, scene.frame_start + frames - 1)
     # absolute temporary paths (write_atomic): Blender 4.x resolves relative ones against $PWD, not the cwd
-    _output.write_atomic(outputs.blend, lambda tmp: bpy.ops.wm.save_as_mainfile(filepath=str(tmp), copy=True,
+    output.write_atomic(outputs.blend, lambda tmp: bpy.ops.wm.save_as_mainfile(filepath=str(tmp), copy=True,
                          check_existing=False), overwrite=args.overwrite, backup=True, option="--output")  # fmt: skip
     if outputs.bvh is not None:
-        write_bvh = load("io.bvh").write_bvh
+        write_bvh = bvh.write_bvh
         outputs.bvh.mkdir(parents=True, exist_ok=True)
         for name, motion in job.results[0].motion.items():
             write_bvh(outputs.bvh / f"{name}.bvh", motion, overwrite=args.overwrite)  # atomic itself

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import bpy
 
-from . import operators
+from . import job_operators
 from .gui import _MotionPanel
 
 
@@ -64,7 +64,7 @@ class MOTION_COMPOSER_PT_cast(_MotionPanel, bpy.types.Panel):
                 sub.prop(it, "frame_end")
                 if it.kind == "contact":
                     sub.prop(it, "distance")
-        busy = operators.running_job() is not None
+        busy = job_operators.running_job() is not None
         row = layout.row()
         row.enabled = not busy
         row.operator("motion_composer.generate_cast", icon="COMMUNITY")
@@ -82,7 +82,7 @@ class MOTION_COMPOSER_PT_crowd(_MotionPanel, bpy.types.Panel):
         for prop in ("crowd_rig", "crowd_count", "crowd_from", "crowd_to", "crowd_prompts", "crowd_spacing"):
             layout.prop(cast, prop)
         row = layout.row()
-        row.enabled = operators.running_job() is None
+        row.enabled = job_operators.running_job() is None
         row.operator("motion_composer.crowd", icon="OUTLINER_OB_ARMATURE")
 
 

@@ -1,6 +1,6 @@
 """Operators of the Cast panel: edit the cast and its interactions, generate everyone, make a crowd.
 
-Generation reuses the Generate operator's machinery (operators._GenerateBase:
+Generation reuses the Generate operator's machinery (job_operators._GenerateBase:
 worker thread, progress in the status bar, Esc cancels and changes nothing,
 one undo step); only what is prepared and how results are written differ:
 every character is sampled together and each armature gets one new Action.
@@ -10,11 +10,10 @@ from __future__ import annotations
 
 import bpy
 
-from . import cast_builder, cast_results, generation, operators, preferences, request_builder
+from . import cast_builder, cast_results, generation, job_operators, preferences, request_builder
 from .cast_properties import INTERACTION_KINDS
-from .engine_link import errors, load
-
-_characters = load("characters")
+from .engine_link import characters
+from .reporting import reports_errors
 
 
 class MOTION_COMPOSER_OT_cast_add(bpy.types.Operator):
@@ -92,7 +91,7 @@ class MOTION_COMPOSER_OT_interaction_remove(_CastRemove, bpy.types.Operator):
     collection = "interactions"
 
 
-class _CastGenerate(operators._GenerateBase):
+class _CastGenerate(job_operators._GenerateBase):
     """Sample the whole cast together; write one new Action per armature when it is done."""
 
     _objects: dict | None = None
@@ -102,7 +101,7 @@ class _CastGenerate(operators._GenerateBase):
 
     def _prepare(self, context) -> None:
         job, armatures = self._job_and_armatures(context)
-        cast = _characters.parse_cast(job)
+        cast = characters.parse_cast(job)
         for warning in cast.warnings:
             self.report({"WARNING"}, warning)
         settings = context.scene.motion_composer
@@ -117,22 +116,16 @@ class _CastGenerate(operators._GenerateBase):
     def _read_targets(self, cast, armatures: dict) -> list:
         return cast_results.read_targets(armatures, self._root_motion)
 
+    @reports_errors
     def _finish(self, context):
+        ended = self._ended_without_results()
+        if ended:
+            return ended
         job = self._job
-        if job.cancelled:
-            self.report({"INFO"}, "Motion generation cancelled; nothing was changed")
-            return {"CANCELLED"}
-        if job.error:
-            self.report({"ERROR"}, job.error)
-            return {"CANCELLED"}
-        try:
-            objects = self._objects_for(context)
-            actions = cast_results.apply_cast(context, self._targets, job.results[0], frame_start=self._frame_start,
-                                              placement=self._placement, root_motion=self._root_motion,
-                                              objects=objects)  # fmt: skip
-        except errors.MotionComposerError as exc:
-            self.report({"ERROR"}, str(exc))
-            return {"CANCELLED"}
+        objects = self._objects_for(context)
+        actions = cast_results.apply_cast(context, self._targets, job.results[0], frame_start=self._frame_start,
+                                          placement=self._placement, root_motion=self._root_motion,
+                                          objects=objects)  # fmt: skip
         self.report({"INFO"}, f"Generated {len(actions)} characters in {job.seconds:.2f} s")
         return {"FINISHED"}
 

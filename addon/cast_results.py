@@ -17,11 +17,8 @@ from dataclasses import dataclass
 import bpy
 
 from . import canonical_armature, results
-from .engine_link import errors, load
+from .engine_link import characters, errors, placement
 from .generation import Channels
-
-_characters = load("characters")
-_placement = load("characters.placement")
 
 PROP_CAST = "motion_composer_cast"  # the whole cast job and which character this Action plays
 
@@ -92,7 +89,7 @@ def converter(targets: list[CastTarget], fps: float):
     def convert(motions: dict) -> dict[str, Channels]:
         out = {}
         for t in targets:
-            motion = _placement.to_local(motions[t.name], t.origin, t.yaw)
+            motion = placement.to_local(motions[t.name], t.origin, t.yaw)
             out[t.name] = results.to_channels(t.target, motion if motion.fps == fps else motion.resample(fps))
         return out
 
@@ -101,7 +98,7 @@ def converter(targets: list[CastTarget], fps: float):
 
 def generate_motions(cast, progress=None, cancel=None, **runtime) -> dict:
     """GenerationJob's `generate` for a cast: all characters together."""
-    return _characters.generate_cast(cast, progress=progress, cancel=cancel, **runtime)
+    return characters.generate_cast(cast, progress=progress, cancel=cancel, **runtime)
 
 
 @dataclass

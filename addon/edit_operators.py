@@ -16,10 +16,8 @@ from dataclasses import replace
 import bpy
 
 from . import key_poses, request_builder
-from .engine_link import errors, load
-from .operators import _GenerateBase, stored_action, target_armature
-
-_edits = load("edits")
+from .engine_link import edits, errors
+from .job_operators import _GenerateBase, stored_action, target_armature
 
 
 def _edit_prompt(settings) -> str:
@@ -53,7 +51,7 @@ class _EditStoredAction(_GenerateBase):
         action, request, placement = self._stored_request(context)
         settings = context.scene.motion_composer
         frame_start = int(placement.get("frame_start", action.frame_range[0]))
-        edit = _edits.parse_edit(self._edit(context, action, frame_start))
+        edit = edits.parse_edit(self._edit(context, action, frame_start))
         frame_start -= edit.frames_added_before(request.fps)
         return (
             [replace(request, edits=[*request.edits, edit])],

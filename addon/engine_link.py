@@ -1,35 +1,61 @@
-"""Find the engine package whether the add-on runs as an extension or from a checkout.
+"""The engine, imported normally, whether the add-on runs as an extension or from a checkout.
 
 Installed as an extension, the repository root is the package
 (`bl_ext.<repo>.motion_composer`) and `engine` is a sibling of `addon`; run
-as `python -m addon.batch` from a checkout, both are top-level packages.
-A relative import cannot serve both, so every addon module goes through here.
+as `python -m addon.batch` from a checkout, both are top-level packages. One
+relative import cannot serve both, so the engine modules the add-on uses are
+imported here, by plain import statements in both branches (visible to
+tools), and addon modules take them from here: `from .engine_link import errors`.
 """
 
 from __future__ import annotations
-
-import importlib
-import importlib.util
-from types import ModuleType
 
 _ROOT = __package__.rpartition(".")[0]  # "" in a checkout
 ENGINE_PACKAGE = f"{_ROOT}.engine" if _ROOT else "engine"
 #: the package that holds both addon/ and engine/ ("" in a checkout)
 ROOT_PACKAGE = _ROOT
 
+if _ROOT:  # an extension: the engine is a sibling package
+    from .. import engine
+    from ..engine import (
+        characters,
+        constraints,
+        edits,
+        errors,
+        failures,
+        limits,
+        prompt_help,
+        quaternion,
+        request,
+        retarget,
+        runtime,
+        skeleton,
+    )
+    from ..engine.characters import placement
+    from ..engine.io import bvh, json_input, output, referenced
+    from ..engine.retarget import inverse, mapping, rest, target
+    from ..engine.timeline import parts
+else:  # a checkout: the engine is a top-level package
+    import engine
+    from engine import (
+        characters,
+        constraints,
+        edits,
+        errors,
+        failures,
+        limits,
+        prompt_help,
+        quaternion,
+        request,
+        retarget,
+        runtime,
+        skeleton,
+    )
+    from engine.characters import placement
+    from engine.io import bvh, json_input, output, referenced
+    from engine.retarget import inverse, mapping, rest, target
+    from engine.timeline import parts
 
-def load(name: str = "") -> ModuleType:
-    """Import `engine` or one of its submodules (e.g. "request", "io.bvh")."""
-    return importlib.import_module(f"{ENGINE_PACKAGE}.{name}" if name else ENGINE_PACKAGE)
-
-
-def has(name: str) -> bool:
-    """Whether an engine submodule exists (features land in the engine over time)."""
-    return importlib.util.find_spec(f"{ENGINE_PACKAGE}.{name}") is not None
-
-
-engine = load()
-errors = load("errors")
-request = load("request")
-skeleton = load("skeleton")
-quaternion = load("quaternion")
+__all__ = ["ENGINE_PACKAGE", "ROOT_PACKAGE", "bvh", "characters", "constraints", "edits", "engine", "errors",
+           "failures", "inverse", "json_input", "limits", "mapping", "output", "parts", "placement", "prompt_help", "quaternion",
+           "referenced", "request", "rest", "retarget", "runtime", "skeleton", "target"]  # fmt: skip

@@ -14,9 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from .engine_link import engine, errors, load
-
-failures = load("failures")
+from .engine_link import engine, errors, failures
 
 
 @dataclass

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import bpy
 
-from . import mapping_store, operators, prompt_notes, results
-from .engine_link import errors, load
+from . import job_operators, mapping_store, prompt_notes, results
+from .engine_link import errors, parts
 from .engine_link import skeleton as sk
-
-_infer_parts = load("timeline.parts").infer_body_parts
 
 CATEGORY = "Motion"
 
@@ -60,7 +58,7 @@ class MOTION_COMPOSER_PT_generate(_MotionPanel, bpy.types.Panel):
         col = box.column()
         col.use_property_split = True
         col.use_property_decorate = False
-        target = operators.target_armature(context)
+        target = job_operators.target_armature(context)
         col.prop(settings, "target", text="Target")
         if settings.target is None:
             col.label(text=f"Using: {target.name}" if target else "No armature selected", icon="ARMATURE_DATA")
@@ -69,7 +67,7 @@ class MOTION_COMPOSER_PT_generate(_MotionPanel, bpy.types.Panel):
         col.prop(settings, "root_motion")
         col.prop(settings, "placement", expand=True)
 
-        job = operators.running_job()
+        job = job_operators.running_job()
         if job is not None:
             row = layout.row(align=True)
             row.progress(factor=job.progress, type="BAR", text=f"Generating {int(job.progress * 100)}%")
@@ -80,7 +78,7 @@ class MOTION_COMPOSER_PT_generate(_MotionPanel, bpy.types.Panel):
             row.enabled = target is not None
             row.operator("motion_composer.generate", icon="PLAY")
 
-        action = operators.stored_action(context)
+        action = job_operators.stored_action(context)
         if action is not None:
             box = layout.box()
             seed = action.get(results.PROP_SEED, 0)
@@ -118,7 +116,7 @@ class MOTION_COMPOSER_PT_mapping(_MotionPanel, bpy.types.Panel):
 
     def draw(self, context):
         layout = self.layout
-        obj = operators.target_armature(context)
+        obj = job_operators.target_armature(context)
         if obj is None:
             layout.label(text="No target armature", icon="INFO")
             return
@@ -175,7 +173,7 @@ class MOTION_COMPOSER_PT_tracks(_MotionPanel, bpy.types.Panel):
             grid = col.grid_flow(columns=3, align=True)
             grid.prop(track, "body_parts", expand=True)
             if not track.body_parts:
-                col.label(text=f"Inferred: {_infer_parts(track.text).describe()}", icon="INFO")
+                col.label(text=f"Inferred: {parts.infer_body_parts(track.text).describe()}", icon="INFO")
 
 
 _CONSTRAINT_ICONS = {"KEYFRAME": "POSE_HLT", "JOINT": "EMPTY_AXIS", "ROOT_PATH": "CURVE_DATA"}
@@ -230,7 +228,7 @@ class MOTION_COMPOSER_PT_edit(_MotionPanel, bpy.types.Panel):
     def draw(self, context):
         layout = self.layout
         settings = context.scene.motion_composer
-        action = operators.stored_action(context)
+        action = job_operators.stored_action(context)
         if action is None:
             layout.label(text="Regenerate, Restyle, Extend: generate first", icon="INFO")
         else:

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from .engine_link import errors, load
-
-_mapping = load("retarget.mapping")
+from .engine_link import errors, mapping
 
 PROP_MAPPING = "motion_composer_mapping"
 
@@ -14,7 +12,7 @@ def load_mapping(armature_obj):
     text = armature_obj.get(PROP_MAPPING) if armature_obj is not None else None
     if not text:
         return None
-    return _mapping.BoneMapping.from_json(str(text))
+    return mapping.BoneMapping.from_json(str(text))
 
 
 def save_mapping(armature_obj, mapping) -> None:

@@ -12,9 +12,8 @@ from dataclasses import dataclass
 import bpy
 from bpy.props import EnumProperty, IntProperty, StringProperty
 
-from .engine_link import ROOT_PACKAGE, load
+from .engine_link import ROOT_PACKAGE, model_info
 
-_model_info = load("model_info")
 WRAP = 44  # characters per label line in the sidebar
 
 #: the add-on's module name; preferences are keyed by it
@@ -65,14 +64,14 @@ class MOTION_COMPOSER_AP_preferences(bpy.types.AddonPreferences):
 def model_lines(model_dir: str | None) -> list[str]:
     """What the model in `model_dir` is and knows (engine.model_info), wrapped to the sidebar's width."""
     lines = []
-    for line in _model_info.describe(model_dir).lines():
+    for line in model_info.describe(model_dir).lines():
         lines += textwrap.wrap(line, WRAP, subsequent_indent="  ") or [""]
     return lines
 
 
 def draw_model_info(layout, model_dir: str | None) -> None:
     """Labels for the model folder: redrawn from the folder as soon as the preference changes."""
-    error = bool(_model_info.describe(model_dir).error)
+    error = bool(model_info.describe(model_dir).error)
     col = layout.column(align=True)
     for n, line in enumerate(model_lines(model_dir)):
         col.label(text=line, icon=("ERROR" if error else "FILE_3D") if n == 0 else "NONE")

@@ -6,10 +6,8 @@ from __future__ import annotations
 import bpy
 from bpy.props import StringProperty
 
-from .engine_link import errors, load
-
-_prompt_help = load("prompt_help")
-_runtime = load("runtime")
+from .engine_link import errors, prompt_help
+from .engine_link import runtime as engine_runtime
 
 
 def show_advice(context, runtime: dict) -> None:
@@ -17,14 +15,16 @@ def show_advice(context, runtime: dict) -> None:
     settings = context.scene.motion_composer
     text = settings.prompt.strip()
     try:
-        models = _runtime.load_models(runtime.get("model_dir"), runtime.get("provider", "auto"), runtime.get("threads"))
-        vocabulary = _prompt_help.vocabulary_of(models)
+        models = engine_runtime.load_models(
+            runtime.get("model_dir"), runtime.get("provider", "auto"), runtime.get("threads")
+        )
+        vocabulary = prompt_help.vocabulary_of(models)
     except errors.ModelFilesError:
         vocabulary = None
     if not text or vocabulary is None:
         settings.clear_prompt_note()
         return
-    advice = _prompt_help.advise(text, vocabulary, models.text.encode)
+    advice = prompt_help.advise(text, vocabulary, models.text.encode)
     if advice.known:
         settings.clear_prompt_note()
         return

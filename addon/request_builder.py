@@ -13,11 +13,9 @@ from typing import Protocol
 
 import numpy as np
 
-from .engine_link import errors, load
+from .engine_link import errors, json_input
 from .engine_link import request as rq
 from .engine_link import skeleton as sk
-
-json_input = load("io.json_input")  # stored JSON read within the limits (a .blend may come from anyone)
 
 BODY_PART_NAMES = sk.BODY_PART_NAMES
 

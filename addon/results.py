@@ -16,12 +16,8 @@ from typing import Any
 import bpy
 
 from . import action_writer, mapping_store, rig_reader
-from .engine_link import errors, load
+from .engine_link import errors, rest, retarget
 from .generation import Channels
-
-_retarget = load("retarget")
-_rest = load("retarget.rest")
-_constraints = load("constraints")
 
 PROP_REQUEST = "motion_composer_request"
 PROP_SEED = "motion_composer_seed"
@@ -49,7 +45,7 @@ def current_mapping(armature_obj):
     stored = mapping_store.load_mapping(armature_obj)
     if stored is not None:
         return stored
-    return _retarget.auto_map(rig_reader.read_armature(armature_obj, for_writing=False))
+    return retarget.auto_map(rig_reader.read_armature(armature_obj, for_writing=False))
 
 
 def read_target(armature_obj, root_motion: str = "full", request=None) -> Target:
@@ -62,7 +58,7 @@ def read_target(armature_obj, root_motion: str = "full", request=None) -> Target
     if armature_obj.mode == "EDIT":
         raise errors.RetargetError(f"{armature_obj.name!r} is in Edit Mode: switch to Object or Pose Mode first")
     skeleton = rig_reader.read_armature(armature_obj)
-    mapping = mapping_store.load_mapping(armature_obj) or _retarget.auto_map(skeleton)
+    mapping = mapping_store.load_mapping(armature_obj) or retarget.auto_map(skeleton)
     mapping.validate(skeleton)
     joints = ()
     if request is not None and request.constraints:
@@ -79,12 +75,12 @@ def engine_space(armature_obj):
     if armature_obj is None or getattr(armature_obj, "type", None) != "ARMATURE":
         return None
     skeleton = rig_reader.read_armature(armature_obj, for_writing=False)
-    return _rest.align(skeleton, current_mapping(armature_obj))
+    return rest.align(skeleton, current_mapping(armature_obj))
 
 
 def to_channels(target: Target, motion) -> Channels:
     """Canonical motion -> keys for the target's bones; pure numpy, runs on the worker thread."""
-    result = _retarget.retarget(motion, target.skeleton, target.mapping, root_motion=target.root_motion,
+    result = retarget.retarget(motion, target.skeleton, target.mapping, root_motion=target.root_motion,
                                 joint_targets=target.joint_targets)  # fmt: skip
     return Channels(result.rotations, result.locations, result.properties)
 

@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .engine_link import errors, load
-
-_target = load("retarget.target")
+from .engine_link import errors, target
 
 
 def read_armature(armature_obj, *, for_writing: bool = True):
@@ -39,7 +37,7 @@ def read_armature(armature_obj, *, for_writing: bool = True):
     index = {b.name: i for i, b in enumerate(bones)}
     parents = tuple(index[b.parent.name] if b.parent is not None else -1 for b in bones)
     copy_of = _copied_bones(armature_obj, index)
-    return _target.TargetSkeleton(
+    return target.TargetSkeleton(
         names=tuple(index),
         parents=parents,
         rest=rest,

@@ -16,9 +16,9 @@ import numpy as np
 
 from engine import features as feat
 from engine import quaternion as quat
+from engine.eval import demo_motion
 from engine.io.bvh_math import axis_matrix, convert_rotations, quat_to_euler
 from engine.motion import Motion
-from engine.retarget import demo_motion
 from engine.skeleton import FOOT_INDICES, FOOT_JOINTS, FOOT_REST_HEIGHTS, JOINT_NAMES
 from engine.training import deepmimic as dm
 from engine.training.corpus_build import MODEL_FPS, Item, write_split

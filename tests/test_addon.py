@@ -25,7 +25,7 @@ from test_addon_fakes import (  # noqa: E402
 
 import addon  # noqa: E402
 import engine  # noqa: E402
-from addon import capture, generation, gui, operators, request_builder, results  # noqa: E402
+from addon import capture, generation, gui, job_operators, request_builder, results  # noqa: E402
 from engine import quaternion as quat  # noqa: E402
 from engine.errors import RequestError  # noqa: E402
 from engine.motion import Motion  # noqa: E402
@@ -139,11 +139,11 @@ def test_every_panel_draws_in_each_state(scene):
     assert bpy.ops.motion_composer.use_prompt(text="a person jogs") == {"FINISHED"}
     assert s.prompt == "a person jogs" and not s.prompt_note
     # while a job runs, the panel shows progress and Cancel instead of Generate
-    operators._RUNNING["job"] = generation.GenerationJob([], lambda m: generation.Channels({}, {}))
+    job_operators._RUNNING["job"] = generation.GenerationJob([], lambda m: generation.Channels({}, {}))
     try:
         calls = _draw_all_panels(bpy.context)
     finally:
-        operators._RUNNING.clear()
+        job_operators._RUNNING.clear()
     assert any(name == "progress" for name, _ in calls)
     assert "motion_composer.cancel" in {b["operator"] for name, b in calls if name == "operator"}
 
@@ -312,7 +312,7 @@ def test_undo_restores_the_previous_state(scene):
 
 
 def _panel_requests(context):
-    return operators.MOTION_COMPOSER_OT_generate._requests(None, context)
+    return job_operators.MOTION_COMPOSER_OT_generate._requests(None, context)
 
 
 def test_modal_generate_never_blocks_and_escape_cancels(scene, monkeypatch):
@@ -324,7 +324,7 @@ def test_modal_generate_never_blocks_and_escape_cancels(scene, monkeypatch):
     context = bpy.context
 
     status, _wall, worst_cpu = ModalDriver(_panel_requests).run(context)
-    assert status == {"FINISHED"} and operators.running_job() is None
+    assert status == {"FINISHED"} and job_operators.running_job() is None
     # the main thread's own work per step (wall time is for tools/bench_blender.py: it depends on the machine's load)
     assert worst_cpu < 0.1, f"a modal step used {worst_cpu * 1000:.0f} ms of the UI thread"
     generated = [a for a in bpy.data.actions if a != mine]
@@ -336,7 +336,7 @@ def test_modal_generate_never_blocks_and_escape_cancels(scene, monkeypatch):
     op.start(context)
     assert op.modal(context, Event("MOUSEMOVE")) == {"PASS_THROUGH"}
     assert op.modal(context, Event("ESC", "PRESS")) == {"CANCELLED"}
-    assert operators.running_job() is None
+    assert job_operators.running_job() is None
     op._job.wait(2.0)
     assert len(bpy.data.actions) == count and rig.animation_data.action == generated[0]
     assert any("cancelled" in m for _, m in op.reports)
@@ -356,7 +356,7 @@ def test_cancel_operator_stops_a_running_job(scene, monkeypatch):
     op = ModalDriver(_panel_requests)  # Blender itself ends the modal operator (e.g. a file is opened)
     op.start(bpy.context)
     op.cancel(bpy.context)
-    assert op._job.cancelled and operators.running_job() is None
+    assert op._job.cancelled and job_operators.running_job() is None
     assert op._job.wait(2.0) and not op._job.results
 
 

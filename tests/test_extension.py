@@ -86,7 +86,7 @@ def test_manifest_wheels_match_the_pinned_runtime():
 def test_zip_holds_the_runtime_only(extension_zip):
     names = zipfile.ZipFile(extension_zip).namelist()
     assert "__init__.py" in names and "blender_manifest.toml" in names
-    assert "addon/operators.py" in names and "engine/request.py" in names
+    assert "addon/job_operators.py" in names and "engine/request.py" in names
     assert any(n.startswith("wheels/onnxruntime-") for n in names)
     for banned in ("tests/", "tools/", "docs/", "engine/training/", "engine/eval/", ".venv/", ".ci/", ".git/",
                    "exported_models/eval/"):  # fmt: skip

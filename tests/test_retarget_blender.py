@@ -29,11 +29,11 @@ from test_retarget_rigs import (  # noqa: E402
 from addon import action_writer, canonical_armature, mapping_store, rig_reader  # noqa: E402
 from engine import quaternion as quat  # noqa: E402
 from engine.errors import RetargetError  # noqa: E402
+from engine.eval.demo_motion import walk, wave  # noqa: E402
 from engine.io.bvh import write_bvh  # noqa: E402
 from engine.kinematics.contact import contact_runs  # noqa: E402
 from engine.motion import Motion  # noqa: E402
 from engine.retarget import BoneMapping, TargetSkeleton, auto_map, bone_matrix, retarget  # noqa: E402
-from engine.retarget.demo_motion import walk, wave  # noqa: E402
 from engine.skeleton import FOOT_JOINTS, FOOT_REST_HEIGHTS, JOINT_NAMES  # noqa: E402
 
 WALK, WAVE = walk(seconds=2.4), wave(seconds=2.0)

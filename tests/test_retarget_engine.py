@@ -18,10 +18,10 @@ from test_retarget_rigs import (
 from engine import quaternion as quat
 from engine.constraints.types import JointTarget
 from engine.errors import RetargetError
+from engine.eval.demo_motion import walk, wave
 from engine.kinematics.contact import contact_runs
 from engine.motion import Motion
 from engine.retarget import BoneMapping, TargetSkeleton, auto_map, detect_preset, guess_mapping, retarget, side_of
-from engine.retarget.demo_motion import walk, wave
 from engine.retarget.inverse import pose_to_canonical
 from engine.retarget.rest import canonical_pelvis_height
 from engine.skeleton import FOOT_JOINTS, FOOT_REST_HEIGHTS, JOINT_NAMES

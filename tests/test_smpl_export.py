@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from engine import quaternion as quat
+from engine.eval.demo_motion import walk, wave
 from engine.io import smpl
-from engine.retarget.demo_motion import walk, wave
 from engine.skeleton import CANONICAL, JOINT_NAMES
 
 

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from engine import features as feat
-from engine.retarget import demo_motion
+from engine.eval import demo_motion
 from engine.training.balance import CaptionChooser, clip_probabilities
 from engine.training.captions import STYLES
 from engine.training.ema import WeightAverage

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 
 from engine import features as feat
+from engine.eval import demo_motion
 from engine.eval.clips import Split
 from engine.eval.vocabulary_suite import MEASURES, Label, ratio, signature, summary, vocabulary
-from engine.retarget import demo_motion
 
 FPS = 20.0
 

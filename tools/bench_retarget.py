@@ -23,8 +23,8 @@ import bpy  # noqa: E402
 import numpy as np  # noqa: E402
 
 from addon import action_writer, rig_reader  # noqa: E402
+from engine.eval.demo_motion import walk  # noqa: E402
 from engine.retarget import auto_map, retarget  # noqa: E402
-from engine.retarget.demo_motion import walk  # noqa: E402
 
 
 def main() -> None:
