@@ -31,7 +31,7 @@ import bpy  # noqa: E402
 import numpy as np  # noqa: E402
 
 import addon  # noqa: E402
-from addon import operators, preferences, results  # noqa: E402
+from addon import job_operators, preferences, results  # noqa: E402
 from addon.generation import Channels  # noqa: E402
 
 
@@ -39,13 +39,13 @@ class TimerEvent:
     type, value = "TIMER", "NOTHING"
 
 
-class ModalDriver(operators._GenerateBase):
+class ModalDriver(job_operators._GenerateBase):
     """The Generate operator's invoke/modal logic, driven by hand (background mode has no event loop)."""
 
     def __init__(self, requests_fn=None):
         self.reports = []
         self._requests_fn = requests_fn or (
-            lambda context: operators.MOTION_COMPOSER_OT_generate._requests(None, context)
+            lambda context: job_operators.MOTION_COMPOSER_OT_generate._requests(None, context)
         )
 
     def _requests(self, context):
@@ -56,10 +56,10 @@ class ModalDriver(operators._GenerateBase):
 
     def start(self, context):
         self._prepare(context)
-        operators._RUNNING["job"] = self._job.start()
-        self._timer = context.window_manager.event_timer_add(operators.TIMER_SECONDS, window=context.window)
+        job_operators._RUNNING["job"] = self._job.start()
+        self._timer = context.window_manager.event_timer_add(job_operators.TIMER_SECONDS, window=context.window)
 
-    def run(self, context, tick: float = operators.TIMER_SECONDS) -> tuple[set, float, float]:
+    def run(self, context, tick: float = job_operators.TIMER_SECONDS) -> tuple[set, float, float]:
         """Start, then deliver a timer event every `tick` s until the operator ends.
 
         Returns (status, longest step in wall seconds, longest step in main-thread CPU seconds): the

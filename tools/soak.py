@@ -84,7 +84,7 @@ def soak_operator(cycles: int) -> dict:
     import bpy
 
     import addon
-    from addon import operators, preferences
+    from addon import job_operators, preferences
     from tools.bench_blender import ModalDriver, TimerEvent
 
     class Escape:
@@ -135,7 +135,7 @@ def soak_operator(cycles: int) -> dict:
             status = op.modal(context, Escape())
             op._job.wait(30)
             cancelled += status == {"CANCELLED"}
-        if operators.running_job() is not None:
+        if job_operators.running_job() is not None:
             raise RuntimeError(f"cycle {i}: a job is still registered as running")
     time.sleep(0.2)
     result = {
