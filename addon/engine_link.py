@@ -24,6 +24,7 @@ if _ROOT:  # an extension: the engine is a sibling package
         errors,
         failures,
         limits,
+        model_info,
         prompt_help,
         quaternion,
         request,
@@ -44,6 +45,7 @@ else:  # a checkout: the engine is a top-level package
         errors,
         failures,
         limits,
+        model_info,
         prompt_help,
         quaternion,
         request,
@@ -57,5 +59,5 @@ else:  # a checkout: the engine is a top-level package
     from engine.timeline import parts
 
 __all__ = ["ENGINE_PACKAGE", "ROOT_PACKAGE", "bvh", "characters", "constraints", "edits", "engine", "errors",
-           "failures", "inverse", "json_input", "limits", "mapping", "output", "parts", "placement", "prompt_help", "quaternion",
+           "failures", "inverse", "json_input", "limits", "mapping", "model_info", "output", "parts", "placement", "prompt_help", "quaternion",
            "referenced", "request", "rest", "retarget", "runtime", "skeleton", "target"]  # fmt: skip
