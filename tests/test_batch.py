@@ -46,7 +46,7 @@ def test_bad_jobs_give_one_line_each_and_exit_code(tmp_path):
         "motion_composer: error: a_broken.json: job file " + str(jobs / "a_broken.json")
         + " is not valid JSON: Expecting property name enclosed in double quotes at line 1",
         "motion_composer: error: b_unknown.json: unknown job field(s) speed; known fields: characters, constraints, "
-        "edits, fps, guidance, interactions, seconds, seed, steps, text, tracks",
+        "edits, end, fps, guidance, interactions, seconds, seed, start, steps, text, tracks",
         "motion_composer: error: c_track.json: track 0 ('wave') ends at 5 s, beyond the 2 s duration",
     ]  # fmt: skip
     assert lines[3] == "motion_composer: 3 of 3 job(s) failed"
