@@ -21,10 +21,9 @@ from test_own_library import MIXAMO, renamed
 from test_training_tiny import synthetic_corpus
 
 from engine.errors import MotionComposerError
-from engine.eval import own_data
+from engine.eval import demo_motion, own_data
 from engine.io.bvh import write_bvh
 from engine.model_info import describe
-from engine.retarget import demo_motion
 from engine.runtime import DEFAULT_MODEL_DIR
 from engine.training import finetune, model_card
 from engine.training.init_model import load_init

@@ -17,9 +17,9 @@ import pytest
 
 from engine import quaternion as quat
 from engine.errors import MotionComposerError
+from engine.eval import demo_motion
 from engine.io.bvh import write_bvh
 from engine.motion import Motion
-from engine.retarget import demo_motion
 from engine.skeleton import CANONICAL, JOINT_NAMES, Skeleton
 from engine.training.bvh_library import read_library_clip, read_mapping_file
 from engine.training.library_captions import corpus_captions, match_captions, mirror_caption, read_caption_csv

@@ -19,9 +19,9 @@ import pytest
 
 from engine import quaternion as quat
 from engine.errors import MotionComposerError
+from engine.eval import demo_motion
 from engine.io.smpl import A as SMPL_AXES
 from engine.io.smpl import to_smpl
-from engine.retarget import demo_motion
 from engine.skeleton import CANONICAL, JOINT_NAMES
 
 smplx = pytest.importorskip("smplx", reason="smplx is not installed (pip install smplx==0.1.28)")

@@ -21,8 +21,8 @@ from engine.batch.quality import measure
 from engine.batch.review import COLUMNS, strip_svg
 from engine.batch.run import run_batch
 from engine.batch.work import JobResult, Settings
+from engine.eval import demo_motion
 from engine.io.bvh import write_bvh
-from engine.retarget import demo_motion
 
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
          "--disable-background-networking", "--disable-component-update", "--disable-sync"]  # fmt: skip

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from .. import features as feat
-from ..retarget import demo_motion
+from ..eval import demo_motion
 from .prepare import MODEL_FPS, Item, write_split
 
 
