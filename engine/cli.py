@@ -12,13 +12,20 @@ import sys
 import time
 from pathlib import Path
 
+from . import pipeline
 from .batch.command import add_batch_parser, batch_command
+from .characters.cast import is_cast
+from .characters.command import generate_cast_command
 from .errors import RequestError
 from .failures import run_guarded
 from .io.json_input import read_json_file
+from .io.motion_file import write_motion
 from .io.output import check_output_path
 from .io.referenced import ALLOW_FLAG
 from .limits import clamp_threads
+from .prompt_help import vocabulary_report
+from .request import GenerationRequest
+from .runtime import load_models
 
 OUTPUT_SUFFIXES = (".bvh", ".npz")
 
@@ -52,8 +59,6 @@ def build_parser() -> argparse.ArgumentParser:
 
 def request_from_args(args):
     """One request from the job file (read within the limits) and the options that override its fields."""
-    from .request import GenerationRequest
-
     data = read_json_file(args.job, "job file") if args.job else {"text": args.text}
     if not isinstance(data, dict):
         raise RequestError(f"job file {args.job} must hold a JSON object with at least 'text' or 'tracks'")
@@ -72,18 +77,6 @@ def check_output(path: Path, overwrite: bool) -> None:
         raise RequestError(f"--out {path}: use a .bvh or .npz file name")
 
 
-def write_motion(motion, path: Path, overwrite: bool = False) -> None:
-    """Write atomically in the requested format."""
-    if path.suffix.lower() == ".bvh":
-        from .io.bvh import write_bvh
-
-        write_bvh(path, motion, overwrite=overwrite)
-    else:
-        from .io.smpl import write_smpl_npz
-
-        write_smpl_npz(path, motion, overwrite=overwrite)
-
-
 MISSED_M = 0.01  # a constraint whose residual after clean-up exceeds this gets one line on stderr
 METRE_RESIDUALS = {"JointTarget", "RootPath", "KeyframePose", "FootPlant"}  # the job file's kinds
 
@@ -93,11 +86,7 @@ def warn(message: str) -> None:
 
 
 def generate_command(args) -> int:
-    from .pipeline import generate
-
     if args.job and _is_cast_job(args.job):
-        from .characters.command import generate_cast_command
-
         return generate_cast_command(args)
     check_output(args.out, args.overwrite)
     request = request_from_args(args)
@@ -106,7 +95,7 @@ def generate_command(args) -> int:
         warn(warning)
     shown = set(request.warnings)
     t0 = time.perf_counter()
-    motion = generate(request, model_dir=args.model_dir, provider=args.provider, threads=threads)
+    motion = pipeline.generate(request, model_dir=args.model_dir, provider=args.provider, threads=threads)
     elapsed = time.perf_counter() - t0
     for warning in request.warnings + motion.metadata.get("warnings", []):  # the engine adds prompt help
         if warning not in shown:
@@ -122,8 +111,6 @@ def generate_command(args) -> int:
 
 
 def _is_cast_job(path: Path) -> bool:
-    from .characters.cast import is_cast
-
     return is_cast(read_json_file(path, "job file"))
 
 
@@ -134,8 +121,5 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def vocabulary_command(args) -> int:
-    from .prompt_help import vocabulary_report
-    from .runtime import load_models
-
     print(vocabulary_report(load_models(args.model_dir, "cpu"), args.check))
     return 0

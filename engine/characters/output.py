@@ -11,7 +11,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
+
 from ..errors import RequestError
+from ..io.motion_file import write_motion
 from ..io.output import OVERWRITE_HINT, check_output_path, write_atomic
 from ..motion import Motion
 
@@ -47,8 +50,6 @@ def check_cast_output(folder: Path, names: list[str], fmt: str, overwrite: bool 
 
 def write_cast(motions: dict[str, Motion], folder: Path, fmt: str, overwrite: bool = False) -> list[Path]:
     """Write every character (and cast.json) into `folder`, creating it if needed."""
-    from ..cli import write_motion
-
     folder.mkdir(exist_ok=True)
     written = []
     for name, path in output_paths(folder, list(motions), fmt).items():
@@ -66,8 +67,6 @@ def _jsonable(meta: dict) -> dict:
 
 
 def _plain(value):
-    import numpy as np
-
     if isinstance(value, np.ndarray):
         return value.tolist()
     if isinstance(value, np.generic):
