@@ -14,15 +14,13 @@ from pathlib import Path
 
 import numpy as np
 
-from engine import features as feat
 from engine import quaternion as quat
-from engine.eval import demo_motion
 from engine.io.bvh_math import axis_matrix, convert_rotations, quat_to_euler
 from engine.motion import Motion
 from engine.skeleton import FOOT_INDICES, FOOT_JOINTS, FOOT_REST_HEIGHTS, JOINT_NAMES
 from engine.training import deepmimic as dm
-from engine.training.corpus_build import MODEL_FPS, Item, write_split
 from engine.training.source_rigs import BANDAI
+from engine.training.synthetic import write_synthetic_corpus
 
 # (joint, parent, OFFSET in the parent's local file axes, cm)
 BANDAI_LAYOUT: tuple[tuple[str, str | None, tuple[float, float, float]], ...] = (
@@ -228,15 +226,5 @@ def deepmimic_walk(n: int = 40, yaw: float = 0.5) -> np.ndarray:
 
 
 def synthetic_corpus(folder: Path, with_test: bool = False) -> None:
-    """A tiny prepared corpus of procedural walks and waves (train split, optionally the same clips as test)."""
-    items = []
-    for i in range(6):
-        walk = demo_motion.walk(seconds=3.0 + 0.3 * i, fps=MODEL_FPS, turn_deg_per_s=5.0 * i)
-        wave = demo_motion.wave(seconds=3.0, fps=MODEL_FPS)
-        items.append(Item(f"walk_{i}", "synthetic", "walk", "normal", False, feat.encode(walk)))
-        items.append(Item(f"wave_{i}", "synthetic", "wave-right-hand", "normal", False, feat.encode(wave)))
-    write_split(folder / "train.npz", items)
-    if with_test:
-        write_split(folder / "test.npz", items)
-    train = np.concatenate([i.features for i in items])
-    np.savez(folder / "stats.npz", mean=train.mean(0), std=np.maximum(train.std(0), 0.01))
+    """A tiny prepared corpus of procedural walks and waves (engine.training.synthetic)."""
+    write_synthetic_corpus(folder, with_test=with_test)
