@@ -20,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..constraints.guidance import GuideOptions
 from ..runtime import load_models
 from . import metrics as M
 from . import sources
@@ -53,7 +54,6 @@ def text_metrics(ctx: Context) -> dict:
 
 def observe_only_errors(ctx: Context) -> dict:
     """Joint-target and root-path errors (cm) with guidance and clean-up off."""
-    from ..constraints.guidance import GuideOptions
 
     off = GuideOptions(strength=0.0)
     joint, path = [], []

@@ -18,11 +18,15 @@ import time
 import numpy as np
 
 from .. import features as feat
+from ..constraints.coordinates import standing_root
+from ..constraints.guidance import GuideOptions
 from ..pipeline import PostProcessing, generate
+from ..quaternion import identity
 from ..request import GenerationRequest
 from ..skeleton import CANONICAL
 from . import metrics as M
 from .clips import DEFAULT_CORPUS, load_split, pick_captions
+from .embedder import Evaluator
 from .suites import Context, Goal, Row, SuiteResult, register
 
 TARGET_JOINTS = ("left_wrist", "right_wrist", "head", "left_ankle", "right_ankle")
@@ -68,7 +72,6 @@ def cases(split, n: int, seed: int) -> list[dict]:
 
 def evaluate(split, model_dir, n: int, seed: int, evaluator=None) -> dict:
     """All suite numbers as a flat dict (errors in cm)."""
-    from ..constraints.guidance import GuideOptions
 
     observe_only = GuideOptions(strength=0.0)  # the learned conditioning alone: no guidance, no projection
     joint_model, joint_clean, path_model, path_clean, key_model, key_clean = [], [], [], [], [], []
@@ -122,8 +125,6 @@ def evaluate(split, model_dir, n: int, seed: int, evaluator=None) -> dict:
 
 def speed(model_dir, threads: int = 2, repeats: int = 5) -> float:
     """Median seconds of a constrained 10 s generation (joint target, root path, keyframe) on `threads`."""
-    from ..constraints.coordinates import standing_root
-    from ..quaternion import identity
 
     rot = identity((CANONICAL.num_joints,))
     pose = {"rotations": rot.tolist(), "root_translation": (standing_root(rot) + [0.0, -8.0, 0.0]).tolist()}
@@ -206,8 +207,6 @@ def main(argv=None) -> int:
     evaluator = None
     if args.eval_dir:
         from pathlib import Path
-
-        from .embedder import Evaluator
 
         evaluator = Evaluator(Path(args.eval_dir), text_dir=Path(args.model_dir) if args.model_dir else None)
     r = evaluate(load_split(args.corpus, "test"), args.model_dir, args.clips, args.seed, evaluator)

@@ -15,6 +15,9 @@ import subprocess
 import sys
 import time
 
+from ..pipeline import generate
+from ..request import GenerationRequest
+from ..runtime import load_models
 from .suites import Context, Goal, Row, SuiteResult, register
 
 SECONDS = 10.0
@@ -22,9 +25,6 @@ TARGET_MS = 300.0  # DESIGN.md: a 10 s motion in 0.3 s on the 2-core laptop-clas
 
 
 def measure(model_dir: str | None, steps: int | None, repeats: int) -> dict:
-    from ..pipeline import generate
-    from ..request import GenerationRequest
-    from ..runtime import load_models
 
     t0 = time.perf_counter()
     models = load_models(model_dir)

@@ -23,7 +23,8 @@ import numpy as np
 from ..skeleton import JOINT_NAMES
 from ..training.captions import canonical_caption
 from . import sources
-from .clips import Split
+from .clips import DEFAULT_CORPUS, Split, load_split
+from .embedder import DEFAULT_EVAL_DIR, Evaluator
 from .suites import Context, Goal, Row, SuiteResult, register
 
 MAX_SECONDS, MIN_SECONDS = 10.0, 3.0
@@ -222,9 +223,6 @@ def main(argv=None) -> int:
     import argparse
     import json
     from pathlib import Path
-
-    from .clips import DEFAULT_CORPUS, load_split
-    from .embedder import DEFAULT_EVAL_DIR, Evaluator
 
     ap = argparse.ArgumentParser(description=main.__doc__)
     ap.add_argument("--model-dir", type=Path, required=True)
