@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import bpy
 
-from . import generation, preferences, request_builder, results
+from . import generation, keep_keys, preferences, prompt_notes, request_builder, results
 from .reporting import reports_errors
 
 TIMER_SECONDS = 0.05  # how often the modal operator polls the worker: keeps Esc and progress responsive
@@ -63,9 +63,10 @@ class _GenerateBase:
         self._target_name = None
         obj = target_armature(context)
         target = results.read_target(obj, root_motion, requests[0])
+        self._kept = keep_keys.kept_range(stored_action(context), requests[0], self._frame_start)
         self._target_name = obj.name
         self._root_motion = root_motion
-        runtime = preferences.runtime_options(context).as_kwargs()
+        self._runtime = runtime = preferences.runtime_options(context).as_kwargs()
         self._job = generation.GenerationJob(requests, lambda motion: results.to_channels(target, motion), runtime)
 
     @reports_errors
@@ -140,8 +141,11 @@ class _GenerateBase:
             return ended
         job = self._job
         obj = context.scene.objects.get(self._target_name)
+        for result in job.results if self._kept is not None else ():
+            keep_keys.keep_outside(result.channels, self._kept, self._frame_start)
         actions = results.apply_results(context, obj, job.results, frame_start=self._frame_start,
                                         placement=self._placement, root_motion=self._root_motion)  # fmt: skip
+        prompt_notes.show_advice(context, self._runtime)
         names = ", ".join(a.name for a in actions)
         self.report({"INFO"}, f"Generated {len(actions)} motion(s) in {job.seconds:.2f} s: {names}")
         made_with = job.results[0].motion.metadata.get("model_version") if job.results else None
@@ -184,11 +188,9 @@ class MOTION_COMPOSER_OT_regenerate(_GenerateBase, bpy.types.Operator):
 
 
 def stored_action(context):
-    """The target's active Action when Motion Composer made it, else None."""
+    """The target's Action made by Motion Composer (active, else on its NLA tracks), or None."""
     obj = target_armature(context)
-    anim = obj.animation_data if obj is not None else None
-    action = anim.action if anim is not None else None
-    return action if action is not None and results.PROP_REQUEST in action else None
+    return results.generated_action(obj.animation_data if obj is not None else None)
 
 
 class MOTION_COMPOSER_OT_cancel(bpy.types.Operator):

@@ -509,3 +509,17 @@ def test_real_model_click_to_keys(monkeypatch):
     assert sum(np.std([k.co[1] for k in fc.keyframe_points]) > 1e-3 for fc in curves) > 40
     assert action[results.PROP_MODEL] not in ("", "unknown")
     assert worst_cpu < 0.1  # the UI thread's own work per step; wall-clock goals are measured by the benchmark
+
+
+def test_generate_fills_the_prompt_note_for_an_unknown_prompt_and_clears_it_for_a_known_one(monkeypatch):
+    """After Generate, the loaded model's vocabulary decides the note under the prompt (engine.prompt_help)."""
+    scene = empty_scene()
+    add_rig()
+    s = scene.motion_composer
+    model_on_two_threads(monkeypatch)
+    s.prompt, s.seconds, s.seed = "a person swims", 1.0, 0
+    assert bpy.ops.motion_composer.generate() == {"FINISHED"}
+    assert s.prompt_note and s.prompt_suggestions.strip(), "an unknown action warns and names known prompts"
+    s.prompt = "a person walks forward"
+    assert bpy.ops.motion_composer.generate() == {"FINISHED"}
+    assert not s.prompt_note
