@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+
+from ..training.captions import heldout_captions, training_captions  # plain Python, no torch
 
 #: the prepared corpus (python -m engine.training.prepare); MOTION_COMPOSER_CORPUS points elsewhere
 DEFAULT_CORPUS = Path(os.environ.get("MOTION_COMPOSER_CORPUS", Path.home() / ".cache" / "motion_composer" / "corpus"))
@@ -50,8 +53,6 @@ def load_split(corpus: str | Path, name: str) -> Split:
 
 def stats_fingerprint(corpus: str | Path) -> str:
     """Short hash of the corpus' normalisation statistics: tells whether two corpora are the same build."""
-    import hashlib
-
     stats = np.load(Path(corpus) / "stats.npz")
     digest = hashlib.sha256(stats["mean"].astype(np.float32).tobytes() + stats["std"].astype(np.float32).tobytes())
     return digest.hexdigest()[:16]
@@ -59,8 +60,6 @@ def stats_fingerprint(corpus: str | Path) -> str:
 
 def pick_captions(split: Split, seed: int, heldout: bool = False) -> list[str]:
     """One caption per clip, drawn with `seed` from its label pair's training (or held-out) phrasings."""
-    from ..training.captions import heldout_captions, training_captions  # plain Python, no torch
-
     rng = np.random.default_rng(seed)
     pool = heldout_captions if heldout else training_captions
     return [pool(c, s)[rng.integers(len(pool(c, s)))] for c, s in split.pairs]

@@ -14,6 +14,7 @@ import argparse
 import json
 import statistics
 import time
+from pathlib import Path
 
 import numpy as np
 
@@ -206,8 +207,6 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
     evaluator = None
     if args.eval_dir:
-        from pathlib import Path
-
         evaluator = Evaluator(Path(args.eval_dir), text_dir=Path(args.model_dir) if args.model_dir else None)
     r = evaluate(load_split(args.corpus, "test"), args.model_dir, args.clips, args.seed, evaluator)
     if not args.no_speed:

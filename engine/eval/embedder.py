@@ -6,9 +6,11 @@ import json
 from pathlib import Path
 
 import numpy as np
+import onnxruntime as ort
 
 from ..errors import ModelFilesError
 from ..text_encoder import TextEncoder
+from .clips import stats_fingerprint
 
 MOTION_FILE = "motion_encoder.onnx"
 TEXT_FILE = "text_projection.onnx"
@@ -17,8 +19,6 @@ BATCH = 32
 
 
 def _session(path: Path, threads: int | None = None):
-    import onnxruntime as ort
-
     if not Path(path).exists():
         raise ModelFilesError(
             f"evaluator file {path} is missing; train it with `python -m engine.eval.train_evaluator`"
@@ -51,8 +51,6 @@ class Evaluator:
 
     def corpus_mismatch(self, corpus: Path) -> str:
         """'' when `corpus` is the build the evaluator was trained on, else a sentence saying it is not."""
-        from .clips import stats_fingerprint
-
         expected = self.info.get("corpus", {}).get("stats_fingerprint")
         found = stats_fingerprint(corpus)
         if expected and expected != found:

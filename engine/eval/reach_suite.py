@@ -14,6 +14,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import features as feat
+from ..pipeline import generate
+from ..request import GenerationRequest
 from ..skeleton import CANONICAL
 from . import metrics as M
 from .clips import load_split
@@ -39,9 +42,6 @@ COLS = ["with the target", "same request without it", "real test clips"]
 
 
 def _generate(job: dict, model_dir):
-    from ..pipeline import generate
-    from ..request import GenerationRequest
-
     return generate(GenerationRequest.from_dict(job), model_dir=model_dir)
 
 
@@ -108,8 +108,6 @@ def unreachable_case(model_dir) -> dict:
 
 def fastest_real_wrist(ctx: Context) -> float:
     """Peak left-wrist speed of the fastest real clip of the whole test split (m/s)."""
-    from .. import features as feat
-
     test = load_split(ctx.corpus, "test")
     return max(float(M.joint_speed(feat.decode(c, test.fps).positions(), test.fps)[:, WRIST].max())
                for c in test.features)  # fmt: skip

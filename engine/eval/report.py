@@ -10,6 +10,9 @@ import subprocess
 from dataclasses import asdict
 from pathlib import Path
 
+import numpy
+import onnxruntime
+
 from .suites import SuiteResult
 
 
@@ -22,8 +25,6 @@ def machine() -> dict:
                 break
     except OSError:
         pass
-    import numpy
-    import onnxruntime
 
     return {"cpu": cpu, "cores": os.cpu_count(), "system": f"{platform.system()} {platform.release()}",
             "python": platform.python_version(), "numpy": numpy.__version__,

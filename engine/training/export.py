@@ -8,19 +8,24 @@ below the 0.99 bar, so the rest stays fp32).
 
 from __future__ import annotations
 
+import argparse
 import datetime
 import hashlib
 import json
 from pathlib import Path
 
 import numpy as np
+import onnxruntime as ort
 import torch
+from onnxruntime.quantization import QuantType, quantize_dynamic
 
 from .. import features as feat
 from ..diffusion import NUM_TRAIN_STEPS
 from ..observations import OBS_DIM
 from ..skeleton import CANONICAL
-from .model import TEXT_DIM, Denoiser
+from ..text_encoder import TextEncoder
+from .export_text import export_text_encoder
+from .model import TEXT_DIM, Denoiser, ModelConfig
 
 FORMAT_VERSION = 1
 DEFAULT_STEPS = 10
@@ -29,10 +34,6 @@ DEFAULT_GUIDANCE = 2.5
 
 def export_text_files(out: Path) -> Path:
     """Text encoder ONNX (int8 embedding table) + tokenizer.json, exported once and reused."""
-    from onnxruntime.quantization import QuantType, quantize_dynamic
-
-    from .export_text import export_text_encoder
-
     final = out / "text_encoder.onnx"
     if final.exists() and (out / "tokenizer.json").exists():
         return final
@@ -48,10 +49,6 @@ def export_text_files(out: Path) -> Path:
 
 
 def text_embedder(onnx_path: Path, tokenizer_path: Path):
-    import onnxruntime as ort
-
-    from ..text_encoder import TextEncoder
-
     def session(p):
         return ort.InferenceSession(str(p), providers=["CPUExecutionProvider"])
 
@@ -103,8 +100,6 @@ def export_model(model: Denoiser, stats: dict, out: Path, training: dict) -> Pat
 
 def check_onnx(model: Denoiser, path: Path) -> float:
     """Max abs difference between torch and onnxruntime on a random batch of another size and length."""
-    import onnxruntime as ort
-
     b, t = 3, 64
     g = torch.Generator().manual_seed(0)
     args = [torch.randn(b, t, feat.FEATURE_DIM, generator=g), torch.tensor([500, 3, 900]),
@@ -124,8 +119,6 @@ def check_onnx(model: Denoiser, path: Path) -> float:
 
 def export_checkpoint(checkpoint: Path, corpus: Path, out: Path) -> Path:
     """Export a training checkpoint (e.g. mid-run, to look at it) into a model folder (its EMA weights if any)."""
-    from .model import ModelConfig
-
     state = torch.load(checkpoint, weights_only=False)
     model = Denoiser(ModelConfig(**state["config"]))
     model.load_state_dict(state["ema"]["model"] if state.get("ema") else state["model"])
@@ -136,8 +129,6 @@ def export_checkpoint(checkpoint: Path, corpus: Path, out: Path) -> Path:
 
 
 if __name__ == "__main__":
-    import argparse
-
     ap = argparse.ArgumentParser(description="export a training checkpoint to ONNX")
     ap.add_argument("--checkpoint", type=Path, required=True)
     ap.add_argument("--corpus", type=Path, required=True)

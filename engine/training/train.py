@@ -31,10 +31,13 @@ from ..observations import OBS_DIM, PATH_SLICE
 from . import distributed
 from .balance import CaptionChooser, clip_probabilities
 from .ema import WeightAverage
+from .export import export_model, export_text_files, text_embedder
 from .finetune import FineTune, user_error
 from .geometry import feature_positions, geometric_losses, planted_foot_speed
 from .library_captions import corpus_captions
 from .model import Denoiser, ModelConfig
+from .prepare import prepare, print_report
+from .warm_start import load_initial_weights
 from .windows import sample_mask, window_root_path
 
 TEXT_DROPOUT = 0.1
@@ -96,8 +99,6 @@ def ensure_corpus(corpus: Path, data: Path) -> None:
     """Prepare the corpus from the shared data when it is not there yet (one command from data to model)."""
     if (corpus / "train.npz").exists() and (corpus / "stats.npz").exists():
         return
-    from .prepare import prepare, print_report
-
     if not data.exists():
         raise MotionComposerError(f"no prepared corpus in {corpus} and no data folder {data}: pass --data")
     print(f"preparing the corpus {corpus} from {data}", flush=True)
@@ -167,8 +168,6 @@ def train(args) -> Path:
     if not tune:  # a fine-tune's own corpus was checked by FineTune.from_args
         ensure_corpus(Path(args.corpus), Path(args.data))
     stats = tune.stats if tune else dict(np.load(Path(args.corpus) / "stats.npz"))
-    from .export import export_text_files, text_embedder
-
     text_onnx = tune.text_files() if tune else ranks.main_first(export_text_files, out)
     embed = text_embedder(text_onnx, out / "tokenizer.json")
     digest = hashlib.sha256(text_onnx.read_bytes()).hexdigest()[:12]
@@ -182,8 +181,6 @@ def train(args) -> Path:
     step, elapsed, ckpt = 0, 0.0, ckpt_dir / "last.pt"
     state = torch.load(ckpt, map_location="cpu", weights_only=False) if ckpt.exists() and not args.fresh else None
     if state is None and args.init and not tune:
-        from .warm_start import load_initial_weights
-
         print(f"initial weights from {load_initial_weights(model, args.init)}", flush=True)
     if state is not None:
         model.load_state_dict(state["model"])
@@ -229,8 +226,6 @@ def train(args) -> Path:
             last_ckpt = time.time()
     ranks.finish(model)  # torchrun: the other ranks end here
     save_checkpoint(ckpt, model, opt, average, step, time.time() - t_start, rng, args)
-    from .export import export_model
-
     final = (average.model if average is not None else model).to("cpu")
     info = {"steps": step, "minutes": round((time.time() - t_start) / 60, 1), "weights": "ema" if average else "raw",
             "recipe": recipe(args)}  # fmt: skip
