@@ -21,48 +21,21 @@ from . import (  # noqa: E402
     properties,
 )
 
-if _need_reload:
+#: registered in this order (properties before the operators and panels that use them), unregistered in reverse
+MODULES = (preferences, properties, job_operators, panel_operators, edit_operators, prompt_notes, gui, model_gui,
+           cast_properties, cast_operators, cast_gui, cli)  # fmt: skip
+
+if _need_reload:  # Blender's "Reload Scripts": pick up edited modules
     import importlib
 
-    properties = importlib.reload(properties)
-    preferences = importlib.reload(preferences)
-    job_operators = importlib.reload(job_operators)
-    panel_operators = importlib.reload(panel_operators)
-    edit_operators = importlib.reload(edit_operators)
-    prompt_notes = importlib.reload(prompt_notes)
-    gui = importlib.reload(gui)
-    model_gui = importlib.reload(model_gui)
-    cast_properties = importlib.reload(cast_properties)
-    cast_operators = importlib.reload(cast_operators)
-    cast_gui = importlib.reload(cast_gui)
-    cli = importlib.reload(cli)
+    MODULES = tuple(importlib.reload(module) for module in MODULES)
 
 
 def register() -> None:
-    preferences.register()
-    properties.register()
-    job_operators.register()
-    panel_operators.register()
-    edit_operators.register()
-    prompt_notes.register()
-    gui.register()
-    model_gui.register()
-    cast_properties.register()
-    cast_operators.register()
-    cast_gui.register()
-    cli.register()
+    for module in MODULES:
+        module.register()
 
 
 def unregister() -> None:
-    cli.unregister()
-    cast_gui.unregister()
-    cast_operators.unregister()
-    cast_properties.unregister()
-    model_gui.unregister()
-    gui.unregister()
-    prompt_notes.unregister()
-    edit_operators.unregister()
-    panel_operators.unregister()
-    job_operators.unregister()
-    properties.unregister()
-    preferences.unregister()
+    for module in reversed(MODULES):
+        module.unregister()
