@@ -27,14 +27,19 @@ def test_tiny_training_exports_a_model_that_generates(tmp_path):
     t0 = time.time()
     base = [sys.executable, "-m", "engine.training.train", "--tiny", "--corpus", str(corpus),
             "--embedding-cache", str(tmp_path / "emb")]  # fmt: skip
-    v2 = ["--ema", "0.9", "--geo-pos", "1", "--geo-vel", "1", "--geo-foot", "1", "--impute", "--obs-prob", "0.9",
+    v2 = ["--ema", "0.9", "--geo-pos", "1", "--geo-vel", "1", "--geo-foot", "1", "--geo-signal", "--impute", "--obs-prob", "0.9",
           "--balance", "0.5", "--content-only", "0.3"]  # fmt: skip
     cmd = [*base, *v2, "--fresh", "--out", str(out), "--checkpoints", str(tmp_path / "ckpt")]
     done = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr[-2000:]
     print(f"\ntiny training run: {time.time() - t0:.0f} s")  # not a timed test: the machine is shared
     training = json.loads((out / "manifest.json").read_text())["training"]
-    assert training["weights"] == "ema" and training["recipe"]["impute"] and training["recipe"]["balance"] == 0.5
+    assert (
+        training["weights"] == "ema"
+        and training["recipe"]["impute"]
+        and training["recipe"]["geo_signal"]
+        and training["recipe"]["balance"] == 0.5
+    )
     resumed = subprocess.run([*cmd[:-5], "--steps", "7", "--out", str(out), "--checkpoints", str(tmp_path / "ckpt")],
                              cwd=REPO, capture_output=True, text=True)  # fmt: skip
     assert resumed.returncode == 0 and "resumed at step 5" in resumed.stdout, resumed.stderr[-2000:]

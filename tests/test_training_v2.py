@@ -42,6 +42,18 @@ def test_geometric_losses_are_zero_for_the_data_and_grow_with_a_bent_arm():
     assert worse["pos"].item() > 0.1 and worse["vel"].item() > worse["pos"].item()
 
 
+def test_geometric_losses_weigh_samples_by_their_valid_weight():
+    """--geo-signal passes abar_t as the weight: a noisy sample's error counts for little."""
+    raw = walk_features()
+    pair = torch.cat([raw, raw])
+    bent = pair.clone()
+    elbow = feat.ROT_SLICE.start + 6 * 18
+    bent[1, :, elbow : elbow + 6] = torch.tensor([0.0, 1.0, 0.0, -1.0, 0.0, 0.0])  # only the 2nd sample is wrong
+    equal = geometric_losses(bent, pair, torch.ones(pair.shape[:2]), 20.0)["pos"].item()
+    noisy_second = geometric_losses(bent, pair, torch.tensor([[1.0], [0.01]]).expand(pair.shape[:2]), 20.0)
+    assert noisy_second["pos"].item() < 0.05 * equal
+
+
 def test_planted_feet_that_slide_are_penalised():
     raw = walk_features()
     valid = torch.ones(raw.shape[:2])

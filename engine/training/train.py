@@ -142,7 +142,10 @@ def losses(model, batch, ab, mean_t, std_t, rng, args, fps: float) -> dict[str, 
     out["foot"] = planted_foot_speed(feature_positions(pred_raw), pred_raw, true_raw, valid, fps)
     total = out["rec"] + args.foot_weight * out["foot"]
     if args.geo_pos or args.geo_vel or args.geo_foot:
-        geo = geometric_losses(pred_raw, true_raw, valid, fps)
+        # --geo-signal: samples count by their signal level (abar_t), so near-pure noise, where the best x0 guess
+        # is the mean motion, does not pull velocities towards that mean (the damping of gestures seen in a4)
+        geo_valid = valid * a[:, :, 0] if args.geo_signal else valid
+        geo = geometric_losses(pred_raw, true_raw, geo_valid, fps)
         out.update({f"geo_{k}": v for k, v in geo.items()})
         total = total + args.geo_pos * geo["pos"] + args.geo_vel * geo["vel"] + args.geo_foot * geo["foot"]
     out["loss"] = total
@@ -278,6 +281,7 @@ def parse_args(argv=None):
     ap.add_argument("--geo-pos", type=float, default=0.0, help="weight of the FK joint-position loss")
     ap.add_argument("--geo-vel", type=float, default=0.0, help="weight of the FK joint-velocity loss")
     ap.add_argument("--geo-foot", type=float, default=0.0, help="weight of the FK planted-foot speed loss")
+    ap.add_argument("--geo-signal", action="store_true", help="weight the FK losses by each sample's signal level")
     ap.add_argument("--impute", action="store_true", help="observed values overwrite the noisy input (CondMDI)")
     ap.add_argument("--obs-prob", type=float, default=0.36, help="share of samples that carry observations")
     ap.add_argument("--balance", type=float, default=1.0, help="label-pair sampling exponent (1: by data, 0: flat)")
