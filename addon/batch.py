@@ -26,7 +26,7 @@ from pathlib import Path
 import bpy
 
 from . import canonical_armature, cast_batch, generation, request_builder, results
-from .engine_link import bvh, errors, failures, json_input, limits, output, referenced
+from .engine_link import bvh, errors, failures, json_input, limits, mapping, output, referenced
 from .engine_link import request as rq
 
 PROG = "motion_composer"  # the command name, as in `blender --command motion_composer`
@@ -40,6 +40,14 @@ class Outputs:
 
     def all(self) -> list[Path]:
         return [p for p in (self.blend, self.bvh, self.fbx) if p is not None]
+
+
+def ik_parts(text: str) -> tuple[str, ...]:
+    """--ik value: which limbs are keyed on IK controls."""
+    try:
+        return mapping.parse_ik_parts(text)
+    except errors.RetargetError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -64,6 +72,9 @@ def build_parser() -> argparse.ArgumentParser:
         referenced.ALLOW_FLAG, action="store_true", help="let job files name pose files outside their folder"
     )
     gen.add_argument("--root-motion", choices=["full", "in_place", "vertical_only"], default="full")
+    gen.add_argument("--ik", type=ik_parts, default=None, metavar="PARTS",
+                     help="limbs keyed on the rig's IK controls (Rigify): legs, arms, legs,arms or none "
+                          "(default: the armature's bone mapping, IK legs and FK arms)")  # fmt: skip
     gen.add_argument("--nla", action="store_true", help="push the Action onto an NLA track instead of assigning it")
     gen.add_argument("--provider", choices=["auto", "cpu", "cuda"], default="auto")
     gen.add_argument("--threads", type=int, default=None)
@@ -193,7 +204,7 @@ def run_job(job_path: Path, outputs: Outputs, args, base_file: Path | None, stop
     context = bpy.context
     scene = context.scene
     obj = _find_armature(context, args.armature)
-    target = results.read_target(obj, args.root_motion, request)
+    target = results.read_target(obj, args.root_motion, request, args.ik)
     scene_fps = request_builder.scene_fps(scene)
 
     def at_scene_rate(motion):  # keys and the BVH both at the scene's frame rate

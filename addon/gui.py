@@ -65,6 +65,8 @@ class MOTION_COMPOSER_PT_generate(_MotionPanel, bpy.types.Panel):
         if target is None:
             box.operator("motion_composer.add_canonical_armature", icon="OUTLINER_OB_ARMATURE")
         col.prop(settings, "root_motion")
+        if target is not None:
+            draw_ik_choice(col, target)
         col.prop(settings, "placement", expand=True)
 
         job = job_operators.running_job()
@@ -104,6 +106,19 @@ def _mapping_for_display(obj):
         except errors.MotionComposerError as exc:
             _MAPPING_CACHE[key] = (None, str(exc))
     return _MAPPING_CACHE[key]
+
+
+def draw_ik_choice(layout, obj) -> None:
+    """Legs / Arms: IK | FK, for rigs whose mapping names IK controls (Rigify)."""
+    mapping, _note = _mapping_for_display(obj)
+    if mapping is None or not mapping.ik:
+        return
+    for part, label in (("legs", "Legs"), ("arms", "Arms")):
+        row = layout.row(align=True, heading=label)
+        on = part in mapping.ik_parts
+        for use_ik, text in ((True, "IK"), (False, "FK")):
+            op = row.operator("motion_composer.mapping_set_ik", text=text, depress=on == use_ik)
+            op.part, op.use_ik = part, use_ik
 
 
 class MOTION_COMPOSER_PT_mapping(_MotionPanel, bpy.types.Panel):

@@ -16,6 +16,16 @@ from .job_operators import stored_action, target_armature
 from .reporting import reports_errors
 
 
+class _OnTarget:
+    """Operators that work on the target armature: available when there is one."""
+
+    bl_options = {"REGISTER", "UNDO"}
+
+    @classmethod
+    def poll(cls, context):
+        return target_armature(context) is not None
+
+
 class MOTION_COMPOSER_OT_load_settings(bpy.types.Operator):
     """Copy the prompt, tracks, seed and placement stored on the target's active Action into the panel"""
 
@@ -139,15 +149,11 @@ class _ConstraintAdd:
         return item
 
 
-class MOTION_COMPOSER_OT_constraint_add_keyframe(_ConstraintAdd, bpy.types.Operator):
+class MOTION_COMPOSER_OT_constraint_add_keyframe(_OnTarget, _ConstraintAdd, bpy.types.Operator):
     """Constrain the motion to the target armature's current pose at the current frame"""
 
     bl_idname = "motion_composer.constraint_add_keyframe"
     bl_label = "Add Keyframe from Current Pose"
-
-    @classmethod
-    def poll(cls, context):
-        return target_armature(context) is not None
 
     @reports_errors
     def execute(self, context):
@@ -201,16 +207,11 @@ class MOTION_COMPOSER_OT_constraint_remove(_RemoveActive, bpy.types.Operator):
     collection = "constraints"
 
 
-class MOTION_COMPOSER_OT_mapping_auto(bpy.types.Operator):
+class MOTION_COMPOSER_OT_mapping_auto(_OnTarget, bpy.types.Operator):
     """Store the automatic bone mapping on the target armature, to review and edit it"""
 
     bl_idname = "motion_composer.mapping_auto"
     bl_label = "Auto-Map Bones"
-    bl_options = {"REGISTER", "UNDO"}
-
-    @classmethod
-    def poll(cls, context):
-        return target_armature(context) is not None
 
     @reports_errors
     def execute(self, context):
@@ -238,6 +239,26 @@ class MOTION_COMPOSER_OT_mapping_clear(bpy.types.Operator):
         return {"FINISHED"}
 
 
+class MOTION_COMPOSER_OT_mapping_set_ik(_OnTarget, bpy.types.Operator):
+    """Key these limbs on the rig's IK controls (foot/hand controls, pole targets, switch to IK) or on its FK
+    bones; stored with the armature's bone mapping"""
+
+    bl_idname = "motion_composer.mapping_set_ik"
+    bl_label = "IK or FK"
+
+    part: EnumProperty(name="Limbs", items=[("legs", "Legs", "Both legs"), ("arms", "Arms", "Both arms")])
+    use_ik: BoolProperty(name="IK", description="Key the IK controls (off: the FK bones)", default=True)
+
+    @reports_errors
+    def execute(self, context):
+        obj = target_armature(context)
+        mapping = results.current_mapping(obj)
+        parts = [p for p in mapping.ik_parts if p != self.part] + ([self.part] if self.use_ik else [])
+        mapping.ik_parts = tuple(p for p in retarget.IK_PARTS if p in parts)
+        mapping_store.save_mapping(obj, mapping)
+        return {"FINISHED"}
+
+
 NO_BONE = "__none__"
 _BONE_ITEMS: list = []  # Blender needs the enum strings kept alive while the search popup is open
 
@@ -249,20 +270,15 @@ def _bone_items(self, context):
     return _BONE_ITEMS
 
 
-class MOTION_COMPOSER_OT_mapping_pick_bone(bpy.types.Operator):
+class MOTION_COMPOSER_OT_mapping_pick_bone(_OnTarget, bpy.types.Operator):
     """Choose the target bone that follows this canonical joint"""
 
     bl_idname = "motion_composer.mapping_pick_bone"
     bl_label = "Pick Bone"
-    bl_options = {"REGISTER", "UNDO"}
     bl_property = "bone"
 
     joint: StringProperty(name="Joint", options={"HIDDEN"})
     bone: EnumProperty(name="Bone", items=_bone_items)
-
-    @classmethod
-    def poll(cls, context):
-        return target_armature(context) is not None
 
     def invoke(self, context, event):
         context.window_manager.invoke_search_popup(self)
@@ -296,6 +312,7 @@ CLASSES = (
     MOTION_COMPOSER_OT_constraint_remove,
     MOTION_COMPOSER_OT_mapping_auto,
     MOTION_COMPOSER_OT_mapping_clear,
+    MOTION_COMPOSER_OT_mapping_set_ik,
     MOTION_COMPOSER_OT_mapping_pick_bone,
 )
 

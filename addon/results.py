@@ -9,6 +9,7 @@ new Actions only, the previous Action kept, all-or-nothing writes.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from dataclasses import dataclass
 from typing import Any
@@ -48,10 +49,11 @@ def current_mapping(armature_obj):
     return retarget.auto_map(rig_reader.read_armature(armature_obj, for_writing=False))
 
 
-def read_target(armature_obj, root_motion: str = "full", request=None) -> Target:
+def read_target(armature_obj, root_motion: str = "full", request=None, ik_parts: tuple | None = None) -> Target:
     """Snapshot the armature on the main thread; raises RetargetError with the fix when it cannot take motion.
 
-    The request's joint targets go along so that the rig's own limbs meet them.
+    The request's joint targets go along so that the rig's own limbs meet them. `ik_parts` (e.g. ("legs",))
+    overrides which limbs are keyed on IK controls (default: the mapping's choice, set in the panel).
     """
     if armature_obj is None or armature_obj.type != "ARMATURE":
         raise errors.RetargetError("choose an armature as the target, or add the canonical armature")
@@ -59,6 +61,8 @@ def read_target(armature_obj, root_motion: str = "full", request=None) -> Target
         raise errors.RetargetError(f"{armature_obj.name!r} is in Edit Mode: switch to Object or Pose Mode first")
     skeleton = rig_reader.read_armature(armature_obj)
     mapping = mapping_store.load_mapping(armature_obj) or retarget.auto_map(skeleton)
+    if ik_parts is not None:
+        mapping = dataclasses.replace(mapping, ik_parts=tuple(ik_parts))
     mapping.validate(skeleton)
     joints = ()
     if request is not None and request.constraints:

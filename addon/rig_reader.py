@@ -34,6 +34,8 @@ def read_armature(armature_obj, *, for_writing: bool = True):
     bones.foreach_get("use_inherit_rotation", inherit)
     connected = np.empty(n, dtype=bool)
     bones.foreach_get("use_connect", connected)
+    local_location = np.empty(n, dtype=bool)
+    bones.foreach_get("use_local_location", local_location)
     index = {b.name: i for i, b in enumerate(bones)}
     parents = tuple(index[b.parent.name] if b.parent is not None else -1 for b in bones)
     copy_of = _copied_bones(armature_obj, index)
@@ -47,6 +49,7 @@ def read_armature(armature_obj, *, for_writing: bool = True):
         name=armature_obj.name,
         copy_of=copy_of,
         connected=tuple(bool(x) for x in connected),
+        local_location=tuple(bool(x) for x in local_location),
         custom_properties={pb.name: tuple(pb.keys()) for pb in armature_obj.pose.bones if pb.keys()},
     )
 

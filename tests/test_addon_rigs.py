@@ -7,6 +7,7 @@ own hand; the feet stand on the floor.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import tempfile
@@ -176,7 +177,8 @@ def test_rigify_ik_pose_reads_back_and_fk_keys_reproduce_it(rigify_rigs):
     root, rotations = np.array(pose["root_translation"]), np.array(pose["rotations"])
     # back onto the rig as FK keys (the Action keys IK_FK to FK); the IK controls no longer matter
     target = rig_reader.read_armature(obj)
-    result = retarget(Motion(30.0, root[None], rotations[None]), target, results.current_mapping(obj), foot_lock=False)
+    fk = dataclasses.replace(results.current_mapping(obj), ik_parts=())
+    result = retarget(Motion(30.0, root[None], rotations[None]), target, fk, foot_lock=False)
     action = action_writer.write_action(obj, result.rotations, result.locations, frame_start=1, name="back",
                                         bone_properties=result.properties)  # fmt: skip
     action_writer.assign(obj, action)
@@ -213,6 +215,74 @@ def test_inbetween_on_a_mapped_rig_covers_the_key_range(kind, rigify_rigs):
     err = np.linalg.norm(world_head(obj, HAND[kind]) - want)
     print(f"\n{kind}: inbetween reaches the last key's hand within {err * 100:.1f} cm")
     assert err < 0.05
+
+
+# -- IK or FK keys ---------------------------------------------------------------------------------
+
+#: where feet and hands are: ankles, toe tips, wrists, hand tips (deform bones: what the mesh follows)
+ENDS = {"DEF-foot.L": "head", "DEF-foot.R": "head", "DEF-toe.L": "tail", "DEF-toe.R": "tail",
+        "DEF-hand.L": "head", "DEF-hand.R": "head", "DEF-hand.L ": "tail", "DEF-hand.R ": "tail"}  # fmt: skip
+
+
+def end_positions(obj, frames) -> dict:
+    out = {}
+    for frame in frames:
+        bpy.context.scene.frame_set(frame)
+        for key, end in ENDS.items():
+            out.setdefault(key, []).append(np.array(obj.matrix_world @ getattr(obj.pose.bones[key.strip()], end)))
+    return {k: np.array(v) for k, v in out.items()}
+
+
+def keyed_paths(action) -> dict:
+    """data path -> the set of key values over all its channels"""
+    out: dict = {}
+    for (path, _index), keys in action_keys(action).items():
+        out.setdefault(path, set()).update(keys.values())
+    return out
+
+
+def test_rigify_ik_legs_and_fk_arms_pose_as_fk_does_and_switch(rigify_rigs):
+    """Default: legs keyed on the IK controls (foot, toe, pole; IK_FK = IK), arms on FK; switched, the other way
+    round. Either way feet and hands are where the FK keys put them (within 1 cm); the user's Action survives."""
+    obj = make_rig("rigify", rigify_rigs)
+    scene = bpy.context.scene
+    obj.pose.bones["foot_ik.L"].keyframe_insert("location", frame=1)
+    mine = obj.animation_data.action
+    before = action_keys(mine)
+    assert results.current_mapping(obj).ik_parts == ("legs",)
+    s = scene.motion_composer
+    s.prompt, s.seconds, s.seed, s.frame_start = "a person walks forward and waves the right hand", 3.0, 4, 1
+    assert bpy.ops.motion_composer.generate() == {"FINISHED"}
+    legs_ik = obj.animation_data.action
+    paths = keyed_paths(legs_ik)
+    for path in ('pose.bones["foot_ik.L"].location', 'pose.bones["foot_ik.R"].rotation_quaternion',
+                 'pose.bones["thigh_ik_target.L"].location', 'pose.bones["toe_ik.R"].rotation_quaternion',
+                 'pose.bones["hand_fk.R"].rotation_quaternion', 'pose.bones["spine_fk.001"].rotation_quaternion'):  # fmt: skip
+        assert any(p.startswith(path) for p in paths), path
+    assert not any("thigh_fk" in p or "foot_fk" in p or "hand_ik" in p for p in paths)
+    switch = {p: values for p, values in paths.items() if p.endswith('["IK_FK"]')}
+    assert switch == {'pose.bones["thigh_parent.L"]["IK_FK"]': {0.0}, 'pose.bones["thigh_parent.R"]["IK_FK"]': {0.0},
+                      'pose.bones["upper_arm_parent.L"]["IK_FK"]': {1.0},
+                      'pose.bones["upper_arm_parent.R"]["IK_FK"]': {1.0}}  # fmt: skip
+    frames = range(1, 91)
+    first = end_positions(obj, frames)
+
+    assert bpy.ops.motion_composer.mapping_set_ik(part="legs", use_ik=False) == {"FINISHED"}
+    assert bpy.ops.motion_composer.mapping_set_ik(part="arms", use_ik=True) == {"FINISHED"}
+    assert results.current_mapping(obj).ik_parts == ("arms",)
+    assert bpy.ops.motion_composer.generate() == {"FINISHED"}
+    arms_ik = obj.animation_data.action
+    paths = keyed_paths(arms_ik)
+    assert any("hand_ik.R" in p for p in paths) and any("thigh_fk.L" in p for p in paths)
+    assert not any("foot_ik" in p or "hand_fk" in p for p in paths)
+    second = end_positions(obj, frames)
+    worst = {k: np.linalg.norm(first[k] - second[k], axis=-1).max() for k in ENDS}
+    feet = max(v for k, v in worst.items() if "hand" not in k)
+    hands = max(v for k, v in worst.items() if "hand" in k)
+    print(f"\nRigify IK vs FK keys over {len(frames)} frames: feet within {feet * 100:.3f} cm, "
+          f"hands within {hands * 100:.3f} cm")  # fmt: skip
+    assert feet < 0.01 and hands < 0.01
+    assert mine.name in bpy.data.actions and action_keys(mine) == before  # the user's Action is untouched
 
 
 # -- edits keep what they should ------------------------------------------------------------------

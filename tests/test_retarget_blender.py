@@ -154,7 +154,8 @@ def test_generated_rigify_keys_controls_and_deform_bones_follow(rigify_rigs):
     paths = {fc.data_path for fc in _fcurves(action)}
     keyed = {p.split('"')[1] for p in paths}
     assert not [b for b in keyed if b.startswith(("DEF-", "ORG-", "MCH-"))]
-    assert {"torso", "thigh_fk.L", "spine_fk", "hand_fk.R"} <= keyed
+    assert {"torso", "foot_ik.L", "thigh_ik_target.R", "spine_fk", "hand_fk.R"} <= keyed  # IK legs, FK arms
+    assert "thigh_fk.L" not in keyed
     assert 'pose.bones["thigh_parent.L"]["IK_FK"]' in paths and 'pose.bones["upper_arm_parent.R"]["IK_FK"]' in paths
     assert 'pose.bones["torso"].location' in paths
 

@@ -7,16 +7,18 @@ result.rotations["thigh.L"]                    # (T,4) pose_bone.rotation_quater
 """
 
 from .automap import auto_map, detect_preset, guess_mapping, side_of
-from .mapping import ESSENTIAL_JOINTS, BoneMapping
+from .mapping import ESSENTIAL_JOINTS, IK_PARTS, BoneMapping, IkControls, parse_ik_parts
 from .presets import PRESETS, Preset
 from .solve import ROOT_MOTION_MODES, RetargetResult, retarget
 from .target import TargetSkeleton, bone_matrix
 
 __all__ = [
     "ESSENTIAL_JOINTS",
+    "IK_PARTS",
     "PRESETS",
     "ROOT_MOTION_MODES",
     "BoneMapping",
+    "IkControls",
     "Preset",
     "RetargetResult",
     "TargetSkeleton",
@@ -24,6 +26,7 @@ __all__ = [
     "bone_matrix",
     "detect_preset",
     "guess_mapping",
+    "parse_ik_parts",
     "retarget",
     "side_of",
 ]

@@ -10,6 +10,7 @@ the fix: edit the mapping.
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 from ..errors import RetargetError
 from .mapping import EDIT_HINT, ESSENTIAL_JOINTS, BoneMapping
@@ -66,11 +67,22 @@ def apply_preset(preset: Preset, target: TargetSkeleton) -> BoneMapping:
     props = {}
     for bone, values in preset.properties.items():
         if target.has(bone):
-            values = {k: v for k, v in values.items() if known is None or k in known.get(bone, ())}
+            values = _known(values, known, bone)
             if values:
                 props[bone] = values
     readers = {j: b for j, cands in preset.readers.items() if j in joints and (b := names.find(cands))}
-    return BoneMapping(joints, refs, root, props, preset=preset.name, distribute=preset.distribute, readers=readers)
+    ik = {}
+    for limb, controls in preset.ik.items():
+        if all(target.has(b) for b in [*controls.bones(), *controls.properties]):
+            switch = {bone: _known(values, known, bone) for bone, values in controls.properties.items()}
+            ik[limb] = replace(controls, properties={b: v for b, v in switch.items() if v})
+    return BoneMapping(joints, refs, root, props, preset=preset.name, distribute=preset.distribute, readers=readers,
+                       ik=ik)  # fmt: skip
+
+
+def _known(values: dict[str, float], known: dict | None, bone: str) -> dict[str, float]:
+    """The custom properties the rig's bone really has (all when the rig's properties are unknown)."""
+    return {k: v for k, v in values.items() if known is None or k in known.get(bone, ())}
 
 
 def auto_map(target: TargetSkeleton) -> BoneMapping:

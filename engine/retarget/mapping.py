@@ -12,6 +12,10 @@ lets unmapped torso bones between mapped ones share the bend. `readers`
 name, per joint, a bone that always shows the joint's pose, whichever
 controls drive it (Rigify's ORG bones follow FK and IK alike): poses are read
 back from them (engine.retarget.inverse); the keyed bone otherwise.
+`ik` names, per limb, the rig's IK controls (foot/hand control, pole target,
+bones that follow the toe) and the switch values that turn the limb to IK;
+`ik_parts` says which limbs get keys on those controls instead of FK
+(engine.retarget.ik): the legs by default, the arms on request.
 """
 
 from __future__ import annotations
@@ -36,7 +40,60 @@ LIMB_CHAINS: tuple[tuple[str, ...], ...] = tuple(
     for chain in (("hip", "knee", "ankle"), ("shoulder", "elbow", "wrist"))
 )
 
+#: limbs that can be keyed with IK controls: (upper, middle, end) joints
+IK_LIMBS: dict[str, tuple[str, str, str]] = {
+    f"{side}_{limb}": tuple(f"{side}_{j}" for j in chain)
+    for side in ("left", "right")
+    for limb, chain in (("leg", ("hip", "knee", "ankle")), ("arm", ("shoulder", "elbow", "wrist")))
+}
+#: what the panel and `--ik` switch: body parts whose limbs are keyed with IK controls
+IK_PARTS: dict[str, tuple[str, str]] = {"legs": ("left_leg", "right_leg"), "arms": ("left_arm", "right_arm")}
+#: IK for the legs (planted feet stay put when edited), FK for the arms (arcs are easier to edit)
+DEFAULT_IK_PARTS: tuple[str, ...] = ("legs",)
+
+
+def parse_ik_parts(text: str) -> tuple[str, ...]:
+    """'legs', 'arms', 'legs,arms' or 'none' -> the parts keyed with IK; RetargetError naming the choices."""
+    words = [w.strip().lower() for w in str(text).split(",") if w.strip()]
+    if words == ["none"]:
+        return ()
+    bad = [w for w in words if w not in IK_PARTS]
+    if bad or not words:
+        raise RetargetError(f"IK parts must be legs, arms, legs,arms or none, got {text!r}")
+    return tuple(dict.fromkeys(words))
+
+
 EDIT_HINT = "edit the bone mapping in the Motion Composer sidebar (it is stored on the armature)"
+
+
+@dataclass
+class IkControls:
+    """One limb's IK controls: the bones that get keys when the limb is keyed with IK."""
+
+    control: str  # follows the limb's end joint (Rigify: foot_ik.L, hand_ik.R)
+    pole: str | None = None  # put in the limb's bend plane, in front of the knee / behind the elbow
+    follow: dict[str, str] = field(default_factory=dict)  # joint -> IK-side bone that turns with it (toe_ik.L)
+    properties: dict[str, dict[str, float]] = field(default_factory=dict)  # keyed over the FK values (IK_FK 0)
+
+    def bones(self) -> list[str]:
+        return [self.control, *([self.pole] if self.pole else []), *self.follow.values()]
+
+    def to_dict(self) -> dict:
+        return {"control": self.control, "pole": self.pole, "follow": dict(self.follow),
+                "properties": {b: dict(p) for b, p in self.properties.items()}}  # fmt: skip
+
+    @classmethod
+    def from_dict(cls, data: dict) -> IkControls:
+        if not isinstance(data, dict) or not data.get("control"):
+            raise RetargetError(f"an IK entry of the bone mapping needs a 'control' bone; {EDIT_HINT}")
+        return cls(
+            control=str(data["control"]),
+            pole=data.get("pole") or None,
+            follow={str(k): str(v) for k, v in (data.get("follow") or {}).items() if v},
+            properties={
+                str(b): {str(k): float(v) for k, v in p.items()} for b, p in (data.get("properties") or {}).items()
+            },
+        )
 
 
 @dataclass
@@ -50,6 +107,8 @@ class BoneMapping:
     preset: str = "custom"
     distribute: bool = True  # extra torso bones between mapped ones share the bend (off for control rigs)
     readers: dict[str, str] = field(default_factory=dict)  # joint -> bone whose pose is read back (FK or IK)
+    ik: dict[str, IkControls] = field(default_factory=dict)  # limb (IK_LIMBS) -> its IK controls
+    ik_parts: tuple[str, ...] = DEFAULT_IK_PARTS  # body parts (IK_PARTS) keyed with IK where controls exist
 
     @property
     def root(self) -> str:
@@ -63,6 +122,10 @@ class BoneMapping:
     def reader(self, joint: str) -> str:
         """The bone whose posed orientation shows `joint` (for reading poses back; the keyed bone by default)."""
         return self.readers.get(joint, self.joints[joint])
+
+    def ik_limbs(self) -> dict[str, IkControls]:
+        """The limbs keyed with IK controls: in `ik_parts` and with controls mapped."""
+        return {limb: self.ik[limb] for part in self.ik_parts for limb in IK_PARTS.get(part, ()) if limb in self.ik}
 
     def keyed_bones(self) -> list[str]:
         bones = list(self.joints.values())
@@ -81,6 +144,8 @@ class BoneMapping:
             "properties": {b: dict(p) for b, p in self.properties.items()},
             "distribute": self.distribute,
             "readers": dict(self.readers),
+            "ik": {limb: c.to_dict() for limb, c in self.ik.items()},
+            "ik_parts": list(self.ik_parts),
         }
 
     def to_json(self) -> str:
@@ -101,6 +166,8 @@ class BoneMapping:
             preset=str(data.get("preset", "custom")),
             distribute=bool(data.get("distribute", True)),
             readers={str(k): str(v) for k, v in (data.get("readers") or {}).items() if v},
+            ik={str(k): IkControls.from_dict(v) for k, v in (data.get("ik") or {}).items()},
+            ik_parts=tuple(str(p) for p in data.get("ik_parts", DEFAULT_IK_PARTS)),
         )
 
     @classmethod
@@ -128,6 +195,17 @@ class BoneMapping:
         if self.root_bone and not target.has(self.root_bone):
             missing.append(f"{self.root_bone!r} (root)")
         missing += [f"{b!r} (custom properties)" for b in self.properties if not target.has(b)]
+        for limb, controls in self.ik.items():
+            missing += [
+                f"{b!r} (IK control of the {limb.replace('_', ' ')})" for b in controls.bones() if not target.has(b)
+            ]
+            missing += [f"{b!r} (IK switch)" for b in controls.properties if not target.has(b)]
+        bad = [limb for limb in self.ik if limb not in IK_LIMBS] + [p for p in self.ik_parts if p not in IK_PARTS]
+        if bad:
+            raise RetargetError(
+                f"bone mapping: unknown IK limbs or parts {', '.join(map(repr, bad))} (limbs: "
+                f"{', '.join(IK_LIMBS)}; parts: {', '.join(IK_PARTS)}); {EDIT_HINT}"
+            )
         if missing:
             raise RetargetError(
                 f"bone mapping names bones that armature {target.name!r} does not have: {', '.join(missing)}; {EDIT_HINT}"

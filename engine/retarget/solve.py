@@ -23,8 +23,9 @@ from ..kinematics.filters import moving_average
 from ..kinematics.ik import two_bone_world
 from ..motion import Motion
 from ..skeleton import CANONICAL, FOOT_JOINTS, FOOT_REST_HEIGHTS, JOINT_NAMES
-from . import footlock, reach
+from . import footlock, ik, reach
 from .mapping import EDIT_HINT, BoneMapping
+from .posing import forward, parent_frame, relevant_order
 from .rest import RestAlignment, align, primary_child
 from .target import TargetSkeleton
 
@@ -73,6 +74,8 @@ def retarget(
     feet must slide. `joint_targets` (canonical world positions, as in the
     request) are met on the rig itself: the target is taken through the rest
     alignment to armature space and the limb reaches it by IK (see reach.py).
+    Limbs of `mapping.ik_limbs()` get the same pose as keys on the rig's IK
+    controls instead of their FK bones (see ik.py).
     """
     if root_motion not in ROOT_MOTION_MODES:
         raise RetargetError(f"root motion must be one of {', '.join(ROOT_MOTION_MODES)}, got {root_motion!r}")
@@ -99,7 +102,7 @@ def retarget(
         goals.update(_in_between_goals(target, mapping, al, deltas))
 
     refs = {j: target.index(mapping.reference(j)) for j in mapping.joints}
-    order = _relevant_order(target, set(goals) | set(refs.values()))
+    order = relevant_order(target, set(goals) | set(refs.values()) | ik.control_bones(target, mapping))
     pelvis_ref = refs["pelvis"]
     subtree = {b for b in order if b == root or root in target.dependencies(b)}
     if pelvis_ref not in subtree:
@@ -108,7 +111,7 @@ def retarget(
         )
 
     def pose():
-        world, heads, local = _forward(target, order, goals)
+        world, heads, local = forward(target, order, goals)
         for b in subtree:
             heads[b] = heads[b] + offset
         return world, heads, local
@@ -136,16 +139,26 @@ def retarget(
             _turn_limb(target, mapping, goals, limb, q_upper, q_mid)
         world, heads, local = pose()
 
-    base = _parent_frame(target, world, root)
+    base = parent_frame(target, world, root)
     location = quat.rotate(quat.conjugate(base), offset)
     rotations = {}
     for b in goals:
         rotations[target.names[b]] = quat.continuous(quat.normalize(local[b]))
+    locations = {target.names[root]: location}
+    properties = {b: dict(p) for b, p in mapping.properties.items()}
+    if mapping.ik_limbs():  # the same pose on the IK controls of these limbs, instead of their FK bones
+        ik_rotations, ik_locations, switches = ik.ik_keys(target, mapping, order, goals, {root: location}, world, heads)
+        for bone in ik.fk_bones_replaced(mapping):
+            rotations.pop(bone, None)
+        rotations.update(ik_rotations)
+        locations.update(ik_locations)
+        for bone, values in switches.items():
+            properties.setdefault(bone, {}).update(values)
     return RetargetResult(
         fps=motion.fps,
         rotations=rotations,
-        locations={target.names[root]: location},
-        properties={b: dict(p) for b, p in mapping.properties.items()},
+        locations=locations,
+        properties=properties,
         joint_positions={j: heads[b].copy() for j, b in refs.items()},
         alignment=al,
         bone_orientations={target.names[b]: q for b, q in world.items()},
@@ -193,55 +206,6 @@ def _in_between_goals(target: TargetSkeleton, mapping: BoneMapping, al: RestAlig
             c = quat.slerp(al.compensation[j], al.compensation[n], frac)
             out[u] = quat.multiply(quat.multiply(d, c), target.rest_rotations[u])
     return out
-
-
-def _relevant_order(target: TargetSkeleton, bones: set[int]) -> list[int]:
-    keep = set(bones)
-    for b in bones:
-        keep.update(target.dependencies(b))
-    return [b for b in target.order if b in keep]
-
-
-def _forward(target: TargetSkeleton, order: list[int], goals: dict[int, np.ndarray]):
-    """FK over `order`: world orientations, heads (root location zero) and pose-space rotations of keyed bones.
-
-    Bones without goals keep their rest pose relative to their parent.
-    """
-    t = len(next(iter(goals.values())))
-    rest_rot, rest_head = target.rest_rotations, target.heads
-    world: dict[int, np.ndarray] = {}
-    heads: dict[int, np.ndarray] = {}
-    local: dict[int, np.ndarray] = {}
-    for b in order:
-        p = target.parents[b]
-        src = target.copy_of[b]
-        if src >= 0 and b not in goals:  # Copy Transforms: the same posed matrix as the source bone
-            world[b], heads[b] = world[src], heads[src].copy()
-            continue
-        if p < 0 or not target.inherit_rotation[b]:
-            base = np.broadcast_to(rest_rot[b], (t, 4))
-        else:
-            base = quat.multiply(world[p], quat.multiply(quat.conjugate(rest_rot[p]), rest_rot[b]))
-        if b in goals:
-            world[b] = goals[b]
-            local[b] = quat.multiply(quat.conjugate(base), goals[b])
-        else:
-            world[b] = base
-        if p < 0:
-            heads[b] = np.broadcast_to(rest_head[b], (t, 3)).copy()
-        else:
-            lever = quat.multiply(world[p], quat.conjugate(rest_rot[p]))
-            heads[b] = heads[p] + quat.rotate(lever, rest_head[b] - rest_head[p])
-    return world, heads, local
-
-
-def _parent_frame(target: TargetSkeleton, world: dict, b: int) -> np.ndarray:
-    """Orientation in which a bone's pose-space location is expressed."""
-    p = target.parents[b]
-    rest_rot = target.rest_rotations
-    if p < 0:
-        return rest_rot[b]
-    return quat.multiply(world[p], quat.multiply(quat.conjugate(rest_rot[p]), rest_rot[b]))
 
 
 def _root_path(motion: Motion, mode: str) -> np.ndarray:

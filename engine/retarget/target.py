@@ -27,6 +27,8 @@ class TargetSkeleton:
     (a full Copy Transforms constraint, as Rigify's ORG bones have); -1 for none.
     `connected[b]` marks bones joined to their parent's tail: their location cannot move.
     `custom_properties` lists pose-bone custom properties by bone (None: not known).
+    `local_location[b]` False marks bones whose location keys are in armature axes
+    (Blender's "Local Location" off, as Rigify's IK controls have).
     """
 
     names: tuple[str, ...]
@@ -39,6 +41,7 @@ class TargetSkeleton:
     copy_of: tuple[int, ...] | None = None
     connected: tuple[bool, ...] | None = None
     custom_properties: dict[str, tuple[str, ...]] | None = field(default=None, repr=False)
+    local_location: tuple[bool, ...] | None = None
 
     def __post_init__(self) -> None:
         n = len(self.names)
@@ -50,6 +53,8 @@ class TargetSkeleton:
             object.__setattr__(self, "inherit_rotation", (True,) * n)
         if self.connected is None:
             object.__setattr__(self, "connected", (False,) * n)
+        if self.local_location is None:
+            object.__setattr__(self, "local_location", (True,) * n)
         if self.copy_of is None:
             object.__setattr__(self, "copy_of", (-1,) * n)
         if len(self.parents) != n:
