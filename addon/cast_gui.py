@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import bpy
 
-from . import job_operators
-from .gui import _MotionPanel
+from .gui import _MotionPanel, list_with_buttons
 
 
 class MOTION_COMPOSER_UL_cast(bpy.types.UIList):
@@ -44,16 +43,11 @@ class MOTION_COMPOSER_PT_cast(_MotionPanel, bpy.types.Panel):
         layout = self.layout
         cast = context.scene.motion_composer_cast
         layout.label(text="Characters (each starts where its armature stands):")
-        row = layout.row()
-        row.template_list("MOTION_COMPOSER_UL_cast", "", cast, "members", cast, "members_index", rows=3)
-        col = row.column(align=True)
+        col = list_with_buttons(layout, "MOTION_COMPOSER_UL_cast", cast, "members")
         col.operator("motion_composer.cast_add", icon="ADD", text="")
         col.operator("motion_composer.cast_remove", icon="REMOVE", text="")
         layout.label(text="Interactions:")
-        row = layout.row()
-        row.template_list("MOTION_COMPOSER_UL_interactions", "", cast, "interactions", cast, "interactions_index",
-                          rows=2)  # fmt: skip
-        col = row.column(align=True)
+        col = list_with_buttons(layout, "MOTION_COMPOSER_UL_interactions", cast, "interactions", rows=2)
         col.operator_menu_enum("motion_composer.interaction_add", "kind", icon="ADD", text="")
         col.operator("motion_composer.interaction_remove", icon="REMOVE", text="")
         if cast.interactions and 0 <= cast.interactions_index < len(cast.interactions):
@@ -64,10 +58,7 @@ class MOTION_COMPOSER_PT_cast(_MotionPanel, bpy.types.Panel):
                 sub.prop(it, "frame_end")
                 if it.kind == "contact":
                     sub.prop(it, "distance")
-        busy = job_operators.running_job() is not None
-        row = layout.row()
-        row.enabled = not busy
-        row.operator("motion_composer.generate_cast", icon="COMMUNITY")
+        layout.operator("motion_composer.generate_cast", icon="COMMUNITY")  # greyed out while a job runs (poll)
 
 
 class MOTION_COMPOSER_PT_crowd(_MotionPanel, bpy.types.Panel):
@@ -81,19 +72,10 @@ class MOTION_COMPOSER_PT_crowd(_MotionPanel, bpy.types.Panel):
         cast = context.scene.motion_composer_cast
         for prop in ("crowd_rig", "crowd_count", "crowd_from", "crowd_to", "crowd_prompts", "crowd_spacing"):
             layout.prop(cast, prop)
-        row = layout.row()
-        row.enabled = job_operators.running_job() is None
-        row.operator("motion_composer.crowd", icon="OUTLINER_OB_ARMATURE")
+        layout.operator("motion_composer.crowd", icon="OUTLINER_OB_ARMATURE")
 
 
 CLASSES = (MOTION_COMPOSER_UL_cast, MOTION_COMPOSER_UL_interactions, MOTION_COMPOSER_PT_cast, MOTION_COMPOSER_PT_crowd)
 
 
-def register() -> None:
-    for cls in CLASSES:
-        bpy.utils.register_class(cls)
-
-
-def unregister() -> None:
-    for cls in reversed(CLASSES):
-        bpy.utils.unregister_class(cls)
+register, unregister = bpy.utils.register_classes_factory(CLASSES)

@@ -13,7 +13,7 @@ import bpy
 from . import cast_builder, cast_results, generation, job_operators, preferences, request_builder
 from .cast_properties import INTERACTION_KINDS
 from .engine_link import characters
-from .reporting import reports_errors
+from .panel_operators import RemoveActive
 
 
 class MOTION_COMPOSER_OT_cast_add(bpy.types.Operator):
@@ -35,25 +35,13 @@ class MOTION_COMPOSER_OT_cast_add(bpy.types.Operator):
         return {"FINISHED"}
 
 
-class _CastRemove:
-    """Remove the active row of a Cast panel list, keeping a valid active index."""
+class CastRemove(RemoveActive):
+    """Remove the active row of a Cast panel list (characters, interactions)."""
 
-    bl_options = {"REGISTER", "UNDO"}
-    collection = ""
-
-    @classmethod
-    def poll(cls, context):
-        return len(getattr(context.scene.motion_composer_cast, cls.collection)) > 0
-
-    def execute(self, context):
-        cast = context.scene.motion_composer_cast
-        items, key = getattr(cast, self.collection), f"{self.collection}_index"
-        items.remove(getattr(cast, key))
-        setattr(cast, key, max(0, min(getattr(cast, key), len(items) - 1)))
-        return {"FINISHED"}
+    owner = "motion_composer_cast"
 
 
-class MOTION_COMPOSER_OT_cast_remove(_CastRemove, bpy.types.Operator):
+class MOTION_COMPOSER_OT_cast_remove(CastRemove, bpy.types.Operator):
     """Remove the active character from the cast (the armature stays in the scene)"""
 
     bl_idname = "motion_composer.cast_remove"
@@ -83,7 +71,7 @@ class MOTION_COMPOSER_OT_interaction_add(bpy.types.Operator):
         return {"FINISHED"}
 
 
-class MOTION_COMPOSER_OT_interaction_remove(_CastRemove, bpy.types.Operator):
+class MOTION_COMPOSER_OT_interaction_remove(CastRemove, bpy.types.Operator):
     """Remove the active interaction"""
 
     bl_idname = "motion_composer.interaction_remove"
@@ -116,12 +104,8 @@ class _CastGenerate(job_operators._GenerateBase):
     def _read_targets(self, cast, armatures: dict) -> list:
         return cast_results.read_targets(armatures, self._root_motion)
 
-    @reports_errors
-    def _finish(self, context):
-        ended = self._ended_without_results()
-        if ended:
-            return ended
-        job = self._job
+    def _write(self, context, job) -> set[str]:
+        """One new Action per armature of the cast."""
         objects = self._objects_for(context)
         actions = cast_results.apply_cast(context, self._targets, job.results[0], frame_start=self._frame_start,
                                           placement=self._placement, root_motion=self._root_motion,
@@ -186,11 +170,4 @@ CLASSES = (
 )
 
 
-def register() -> None:
-    for cls in CLASSES:
-        bpy.utils.register_class(cls)
-
-
-def unregister() -> None:
-    for cls in reversed(CLASSES):
-        bpy.utils.unregister_class(cls)
+register, unregister = bpy.utils.register_classes_factory(CLASSES)

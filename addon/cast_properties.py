@@ -71,14 +71,14 @@ class MOTION_COMPOSER_PG_cast(bpy.types.PropertyGroup):
 
 CLASSES = (MOTION_COMPOSER_PG_cast_member, MOTION_COMPOSER_PG_interaction, MOTION_COMPOSER_PG_cast)
 
+_register_classes, _unregister_classes = bpy.utils.register_classes_factory(CLASSES)
+
 
 def register() -> None:
-    for cls in CLASSES:
-        bpy.utils.register_class(cls)
+    _register_classes()
     bpy.types.Scene.motion_composer_cast = PointerProperty(type=MOTION_COMPOSER_PG_cast)
 
 
 def unregister() -> None:
     del bpy.types.Scene.motion_composer_cast
-    for cls in reversed(CLASSES):
-        bpy.utils.unregister_class(cls)
+    _unregister_classes()

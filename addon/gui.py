@@ -21,6 +21,14 @@ class _MotionPanel:
         return context.scene is not None and hasattr(context.scene, "motion_composer")
 
 
+def list_with_buttons(layout, list_id: str, owner, collection: str, rows: int = 3):
+    """A UI list of owner.<collection> (active item <collection>_index); returns the column beside it for the
+    list's add and remove buttons (tracks, constraints, the cast's characters and interactions)."""
+    row = layout.row()
+    row.template_list(list_id, "", owner, collection, owner, f"{collection}_index", rows=rows)
+    return row.column(align=True)
+
+
 class MOTION_COMPOSER_PT_generate(_MotionPanel, bpy.types.Panel):
     bl_label = "Generate"
     bl_idname = "MOTION_COMPOSER_PT_generate"
@@ -170,9 +178,7 @@ class MOTION_COMPOSER_PT_tracks(_MotionPanel, bpy.types.Panel):
     def draw(self, context):
         layout = self.layout
         settings = context.scene.motion_composer
-        row = layout.row()
-        row.template_list("MOTION_COMPOSER_UL_tracks", "", settings, "tracks", settings, "tracks_index", rows=3)
-        col = row.column(align=True)
+        col = list_with_buttons(layout, "MOTION_COMPOSER_UL_tracks", settings, "tracks")
         col.operator("motion_composer.track_add", text="", icon="ADD").from_preview_range = False
         col.operator("motion_composer.track_add", text="", icon="PREVIEW_RANGE").from_preview_range = True
         col.operator("motion_composer.track_remove", text="", icon="REMOVE")
@@ -211,10 +217,7 @@ class MOTION_COMPOSER_PT_constraints(_MotionPanel, bpy.types.Panel):
     def draw(self, context):
         layout = self.layout
         settings = context.scene.motion_composer
-        row = layout.row()
-        row.template_list("MOTION_COMPOSER_UL_constraints", "", settings, "constraints", settings,
-                          "constraints_index", rows=3)  # fmt: skip
-        col = row.column(align=True)
+        col = list_with_buttons(layout, "MOTION_COMPOSER_UL_constraints", settings, "constraints")
         col.operator("motion_composer.constraint_add_keyframe", text="", icon="POSE_HLT")
         col.operator("motion_composer.constraint_add_joint_target", text="", icon="EMPTY_AXIS")
         col.operator("motion_composer.constraint_add_root_path", text="", icon="CURVE_DATA")

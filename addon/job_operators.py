@@ -136,10 +136,11 @@ class _GenerateBase:
 
     @reports_errors
     def _finish(self, context):
-        ended = self._ended_without_results()
-        if ended:
-            return ended
-        job = self._job
+        """Write the results (`_write`), or report why there are none."""
+        return self._ended_without_results() or self._write(context, self._job)
+
+    def _write(self, context, job) -> set[str]:
+        """One new Action per result on the target armature."""
         obj = context.scene.objects.get(self._target_name)
         for result in job.results if self._kept is not None else ():
             keep_keys.keep_outside(result.channels, self._kept, self._frame_start)

@@ -33,11 +33,4 @@ class MOTION_COMPOSER_PT_model(bpy.types.Panel):
 CLASSES = (MOTION_COMPOSER_PT_model,)
 
 
-def register() -> None:
-    for cls in CLASSES:
-        bpy.utils.register_class(cls)
-
-
-def unregister() -> None:
-    for cls in reversed(CLASSES):
-        bpy.utils.unregister_class(cls)
+register, unregister = bpy.utils.register_classes_factory(CLASSES)

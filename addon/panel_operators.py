@@ -109,25 +109,27 @@ class MOTION_COMPOSER_OT_track_add(bpy.types.Operator):
         return {"FINISHED"}
 
 
-class _RemoveActive:
-    """Remove the active item of a collection on the scene settings, keeping a valid active index."""
+class RemoveActive:
+    """Remove the active item of a collection on scene settings, keeping a valid active index (the Generate
+    panel's tracks and constraints, the Cast panel's characters and interactions)."""
 
     bl_options = {"REGISTER", "UNDO"}
+    owner = "motion_composer"  # the scene's settings property that holds the collection
     collection = ""  # name of the collection property; its index property is <collection>_index
 
     @classmethod
     def poll(cls, context):
-        return len(getattr(context.scene.motion_composer, cls.collection)) > 0
+        return len(getattr(getattr(context.scene, cls.owner), cls.collection)) > 0
 
     def execute(self, context):
-        settings = context.scene.motion_composer
+        settings = getattr(context.scene, self.owner)
         items, key = getattr(settings, self.collection), f"{self.collection}_index"
         items.remove(getattr(settings, key))
         setattr(settings, key, max(0, min(getattr(settings, key), len(items) - 1)))
         return {"FINISHED"}
 
 
-class MOTION_COMPOSER_OT_track_remove(_RemoveActive, bpy.types.Operator):
+class MOTION_COMPOSER_OT_track_remove(RemoveActive, bpy.types.Operator):
     """Remove the active track"""
 
     bl_idname = "motion_composer.track_remove"
@@ -199,7 +201,7 @@ class MOTION_COMPOSER_OT_constraint_add_root_path(_ConstraintAdd, bpy.types.Oper
         return {"FINISHED"}
 
 
-class MOTION_COMPOSER_OT_constraint_remove(_RemoveActive, bpy.types.Operator):
+class MOTION_COMPOSER_OT_constraint_remove(RemoveActive, bpy.types.Operator):
     """Remove the active constraint"""
 
     bl_idname = "motion_composer.constraint_remove"

@@ -172,14 +172,14 @@ class MOTION_COMPOSER_PG_settings(bpy.types.PropertyGroup):
 
 CLASSES = (MOTION_COMPOSER_PG_track, MOTION_COMPOSER_PG_constraint, MOTION_COMPOSER_PG_settings)
 
+_register_classes, _unregister_classes = bpy.utils.register_classes_factory(CLASSES)
+
 
 def register() -> None:
-    for cls in CLASSES:
-        bpy.utils.register_class(cls)
+    _register_classes()
     bpy.types.Scene.motion_composer = PointerProperty(type=MOTION_COMPOSER_PG_settings)
 
 
 def unregister() -> None:
     del bpy.types.Scene.motion_composer
-    for cls in reversed(CLASSES):
-        bpy.utils.unregister_class(cls)
+    _unregister_classes()

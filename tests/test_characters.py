@@ -11,14 +11,16 @@ import pytest
 from test_constraints import InpaintingModels
 
 from engine import cli
-from engine.characters import generate as cgen
+from engine.characters import cast_pipeline as cgen
 from engine.characters import parse_cast
 from engine.characters.bodies import SEGMENTS, body_distance, segment_distance
-from engine.characters.coupling import contact_targets, smooth_push
+from engine.characters.coupling import anchored_targets, contact_targets, smooth_push
 from engine.characters.interactions import Apart, Contact, Face
 from engine.characters.planner import Agent, plan_paths
+from engine.characters.terms import APPROACH_S, RELEASE_S, ContactTrack
 from engine.errors import RequestError
 from engine.request import GenerationRequest
+from engine.skeleton import CANONICAL
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -114,6 +116,35 @@ def test_contact_targets_meet_at_the_distance_and_share_the_gap():
     assert np.allclose(contact_targets(a, b, 0.0, 1.0), b) and np.allclose(contact_targets(a, b, 0.0, 0.0), a)
 
 
+def test_contacts_ease_in_before_and_out_after_their_span():
+    """A contact term moves the arm with minimum-jerk weights over APPROACH_S before its span and RELEASE_S after
+    it (no jump where the arm leaves or rejoins its path); the walk over is spread from the clip's start and
+    held through the release; one who stays does not walk."""
+    term = ContactTrack(CANONICAL.index("right_wrist"), 2.0, 3.0)
+    frames = term.frames(20.0, 100)
+    assert frames[0] == 0 and frames[-1] == 60 + 16 and list(term.span_index) == list(range(40, 61))
+    w = term.weights
+    assert np.allclose(w[term.span_index], 1.0) and not w[: 40 - 20].any() and w[-1] < 0.01
+    assert np.abs(np.diff(w)).max() < 2.0 / 16  # no step anywhere: a minimum-jerk curve peaks at 1.875 / its frames
+    assert w[21] - w[20] < 0.2 / 20  # leaves its path slowly: a fifth of a linear ramp's first step
+    pos = np.zeros((len(frames), CANONICAL.num_joints, 3))
+    term.aim(np.tile([[2.0, 0.0, 1.0]], (len(term.span_index), 1)))
+    excess = term.root_excess(pos)[:, 0]
+    assert np.allclose(excess[61:], excess[60])  # held through the release: no walking back
+    assert excess[0] < 0.01 * excess[40] and excess[20] > 0.3 * excess[40]  # the walk starts with the clip
+    assert np.all(np.diff(excess[:41]) >= -1e-12)
+    term.moves_root = False
+    assert not term.root_excess(pos).any()
+
+
+def test_one_who_stays_reaches_within_its_reach_and_the_partner_takes_the_gap():
+    pelvis = np.array([[0.0, 0.0, 0.9]])
+    own, other = anchored_targets(np.array([[0.1, 0.0, 0.9]]), np.array([[2.0, 0.0, 1.1]]), pelvis,
+                                  reach=0.4, distance=0.1)  # fmt: skip
+    assert np.linalg.norm((own - 0.5 * (own - other))[0, :2]) == pytest.approx(0.4)
+    assert np.linalg.norm(own - other) == pytest.approx(0.1) and own[0, 0] < other[0, 0]
+
+
 def test_body_distance_matches_brute_force_and_pushes_apart():
     rng = np.random.default_rng(1)
     pa = rng.normal(size=(5, 22, 3)) * 0.3
@@ -202,6 +233,26 @@ def test_a_character_with_tracks_is_generated_alone_and_its_partner_adapts(fake_
     data["characters"][1]["constraints"] = [{"type": "joint", "joint": "head", "time": 1.0, "position": [0, -2, 1.6]}]
     with pytest.raises(RequestError, match="must pin where it starts"):
         cgen.generate_cast(parse_cast(data))
+
+
+def test_a_partner_that_stays_keeps_its_place_and_the_other_comes(fake_models):
+    """ben 'stays': his pelvis does not move while the contact comes, holds and goes, and ana walks the whole
+    gap; without `stays` the two meet halfway."""
+    moved, gap = {}, {}
+    for stays in (False, True):
+        data = job(interactions=TWO["interactions"][:2])
+        data["characters"][1] = {"name": "ben", "text": "a person stands still", "position": [0.0, -2.4],
+                                 "facing": 180, "stays": stays}  # fmt: skip
+        out = cgen.generate_cast(parse_cast(data))
+        lo, hi = int((2.0 - APPROACH_S) * 30), int((3.0 + RELEASE_S) * 30)
+        ben = out["ben"].root_translation[lo:hi, :2]
+        moved[stays] = float(np.linalg.norm(ben - ben[0], axis=-1).max())
+        gap[stays] = float(np.linalg.norm(out["ana"].root_translation[60, :2] - ben[60 - lo]))
+        contact = out["ana"].metadata["interactions"][0]
+        assert contact["max"] < 0.02, contact
+        assert out["ben"].metadata["character"]["stays"] is stays
+    assert moved[True] < 0.05 and moved[False] > 0.2, moved
+    assert gap[True] < 1.2, gap  # ana came to him
 
 
 def test_apart_keeps_side_by_side_walkers_at_their_distance(fake_models):

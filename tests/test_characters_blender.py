@@ -16,7 +16,7 @@ from test_addon_fakes import FakeLayout, empty_scene  # noqa: E402
 from test_constraints import InpaintingModels  # noqa: E402
 
 from addon import batch, canonical_armature, cast_gui, cast_results  # noqa: E402
-from engine.characters import generate as cgen  # noqa: E402
+from engine.characters import cast_pipeline as cgen  # noqa: E402
 from engine.io.bvh import read_bvh  # noqa: E402
 
 pytestmark = pytest.mark.usefixtures("registered_addon")

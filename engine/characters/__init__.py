@@ -7,10 +7,11 @@ apart, a character turning towards another. Crowd entries (crowd.py) expand
 into characters whose paths are planned first (planner.py). Characters are
 sampled in lockstep (lockstep.py) so interaction guidance (coupling.py) acts
 on all of them at every denoising step; clean-up (cleanup.py) then makes
-contacts exact with IK on both sides, and report.py measures the residuals.
+contacts exact with IK on both sides, and report.py measures the residuals;
+cast_pipeline.py (generate_cast) runs those stages in order.
 """
 
 from .cast import Cast, Character, is_cast, load_cast, parse_cast
-from .generate import generate_cast
+from .cast_pipeline import generate_cast
 
 __all__ = ["Cast", "Character", "generate_cast", "is_cast", "load_cast", "parse_cast"]

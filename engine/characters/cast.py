@@ -30,8 +30,8 @@ from .interactions import Apart, Contact, Interaction, parse_interactions
 from .planner import Plan, plan_paths
 
 JOB_FIELDS = {"seconds", "fps", "seed", "steps", "guidance", "characters", "interactions"}
-CHARACTER_FIELDS = {"name", "position", "facing", "text", "tracks", "constraints", "edits", "seed", "guidance",
-                    "steps", "seconds", "fps"}  # fmt: skip
+CHARACTER_FIELDS = {"name", "position", "facing", "stays", "text", "tracks", "constraints", "edits", "seed",
+                    "guidance", "steps", "seconds", "fps"}  # fmt: skip
 MAX_CHARACTERS = as_int("characters")  # engine.limits: the stated limits
 NAME = re.compile(r"[A-Za-z][A-Za-z0-9_-]{0,39}")
 MAX_TRAVEL_SPEED = 4.0  # m/s: how far guidance may move a character towards a contact (as for joint targets)
@@ -45,6 +45,7 @@ class Character:
     request: GenerationRequest  # its own prompts, constraints (world frame) and edits; the job's clock
     frame: WindowFrame  # where it starts in the world and which way it faces
     crowd: str | None = None  # the crowd entry it came from
+    stays: bool | None = None  # stands where it is while partners come to it; None: as its own motion walks
 
 
 @dataclass
@@ -156,7 +157,10 @@ def _character(entry: Any, index: int, cast: Cast, base_dir: Path | None, allow_
             request.warnings.append(f"{label}: its constraints pin where it starts at 0 s; position and facing "
                                     "are ignored")  # fmt: skip
         frame = pinned
-    return Character(name, request, frame)
+    stays = entry.get("stays")
+    if stays is not None and not isinstance(stays, bool):
+        raise RequestError(f"{label}: stays must be true or false (got {stays!r})")
+    return Character(name, request, frame, stays=stays)
 
 
 def pins_start(cset: ConstraintSet, fps: float) -> bool:

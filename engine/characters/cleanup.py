@@ -13,34 +13,77 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import numpy as np
+
+from .. import quaternion as quat
 from ..constraints.cleanup import cleanup
 from ..constraints.types import ConstraintSet, JointTarget
+from ..kinematics.filters import gaussian
 from ..motion import Motion
+from ..skeleton import CANONICAL
 from .coupling import Coupling
 from .interactions import Interaction
-from .terms import JointTrack
+from .terms import ContactTrack
 
-PASSES = 3  # apart pushes: a push can bring a body near a third one, and feet re-planting moves limbs
+ARM_SIGMA_S = 0.1  # s: Gaussian sigma over a contact arm's rotations while it comes in, holds and goes back
+PASSES = 6  # apart pushes at most: a push can bring a body near a third one, and feet re-planting moves limbs
+PUSH_MARGIN = 0.01  # m beyond min_distance: a push overshoots a little, since re-planted feet give some back
+APART_TOLERANCE = 0.0002  # m: pushes (and root moves) smaller than this are not worth another pass
 ROUNDS = 2
 
 
 def clean_cast(motions: list[Motion], names: list[str], interactions: list[Interaction],
-               fixed: frozenset[str] = frozenset()) -> list[Motion]:  # fmt: skip
-    """The motions with apart, face and contact interactions met (fixed characters are left as they are)."""
+               fixed: frozenset[str] = frozenset(), stays: frozenset[str] = frozenset()) -> list[Motion]:  # fmt: skip
+    """The motions with apart, face and contact interactions met (fixed characters are left as they are;
+    those that stay move their arms only)."""
     if not interactions:
         return motions
-    coupling = Coupling(interactions, names, motions[0].fps, motions[0].num_frames, fixed)
-    motions = list(motions)
+    coupling = Coupling(interactions, names, motions[0].fps, motions[0].num_frames, fixed, stays)
+    motions = _ease_arms(list(motions), names, coupling)
     for _ in range(ROUNDS):  # a contact's root assist can bring two bodies close again: push, reach, once more
         motions = _push_apart(motions, coupling)
         motions = _meet(motions, names, coupling, fixed)
     return motions
 
 
+def _ease_arms(motions: list[Motion], names: list[str], coupling: Coupling) -> list[Motion]:
+    """The contact arms low-passed (ARM_SIGMA_S) while they come in, hold and go back: few-step sampling can
+    leave a one-frame pop or a snap in an arm that guidance leads somewhere new, and that is a whip. The
+    contacts are reached exactly again afterwards (_meet)."""
+    for link in coupling.contacts:
+        for ref, term in ((link.contact.a, link.term_a), (link.contact.b, link.term_b)):
+            k = names.index(ref.character)
+            if ref.character in coupling.fixed:
+                continue
+            m = motions[k]
+            chain = arm_chain(ref.joint)
+            weight = np.zeros(m.num_frames)
+            weight[: len(term.weights)] = term.weights > 0  # the whole approach, hold and release ...
+            weight = gaussian(weight, ARM_SIGMA_S * m.fps)  # ... faded in and out around them
+            rot = m.rotations.copy()
+            smooth = quat.normalize(gaussian(quat.continuous(rot[:, chain]), ARM_SIGMA_S * m.fps))
+            rot[:, chain] = quat.slerp(rot[:, chain], smooth, weight[:, None, None])
+            motions[k] = replace(m, rotations=rot)
+    return motions
+
+
+def arm_chain(joint: int) -> list[int]:
+    """The joint and its ancestors up to the collar (a wrist: wrist, elbow, shoulder, collar), below the spine."""
+    chain = [joint]
+    while CANONICAL.parents[chain[-1]] >= 0 and not CANONICAL.names[CANONICAL.parents[chain[-1]]].startswith(
+        ("spine", "neck", "pelvis")
+    ):
+        chain.append(CANONICAL.parents[chain[-1]])
+    return chain
+
+
 def _push_apart(motions: list[Motion], coupling: Coupling) -> list[Motion]:
-    """Roots of bodies closer than their `apart` distance moved away (smoothed), feet planted again."""
+    """Roots of bodies closer than their `apart` distance moved away (smoothed), feet planted again; repeated
+    (at most PASSES) while any pair is too close (smoothing and re-planted feet shave each push)."""
     for _ in range(PASSES if coupling.aparts else 0):
-        pushes = coupling.pushes([m.positions() for m in motions])
+        pushes = coupling.pushes([m.positions() for m in motions], PUSH_MARGIN)
+        if max(float(np.abs(p).max()) for p in pushes) <= APART_TOLERANCE:
+            break
         for k, push in enumerate(pushes):
             if push.any():
                 root = motions[k].root_translation.copy()
@@ -52,20 +95,32 @@ def _push_apart(motions: list[Motion], coupling: Coupling) -> list[Motion]:
 
 
 def _meet(motions: list[Motion], names: list[str], coupling: Coupling, fixed) -> list[Motion]:
-    """Contacts exact by IK on both sides at the shared meeting point, faces turned."""
+    """Contacts exact by IK on both sides at the shared meeting point, faces turned. Those who stay reach
+    first (arms only); their partners are then aimed at where those hands got to."""
     if not (coupling.contacts or coupling.faces):
         return motions
-    coupling.aim([m.positions() for m in motions])
-    for k, name in enumerate(names):
-        terms = [t for t in coupling.terms[name] if t.weight > 0]
-        if not terms or name in fixed:
-            continue
-        # contacts as joint targets: a partner the arm cannot reach moves the root over (root assist)
-        joints = [JointTarget(t.joint, t.start, t.end, t.position, t.weight, t.label) for t in terms
-                  if isinstance(t, JointTrack)]  # fmt: skip
-        faces = [t for t in terms if not isinstance(t, JointTrack)]
-        out = cleanup(motions[k], ConstraintSet(joints=joints, functions=faces), feet=False)
-        if joints:  # a root that moved must not drag the feet: plant them again (legs only)
-            out = cleanup(out, ConstraintSet(), feet=True, root_assist=False)
-        motions[k] = replace(out, metadata=motions[k].metadata)
+    motions = list(motions)
+    first = [k for k, n in enumerate(names) if n in coupling.stays]
+    for group in (first, [k for k in range(len(names)) if k not in first]):
+        coupling.aim([m.positions() for m in motions], hold={names[k] for k in first} if group is not first else ())
+        for k in group:
+            if names[k] not in fixed:
+                motions[k] = _reach(motions[k], coupling.terms[names[k]])
     return motions
+
+
+def _reach(motion: Motion, terms: list) -> Motion:
+    """One character's contact joints on their targets (reached over a window around them) and faces turned;
+    unless it stays, a partner the arm cannot reach moves the root over (root assist), feet planted again."""
+    terms = [t for t in terms if t.weight > 0]
+    if not terms:
+        return motion
+    tracks = [t for t in terms if isinstance(t, ContactTrack)]
+    joints = [JointTarget(t.joint, t.start, t.end, t.position, t.weight, t.label) for t in tracks]
+    faces = [t for t in terms if not isinstance(t, ContactTrack)]
+    steps = all(t.moves_root for t in tracks)
+    out = cleanup(motion, ConstraintSet(joints=joints, functions=faces), feet=False, root_assist=steps)
+    moved = np.abs(out.root_translation - motion.root_translation).max() > APART_TOLERANCE
+    if moved:  # a root that moved must not drag the feet: plant them again (legs only)
+        out = cleanup(out, ConstraintSet(), feet=True, root_assist=False)
+    return replace(out, metadata=motion.metadata)

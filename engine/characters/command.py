@@ -9,7 +9,7 @@ from pathlib import Path
 from ..io.json_input import read_json_file
 from ..limits import clamp_threads
 from .cast import parse_cast
-from .generate import generate_cast
+from .cast_pipeline import generate_cast
 from .output import check_cast_output, write_cast
 
 OVERRIDES = ("seconds", "seed", "steps", "guidance", "fps")

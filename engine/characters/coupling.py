@@ -3,7 +3,9 @@
 Contacts split the remaining gap between the two joints: each side is aimed
 at its share of the way to the other (half each; all of it when the partner
 is fixed), so both bodies adapt, and a partner beyond comfortable reach makes
-the root walk over (the Guide's root-excess rule). `face` aims a look-at term
+the root walk over (the Guide's root-excess rule). A character that `stays`
+reaches with the arm for a point within its reach and the partner walks
+over to it. `face` aims a look-at term
 at the other character's pelvis. `apart` pushes the roots of two bodies that
 come closer than min_distance away from each other, smoothed in time so paths
 bend instead of jumping. Used by lockstep sampling (model frames) and by
@@ -19,47 +21,43 @@ import numpy as np
 from ..kinematics.contact import contact_runs
 from .bodies import SEGMENTS, body_distance, body_radius, limb_bones
 from .interactions import Apart, Contact, Face, Interaction
-from .terms import FaceTrack, JointTrack
+from .terms import APPROACH_S, RELEASE_S, ContactTrack, FaceTrack, HoldTrack, contact_reach
 
-CONTACT_MARGIN = 0.5  # s around a contact during which the touching limbs may come close
-APPROACH_S = 1.0  # s before a contact over which its joints are led to the meeting point
 PUSH_SPREAD = 0.4  # s: a push is held this long around the frames that need it, then smoothed
 
 
 @dataclass
 class ContactLink:
-    """A contact's two joint terms, acting on the contact's frames and, fading in, APPROACH_S before them, so
-    the limbs come to the meeting point in time instead of snapping onto it (no whip). Not after them: a
-    fading target would also take back the steps the bodies made towards each other (guidance holds a root
-    correction after its last frame), and they would drift apart again; clean-up fades the arms out."""
+    """A contact's two joint terms (eased in before the contact and out after it: terms.ContactTrack) and the
+    contact's own frames, where the terms are aimed and the contact is measured."""
 
     contact: Contact
-    term_a: JointTrack
-    term_b: JointTrack
-    frames: np.ndarray  # the contact's own frames (where it is measured)
-    term_frames: np.ndarray  # frames the terms act on
-    ramp: np.ndarray  # (len(term_frames),) 0..1: how much of the way to the meeting point
+    term_a: ContactTrack
+    term_b: ContactTrack
+    frames: np.ndarray
 
     @classmethod
     def of(cls, it: Contact, fps: float, num_frames: int) -> ContactLink:
-        start, end = max(0.0, it.start - APPROACH_S), it.end
-        ta = JointTrack(it.a.joint, start, end, it.weight, f"{it.label} ({it.a})")
-        tb = JointTrack(it.b.joint, start, end, it.weight, f"{it.label} ({it.b})")
-        term_frames = ta.frames(fps, num_frames)
-        frames = JointTrack(it.a.joint, it.start, it.end).frames(fps, num_frames)
-        x = np.clip(1.0 - (frames[0] - term_frames) / max(1.0, APPROACH_S * fps), 0.0, 1.0)
-        ramp = x * x * (3.0 - 2.0 * x)  # smoothstep: no kink where the lead starts
-        return cls(it, ta, tb, frames, term_frames, ramp)
+        ta = ContactTrack(it.a.joint, it.start, it.end, it.weight, f"{it.label} ({it.a})")
+        tb = ContactTrack(it.b.joint, it.start, it.end, it.weight, f"{it.label} ({it.b})")
+        ta.frames(fps, num_frames)  # sets each term's weights on this clock
+        tb.frames(fps, num_frames)
+        return cls(it, ta, tb, ta.span_index)
 
 
 class Coupling:
-    """The interactions of a cast on a clock of `num_frames` frames at `fps`, characters in `names` order."""
+    """The interactions of a cast on a clock of `num_frames` frames at `fps`, characters in `names` order.
+
+    `fixed`: characters already generated (they do not move); `stays`: characters that stand where they are
+    while a moving partner comes to them (the job's `stays`).
+    """
 
     def __init__(self, interactions: list[Interaction], names: list[str], fps: float, num_frames: int,
-                 fixed: set[str] | frozenset = frozenset()) -> None:  # fmt: skip
+                 fixed: set[str] | frozenset = frozenset(), stays: set[str] | frozenset = frozenset()) -> None:  # fmt: skip
         self.names, self.fps, self.num_frames = list(names), fps, num_frames
         self.index = {n: i for i, n in enumerate(self.names)}
         self.fixed = set(fixed)
+        self.stays: set[str] = set()
         self.terms: dict[str, list] = {n: [] for n in self.names}
         self.contacts: list[ContactLink] = []
         self.faces: list[tuple[Face, FaceTrack, np.ndarray]] = []
@@ -75,33 +73,76 @@ class Coupling:
                 self.faces.append((it, term, term.frames(fps, num_frames)))
                 self.terms[it.a].append(term)
         self.skips = contact_skips([c.contact for c in self.contacts], fps, num_frames)
+        self.stays = set(stays) - self.fixed
+        self.holds: list[tuple[str, HoldTrack, np.ndarray]] = []
+        for link in self.contacts:  # one who stays: arm only, and the pelvis held where it is as the arm comes in
+            a, b = link.contact.a.character, link.contact.b.character
+            for term, name, partner in ((link.term_a, a, b), (link.term_b, b, a)):
+                if self.anchored(name, partner):
+                    term.moves_root, term.shares = False, (1.0, 0.0, 0.0)
+                    hold = HoldTrack(link.contact.start - APPROACH_S, link.contact.end + RELEASE_S,
+                                     label=f"{link.contact.label} ({name} stays)")  # fmt: skip
+                    self.holds.append((name, hold, hold.frames(fps, num_frames)))
+                    self.terms[name].append(hold)
+
+    def mobile(self, name: str) -> bool:
+        return name not in self.fixed and name not in self.stays
+
+    def anchored(self, name: str, partner: str) -> bool:
+        """`name` holds still for `partner`: it stays and the partner can move."""
+        return name in self.stays and self.mobile(partner)
 
     def share(self, name: str, partner: str) -> float:
-        """How much of a shared correction `name` takes: half, all of it next to a fixed partner, none if fixed."""
-        if name in self.fixed:
+        """How much of a shared root correction `name` takes: half; all of it next to a fixed or staying
+        partner; none if it is fixed or stays for a moving partner."""
+        if name in self.fixed or self.anchored(name, partner):
             return 0.0
-        return 1.0 if partner in self.fixed else 0.5
+        return 1.0 if partner in self.fixed or self.anchored(partner, name) else 0.5
 
-    def aim(self, worlds: list[np.ndarray]) -> None:
-        """Re-aim the contact and face terms from the characters' current world positions (T, J, 3) each."""
+    def aim(self, worlds: list[np.ndarray], hold=()) -> None:
+        """Re-aim the contact and face terms from the characters' current world positions (T, J, 3) each;
+        the joints of characters in `hold` are taken as they are (their partners take the whole gap)."""
         for link in self.contacts:
-            it, frames, ramp = link.contact, link.term_frames, link.ramp[:, None]
-            pa = worlds[self.index[it.a.character]][frames, it.a.joint]
-            pb = worlds[self.index[it.b.character]][frames, it.b.joint]
-            ta = contact_targets(pa, pb, it.distance, self.share(it.a.character, it.b.character))
-            tb = contact_targets(pb, pa, it.distance, self.share(it.b.character, it.a.character))
-            link.term_a.aim(pa + ramp * (ta - pa))
-            link.term_b.aim(pb + ramp * (tb - pb))
+            it, frames = link.contact, link.frames
+            wa, wb = worlds[self.index[it.a.character]][frames], worlds[self.index[it.b.character]][frames]
+            pa, pb = wa[:, it.a.joint], wb[:, it.b.joint]
+            if it.a.character in hold:
+                ta, tb = pa, contact_targets(pb, pa, it.distance, 1.0)
+            elif it.b.character in hold:
+                ta, tb = contact_targets(pa, pb, it.distance, 1.0), pb
+            else:
+                ta, tb = self.meeting(it, wa, wb)
+            link.term_a.aim(ta)
+            link.term_b.aim(tb)
         for it, term, frames in self.faces:
             term.aim(worlds[self.index[it.b]][frames, 0])
+        for name, term, frames in self.holds:
+            term.aim(worlds[self.index[name]][frames, 0])
 
-    def pushes(self, worlds: list[np.ndarray]) -> list[np.ndarray]:
-        """Per character, the (T, 2) world ground shift that keeps every `apart` pair at its distance."""
+    def meeting(self, it: Contact, wa: np.ndarray, wb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Targets (F, 3) of the contact's two joints from both bodies' positions (F, J, 3) on its frames.
+
+        Two movers meet halfway; next to a fixed partner the other takes the whole gap; one who stays
+        reaches for a meeting point within its contact reach, and the mover comes to it."""
+        a, b = it.a.character, it.b.character
+        pa, pb = wa[:, it.a.joint], wb[:, it.b.joint]
+        for name, partner, mine, theirs, pelvis, joint, flip in ((a, b, pa, pb, wa[:, 0], it.a.joint, False),
+                                                                 (b, a, pb, pa, wb[:, 0], it.b.joint, True)):  # fmt: skip
+            if self.anchored(name, partner):
+                own, other = anchored_targets(mine, theirs, pelvis, contact_reach(joint), it.distance)
+                return (other, own) if flip else (own, other)
+        return (contact_targets(pa, pb, it.distance, self.share(a, b)),
+                contact_targets(pb, pa, it.distance, self.share(b, a)))  # fmt: skip
+
+    def pushes(self, worlds: list[np.ndarray], margin: float = 0.0) -> list[np.ndarray]:
+        """Per character, the (T, 2) world ground shift that keeps every `apart` pair at its distance (plus
+        `margin` where they are closer than it)."""
         out = [np.zeros((len(w), 2)) for w in worlds]
         for ap in self.aparts:
             for i, k, dist, away in self.pair_distances(worlds, ap.min_distance, ap):
                 a, b = self.names[i], self.names[k]
-                deficit = np.where(np.isfinite(dist), np.maximum(ap.min_distance - dist, 0.0), 0.0)
+                short = np.isfinite(dist) & (dist < ap.min_distance)
+                deficit = np.where(short, ap.min_distance + margin - dist, 0.0)
                 if not deficit.any():
                     continue
                 push = ap.weight * deficit[:, None] * steady_directions(away, deficit, worlds[i], worlds[k])
@@ -142,12 +183,27 @@ def contact_targets(mine: np.ndarray, theirs: np.ndarray, distance: float, share
     return meet + share * distance * u
 
 
+def anchored_targets(mine: np.ndarray, theirs: np.ndarray, pelvis: np.ndarray, reach: float,
+                     distance: float) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+    """(own, partner's) targets (F, 3) for one who stays: the two joints' midpoint, pulled over the ground to
+    within `reach` of the pelvis (the arm reaches it without a step), the joints `distance` apart across it."""
+    meet = 0.5 * (mine + theirs)
+    out = meet[:, :2] - pelvis[:, :2]
+    far = np.linalg.norm(out, axis=-1, keepdims=True)
+    meet[:, :2] = pelvis[:, :2] + out * np.minimum(1.0, reach / np.maximum(far, 1e-9))
+    gap = mine - theirs
+    norm = np.linalg.norm(gap, axis=-1, keepdims=True)
+    u = np.where(norm > 1e-6, gap / np.maximum(norm, 1e-9), np.array([1.0, 0.0, 0.0]))
+    return meet + 0.5 * distance * u, meet - 0.5 * distance * u
+
+
 def contact_skips(contacts: list[Contact], fps: float, num_frames: int) -> dict[tuple[str, str], tuple]:
-    """(a, b) -> (skip_a, skip_b): (T, 21) bones of each side's contact limb, on the contact's frames +- margin."""
+    """(a, b) -> (skip_a, skip_b): (T, 21) bones of each side's contact limb, on the contact's frames and while
+    the limb comes in (APPROACH_S) and goes back (RELEASE_S)."""
     out: dict[tuple[str, str], tuple[np.ndarray, np.ndarray]] = {}
     for c in contacts:
-        lo = max(0, int(round((c.start - CONTACT_MARGIN) * fps)))
-        hi = min(num_frames, int(round((c.end + CONTACT_MARGIN) * fps)) + 1)
+        lo = max(0, int(round((c.start - APPROACH_S) * fps)))
+        hi = min(num_frames, int(round((c.end + RELEASE_S) * fps)) + 1)
         for (x, jx), (y, jy) in (((c.a.character, c.a.joint), (c.b.character, c.b.joint)),
                                  ((c.b.character, c.b.joint), (c.a.character, c.a.joint))):  # fmt: skip
             sx, sy = out.setdefault((x, y), (np.zeros((num_frames, len(SEGMENTS)), bool),

@@ -1,13 +1,15 @@
-"""Lockstep sampling: every character's DDIM chain advances together so interactions guide each step.
+"""Lockstep sampling: every character's DDIM run advances together so interactions guide each step.
 
-Per step: one batched network call for all characters (conditional and
-unconditional rows), classifier-free guidance per character, then the
-coupling is re-aimed from all predictions (contacts meet halfway, faces
-track the partner), each character's own Guide (its constraints plus its
-interaction terms) corrects its prediction, and `apart` pushes roots away
-from each other, before the next DDIM step. Characters given as fixed
-(already generated: long or multi-track timelines) take part as partners
-that do not move.
+Each character is one engine.sampling.SamplingRun (the scheduler every
+request kind steps through). Per step: one batched network call for all
+characters (conditional and unconditional rows), classifier-free guidance
+per character, the final prediction low-passed as a single job's is
+(PostProcessing.smoothing), then the coupling is re-aimed from all
+predictions (contacts meet, faces track the partner), each character's own
+Guide (its constraints plus its interaction terms) corrects its prediction,
+and `apart` pushes roots away from each other, before every run advances.
+Characters given as fixed (already generated: long or multi-track timelines)
+take part as partners that do not move.
 """
 
 from __future__ import annotations
@@ -19,8 +21,9 @@ import numpy as np
 
 from ..constraints.guidance import Guide
 from ..constraints.trajectory import Trajectory
+from ..kinematics.filters import gaussian
 from ..runtime import Models
-from ..sampling import Cancelled, DDIMSampler, guide
+from ..sampling import Cancelled, DDIMSampler, SamplingRun, guide
 from .coupling import Coupling
 
 BATCH = 8  # characters per network call (2 rows each); bounds memory for crowds
@@ -41,26 +44,31 @@ def world_positions(raw: np.ndarray, guide: Guide) -> np.ndarray:
 
 
 def sample_lockstep(models: Models, members: list[Member], coupling: Coupling, steps: int, *,
-                    fixed: dict[str, np.ndarray] | None = None, progress: Callable[[float], None] | None = None,
+                    fixed: dict[str, np.ndarray] | None = None, smoothing: float = 0.0,
+                    progress: Callable[[float], None] | None = None,
                     cancel: Callable[[], bool] | None = None) -> list[np.ndarray]:  # fmt: skip
     """Raw features (T, F) per member, sampled together under the coupling.
 
     `fixed` maps the names of characters that are not sampled here to their
-    world joint positions (T, J, 3) on the same model frames.
+    world joint positions (T, J, 3) on the same model frames. `smoothing`
+    (model frames) low-passes each final prediction before its last guidance
+    correction, as engine.pipeline.sample does for a single character.
     """
     fixed = fixed or {}
-    n, frames = len(members), members[0].guide.frames
+    frames = members[0].guide.frames
     sampler = DDIMSampler(steps)
     emb = models.text.encode([m.text for m in members] + [""])
     cfg = np.array([m.guidance for m in members])[:, None, None]
-    x = np.stack([np.random.default_rng(m.seed).standard_normal((frames, models.mean.shape[0])).astype(np.float32)
-                  for m in members])  # fmt: skip
+    runs = [sampler.start(_noise(m, frames, len(models.mean))) for m in members]
     order = {name: i for i, name in enumerate(coupling.names)}
-    raws: list[np.ndarray] = [np.zeros(0)] * n
-    for i, t in enumerate(sampler.timesteps):
+    lead = runs[0]  # every run is on the same step
+    while not lead.done:
         if cancel is not None and cancel():
             raise Cancelled("generation cancelled")
-        x0 = _predict(models, members, emb, cfg, x, int(t))
+        t, last = lead.t, lead.is_last
+        x0 = _predict(models, members, emb, cfg, runs, t)
+        if last and smoothing > 0:
+            x0 = np.stack([gaussian(x, smoothing) for x in x0])
         raw = x0.astype(np.float64) * models.std + models.mean
         worlds = [np.zeros(0)] * len(coupling.names)
         for name, w in fixed.items():
@@ -68,21 +76,24 @@ def sample_lockstep(models: Models, members: list[Member], coupling: Coupling, s
         for k, m in enumerate(members):
             worlds[order[m.name]] = world_positions(raw[k], m.guide)
         coupling.aim(worlds)
-        last = i + 1 == len(sampler.timesteps)
-        guided = np.stack([m.guide.apply(x0[k], last_step=last, t=int(t)) for k, m in enumerate(members)])
+        guided = np.stack([m.guide.apply(x0[k], last_step=last, t=t) for k, m in enumerate(members)])
         if coupling.aparts:
             guided = _separate(models, members, coupling, guided, worlds, order)
-        raws = [m.guide.last for m in members]
-        if not last:
-            x = sampler.step(x, guided.astype(np.float32), int(t), int(sampler.timesteps[i + 1]))
+        for run, g in zip(runs, guided, strict=True):
+            run.advance(g.astype(np.float32))
         if progress is not None:
-            progress((i + 1) / len(sampler.timesteps))
-    return raws
+            progress(lead.fraction)
+    return [m.guide.last for m in members]
 
 
-def _predict(models: Models, members: list[Member], emb: np.ndarray, cfg: np.ndarray, x: np.ndarray,
+def _noise(member: Member, frames: int, dim: int) -> np.ndarray:
+    return np.random.default_rng(member.seed).standard_normal((frames, dim)).astype(np.float32)
+
+
+def _predict(models: Models, members: list[Member], emb: np.ndarray, cfg: np.ndarray, runs: list[SamplingRun],
              t: int) -> np.ndarray:  # fmt: skip
     """Classifier-free-guided x0 (N, T, F) for every member, BATCH characters per network call."""
+    x = np.stack([run.x for run in runs])
     n, frames = x.shape[:2]
     out = np.empty_like(x)
     for lo in range(0, n, BATCH):

@@ -11,7 +11,10 @@ the planned path, every frame), each character's foot skating, and the peak
 speed of the contact joints within 0.5 s of each contact's start and end
 against the same characters generated without interactions (goal <= 1.3 x, the
 bound the reach suite holds single-character joint targets to; speeds relative to
-the pelvis, so a walk towards the partner is not counted as whip). Foot
+the pelvis, so a walk towards the partner is not counted as whip), over the
+second before each contact's start (the approach) and after its end (the
+release). For a character that `stays`: how far its pelvis moves while a
+contact comes, holds and goes (goal: a few cm). Foot
 skating is compared with the same characters without interactions. Then the
 time of a two-character 10 s cast and of crowds of 5, 10 and 20 for 10 s
 (goals <= 1 s and <= 10 s, linear in the count), models loaded, median of runs.
@@ -30,6 +33,7 @@ import numpy as np
 from ..characters import generate_cast, parse_cast
 from ..characters.coupling import Coupling
 from ..characters.interactions import Contact
+from ..characters.terms import APPROACH_S, RELEASE_S
 from ..pipeline import generate
 from ..request import GenerationRequest
 from ..runtime import load_models
@@ -76,6 +80,7 @@ def measure_job(data: dict, model_dir=None, threads: int | None = None) -> dict:
     out["skate_free"] = [M.foot_skate_ratio([free_pos[n]], fps) for n in names]
     if contacts:
         out["peak_ratio"], out["peak_speed"] = _contact_speed(cast, pos, free_pos, fps)
+    out["stay_drift"] = _stay_drift(cast, motions)
     return out
 
 
@@ -104,19 +109,39 @@ def _path_error(cast, motions) -> tuple[float, float]:
 
 def _contact_speed(cast, pos, free_pos: dict, fps: float) -> tuple[float, float]:
     """(largest ratio, largest speed m/s) over contacts and their two joints, of the peak speed of the contact
-    joint relative to its own pelvis (the arm's own motion, not the walk) within WINDOW_S of the contact's
-    start or end, against the same joint when the job is generated without interactions."""
+    joint relative to its own pelvis (the arm's own motion, not the walk) while it comes in (APPROACH_S before
+    the contact's start to WINDOW_S after it) and goes back (WINDOW_S before its end to RELEASE_S after it),
+    against the same joint over the same spans when the job is generated without interactions."""
     names = cast.names
     worst, fastest = 0.0, 0.0
+    spans = [
+        lambda it: (it.start - APPROACH_S, it.start + WINDOW_S),
+        lambda it: (it.end - WINDOW_S, it.end + RELEASE_S),
+    ]
     for it in (i for i in cast.interactions if isinstance(i, Contact)):
         for ref in (it.a, it.b):
             mine, free = pos[names.index(ref.character)], free_pos[ref.character]
-            for t in (it.start, it.end):
-                got = M.peak_speed_near(mine - mine[:, :1], fps, ref.joint, t, WINDOW_S)
-                base = M.peak_speed_near(free - free[:, :1], fps, ref.joint, t, WINDOW_S)
+            for lo, hi in (span(it) for span in spans):
+                centre, half = 0.5 * (lo + hi), 0.5 * (hi - lo)
+                got = M.peak_speed_near(mine - mine[:, :1], fps, ref.joint, centre, half)
+                base = M.peak_speed_near(free - free[:, :1], fps, ref.joint, centre, half)
                 worst = max(worst, got / max(base, 0.3))  # a still arm is no yardstick: 0.3 m/s floor
                 fastest = max(fastest, got)
     return worst, fastest
+
+
+def _stay_drift(cast, motions: dict) -> float | None:
+    """Largest ground distance (m) the pelvis of a character that `stays` moves from where it is when a
+    contact's approach starts, until the release ends; None when nobody stays."""
+    drift = []
+    for it in (i for i in cast.interactions if isinstance(i, Contact)):
+        for name in {it.a.character, it.b.character} & {c.name for c in cast.characters if c.stays}:
+            m = motions[name]
+            lo = max(0, int(round((it.start - APPROACH_S) * m.fps)))
+            hi = min(m.num_frames, int(round((it.end + RELEASE_S) * m.fps)) + 1)
+            xy = m.root_translation[lo:hi, :2]
+            drift.append(float(np.linalg.norm(xy - xy[0], axis=-1).max()))
+    return max(drift) if drift else None
 
 
 def speed(model_dir=None, threads: int = 2, runs: int = 3, counts=(5, 10, 20)) -> dict:
@@ -171,8 +196,9 @@ def report(results: dict[str, dict], speeds: dict) -> str:
     lines = ["| job | characters | contact error, model alone / after clean-up, max (cm) | closest bodies outside "
              "contacts / min_distance (cm) | collisions (pair-frames < 10 cm) | crowd path error mean / max (cm) | "
              "foot skating, mean / max over characters (%): with / without interactions | peak contact-joint speed "
-             "(relative to the pelvis) near contact start/end: vs without interactions, m/s | time (s) |",
-             "|---|---|---|---|---|---|---|---|---|"]  # fmt: skip
+             "(relative to the pelvis) coming in / going back: vs without interactions, m/s | pelvis of the one who "
+             "stays, moved during the contact, max (cm) | time (s) |",
+             "|---|---|---|---|---|---|---|---|---|---|"]  # fmt: skip
     for name, r in results.items():
         skate, free = np.array(r["skate"]) * 100, np.array(r["skate_free"]) * 100
         path = f"{cm(r['path_mean'])} / {cm(r['path_max'])}" if "path_mean" in r else "–"
@@ -180,7 +206,7 @@ def report(results: dict[str, dict], speeds: dict) -> str:
         lines.append(f"| {name} | {r['characters']} | {cm(r['contact_model_max'])} / {cm(r['contact_max'])} | "
                      f"{cm(r['closest'])} / {cm(r['min_distance'])} | {r['collisions']} | {path} | "
                      f"{skate.mean():.1f} / {skate.max():.1f} : {free.mean():.1f} / {free.max():.1f} | {ratio} | "
-                     f"{r['time']:.2f} |")  # fmt: skip
+                     f"{cm(r.get('stay_drift'))} | {r['time']:.2f} |")  # fmt: skip
     single = speeds["single"]
     lines += ["", "| speed (10 s, models loaded, median) | seconds | x one plain 10 s generation (same run) | goal |",
               "|---|---|---|---|", f"| one character, plain `engine.generate` (reference) | {single:.2f} | 1 | |",
@@ -229,6 +255,7 @@ def run(ctx: Context) -> SuiteResult:
         "collisions (pair-frames closer than 10 cm)": ("collisions", 1.0),
         "peak contact-joint speed near contacts / without interactions": ("peak_ratio", 1.0),
         "crowd path error, max (cm)": ("path_max", 100.0),
+        "pelvis of the one who stays, moved during the contact (cm)": ("stay_drift", 100.0),
     }
     rows = [Row(label, {c: None if results[c].get(key) is None else scale * results[c][key] for c in cols})
             for label, (key, scale) in pick.items()]  # fmt: skip

@@ -53,7 +53,7 @@ def generate_cast(cast: Cast, *, model_dir=None, provider: str = "auto", threads
     steps = cast.steps or models.manifest.default_steps
     frames = models.manifest.window_frames(cast.seconds)
     one_window = frames <= models.manifest.max_frames
-    post = PostProcessing(smoothing=0.0, clean_feet=clean, exact_constraints=clean)  # lockstep does not smooth
+    post = PostProcessing(clean_feet=clean, exact_constraints=clean)
     names = cast.names
     alone = {c.name for c in cast.characters if not one_window or not _one_whole_track(c.request)}
     warnings = list(cast.warnings)
@@ -63,7 +63,8 @@ def generate_cast(cast: Cast, *, model_dir=None, provider: str = "auto", threads
                         "the interactions exact")  # fmt: skip
     runtime = {"model_dir": model_dir, "provider": provider, "threads": threads}
     fixed = {c.name: _generate_alone(c, cancel, runtime) for c in cast.characters if c.name in alone}
-    coupling = Coupling(cast.interactions, names, models.fps, frames, set(fixed))
+    stays = {c.name for c in cast.characters if c.stays}
+    coupling = Coupling(cast.interactions, names, models.fps, frames, set(fixed), stays)
     members, csets = [], {}
     for c in cast.characters:
         req = c.request
@@ -79,7 +80,8 @@ def generate_cast(cast: Cast, *, model_dir=None, provider: str = "auto", threads
     sampled = dict(fixed)
     if members:
         partners = {n: _at_model_frames(m, models.fps, frames) for n, m in fixed.items()}
-        raws = sample_lockstep(models, members, coupling, steps, fixed=partners, progress=stage, cancel=cancel)
+        raws = sample_lockstep(models, members, coupling, steps, fixed=partners, smoothing=post.smoothing,
+                               progress=stage, cancel=cancel)  # fmt: skip
         n = int(round(cast.seconds * models.fps)) + 1
         for raw, m in zip(raws, members, strict=True):
             frame = m.guide.frame
@@ -97,7 +99,7 @@ def generate_cast(cast: Cast, *, model_dir=None, provider: str = "auto", threads
         motions.append(motion)
         own_reports.append(report)
     if clean:
-        motions = clean_cast(motions, names, cast.interactions)
+        motions = clean_cast(motions, names, cast.interactions, stays=frozenset(coupling.stays))
     for k, c in enumerate(cast.characters):
         for edit in c.request.edits:
             motions[k] = apply_edit(motions[k], edit, models, post)
@@ -110,7 +112,8 @@ def generate_cast(cast: Cast, *, model_dir=None, provider: str = "auto", threads
                           tuple(warnings) + tuple(req.warnings)).to_dict()  # fmt: skip
         meta["generated_alone"] = c.name in fixed
         meta["character"] = {"name": c.name, "position": list(c.frame.origin),
-                             "facing": float(np.rad2deg(c.frame.yaw)), "crowd": c.crowd}  # fmt: skip
+                             "facing": float(np.rad2deg(c.frame.yaw)), "crowd": c.crowd,
+                             "stays": c.name in coupling.stays}  # fmt: skip
         meta["interactions"] = [r for r in rows if c.name in r["characters"]]
         meta["cast"] = cast.job
         motions[k].metadata = meta
