@@ -16,6 +16,7 @@ from ..errors import RetargetError
 from .mapping import EDIT_HINT, ESSENTIAL_JOINTS, BoneMapping
 from .presets import PRESETS, Preset
 from .target import TargetSkeleton
+from .topology import shape_mapping, spine_joints
 
 _IGNORED = re.compile(
     r"twist|roll|helper|share|socket|pole|target|_end$|end$|nub|ik|mch|org|def|tweak|jiggle|corrective|bend", re.I
@@ -77,7 +78,7 @@ def apply_preset(preset: Preset, target: TargetSkeleton) -> BoneMapping:
             switch = {bone: _known(values, known, bone) for bone, values in controls.properties.items()}
             ik[limb] = replace(controls, properties={b: v for b, v in switch.items() if v})
     return BoneMapping(joints, refs, root, props, preset=preset.name, distribute=preset.distribute, readers=readers,
-                       ik=ik)  # fmt: skip
+                       ik=ik, sources=dict.fromkeys(joints, "preset"))  # fmt: skip
 
 
 def _known(values: dict[str, float], known: dict | None, bone: str) -> dict[str, float]:
@@ -90,12 +91,26 @@ def auto_map(target: TargetSkeleton) -> BoneMapping:
     if target.num_bones == 0:
         raise RetargetError(f"armature {target.name!r} has no bones; pick an armature with a humanoid skeleton")
     preset = detect_preset(target)
-    mapping = apply_preset(preset, target) if preset else guess_mapping(target)
+    mapping = apply_preset(preset, target) if preset else fill_from_shape(guess_mapping(target), target)
     missing = [j for j in ESSENTIAL_JOINTS if j not in mapping.joints]
     if missing:
         raise RetargetError(
             f"armature {target.name!r} does not look humanoid: found no bone for {', '.join(missing)}; {EDIT_HINT}"
         )
+    return mapping
+
+
+def fill_from_shape(mapping: BoneMapping, target: TargetSkeleton) -> BoneMapping:
+    """Joints the names did not find, taken from the skeleton's shape (topology.shape_mapping)."""
+    used = set(mapping.joints.values())
+    shape = shape_mapping(target)
+    for joint, bone in shape.joints.items():
+        if joint not in mapping.joints and bone not in used:
+            mapping.joints[joint] = bone
+            mapping.sources[joint] = "shape"
+            used.add(bone)
+    if not any(s == "name" for s in mapping.sources.values()):
+        mapping.preset = "shape"
     return mapping
 
 
@@ -211,13 +226,8 @@ def guess_mapping(target: TargetSkeleton) -> BoneMapping:
                 spine.append(b)
                 b = up(b)
             if b == pelvis and spine:
-                spine.reverse()  # from the pelvis up
-                joints["spine3"] = target.names[spine[-1]]
-                if len(spine) >= 2:
-                    joints["spine1"] = target.names[spine[0]]
-                if len(spine) >= 3:
-                    joints["spine2"] = target.names[spine[len(spine) // 2]]
-    return BoneMapping(joints, preset="guessed")
+                joints.update(spine_joints([target.names[x] for x in reversed(spine)]))  # from the pelvis up
+    return BoneMapping(joints, preset="guessed", sources=dict.fromkeys(joints, "name"))
 
 
 def _common_ancestor(target: TargetSkeleton, a: int, b: int) -> int | None:

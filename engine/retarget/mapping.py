@@ -48,6 +48,11 @@ IK_LIMBS: dict[str, tuple[str, str, str]] = {
 }
 #: what the panel and `--ik` switch: body parts whose limbs are keyed with IK controls
 IK_PARTS: dict[str, tuple[str, str]] = {"legs": ("left_leg", "right_leg"), "arms": ("left_arm", "right_arm")}
+#: how a joint's bone was found, in the words the mapping editor shows
+SOURCES: dict[str, str] = {
+    "preset": "known rig", "name": "bone name", "shape": "skeleton shape", "mirror": "mirrored",
+    "picked": "picked", "file": "mapping file",
+}  # fmt: skip
 #: IK for the legs (planted feet stay put when edited), FK for the arms (arcs are easier to edit)
 DEFAULT_IK_PARTS: tuple[str, ...] = ("legs",)
 
@@ -109,6 +114,7 @@ class BoneMapping:
     readers: dict[str, str] = field(default_factory=dict)  # joint -> bone whose pose is read back (FK or IK)
     ik: dict[str, IkControls] = field(default_factory=dict)  # limb (IK_LIMBS) -> its IK controls
     ik_parts: tuple[str, ...] = DEFAULT_IK_PARTS  # body parts (IK_PARTS) keyed with IK where controls exist
+    sources: dict[str, str] = field(default_factory=dict)  # joint -> how its bone was found (SOURCES)
 
     @property
     def root(self) -> str:
@@ -146,6 +152,7 @@ class BoneMapping:
             "readers": dict(self.readers),
             "ik": {limb: c.to_dict() for limb, c in self.ik.items()},
             "ik_parts": list(self.ik_parts),
+            "sources": dict(self.sources),
         }
 
     def to_json(self) -> str:
@@ -168,6 +175,7 @@ class BoneMapping:
             readers={str(k): str(v) for k, v in (data.get("readers") or {}).items() if v},
             ik={str(k): IkControls.from_dict(v) for k, v in (data.get("ik") or {}).items()},
             ik_parts=tuple(str(p) for p in data.get("ik_parts", DEFAULT_IK_PARTS)),
+            sources={str(k): str(v) for k, v in (data.get("sources") or {}).items() if k in joints},
         )
 
     @classmethod
