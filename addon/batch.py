@@ -28,6 +28,7 @@ import bpy
 from . import canonical_armature, cast_batch, generation, request_builder, results
 from .engine_link import bvh, errors, failures, json_input, limits, mapping, output, referenced
 from .engine_link import request as rq
+from .fbx_export import export_fbx
 
 PROG = "motion_composer"  # the command name, as in `blender --command motion_composer`
 
@@ -59,7 +60,8 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--armature", help="armature object to animate (default: the only one, else a new canonical)")
     gen.add_argument("--output", required=True, type=Path, help=".blend to write (a folder when --job is)")
     gen.add_argument("--bvh", type=Path, help="also write the canonical motion as BVH (a folder when --job is)")
-    gen.add_argument("--fbx", type=Path, help="also export the animated armature as FBX (a folder when --job is)")
+    gen.add_argument("--fbx", type=Path, help="also export the animated armature as FBX (a folder when --job is a "
+                     "folder, or has characters: one <name>.fbx each)")  # fmt: skip
     gen.add_argument("--fbx-deform-only", action="store_true",
                      help="FBX with the deform bones only (a Rigify rig: its DEF- bones, not the 700 controls)")  # fmt: skip
     gen.add_argument("--skip-existing", action="store_true", help="skip jobs whose outputs all exist (resume)")
@@ -274,20 +276,6 @@ def _find_armature(context, name: str | None):
         names = ", ".join(sorted(o.name for o in armatures))
         raise errors.RequestError(f"the scene has {len(armatures)} armatures ({names}): choose one with --armature")
     return canonical_armature.add_canonical_armature(context)
-
-
-def export_fbx(context, obj, path: Path, deform_only: bool = False) -> None:
-    """The animated armature as FBX (baked); `deform_only` leaves out control and mechanism bones."""
-    if not hasattr(bpy.ops.export_scene, "fbx"):
-        import addon_utils
-
-        addon_utils.enable("io_scene_fbx", default_set=False)
-    for other in context.selected_objects:
-        other.select_set(False)
-    obj.select_set(True)
-    context.view_layer.objects.active = obj
-    bpy.ops.export_scene.fbx(filepath=str(path), use_selection=True, object_types={"ARMATURE"}, bake_anim=True,
-                             add_leaf_bones=False, use_armature_deform_only=deform_only)  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -3,7 +3,8 @@
 Called by addon.batch for job files with `characters`; `--armature` maps
 characters to armatures by name (`ana=RigA,ben=RigB`); a character without a
 mapping takes the armature of its own name, else a new canonical armature
-named after it. `--bvh` is then a folder that gets one <name>.bvh each.
+named after it. `--bvh` and `--fbx` are then folders that get one <name>.bvh /
+<name>.fbx each.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import bpy
 
 from . import cast_results, generation, request_builder
 from .engine_link import bvh, characters, errors, json_input, output, referenced
+from .fbx_export import export_fbx
 
 
 def read_job(path: Path, allow_outside: bool = False):
@@ -37,10 +39,17 @@ def run_cast_job(job_path: Path, outputs, args, *, context_after_load, prog: str
     if outputs.bvh is not None and outputs.bvh.suffix.lower() == ".bvh":
         raise errors.RequestError(f"--bvh {outputs.bvh}: a job with characters writes one BVH per character; "
                                   "give a folder")  # fmt: skip
-    if outputs.fbx is not None:
-        raise errors.RequestError("--fbx is not supported for a job with characters yet; use the .blend or --bvh")
+    if outputs.fbx is not None and outputs.fbx.suffix.lower() == ".fbx":
+        raise errors.RequestError(f"--fbx {outputs.fbx}: a job with characters writes one FBX per character "
+                                  "(<name>.fbx); give a folder")  # fmt: skip
     outputs.blend.parent.mkdir(parents=True, exist_ok=True)
     output.check_output_path(outputs.blend, overwrite=args.overwrite, option="--output")
+    per_character = [(folder, suffix, option) for folder, suffix, option in
+                     ((outputs.bvh, "bvh", "--bvh"), (outputs.fbx, "fbx", "--fbx")) if folder is not None]  # fmt: skip
+    for folder, suffix, option in per_character:  # refused before any work: nothing is half written
+        folder.mkdir(parents=True, exist_ok=True)
+        for name in cast.names:
+            output.check_output_path(folder / f"{name}.{suffix}", overwrite=args.overwrite, option=option)
     mapping = cast_results.parse_mapping(args.armature)
     context = context_after_load()
     scene = context.scene
@@ -70,6 +79,10 @@ def run_cast_job(job_path: Path, outputs, args, *, context_after_load, prog: str
                          check_existing=False), overwrite=args.overwrite, backup=True, option="--output")  # fmt: skip
     if outputs.bvh is not None:
         write_bvh = bvh.write_bvh
-        outputs.bvh.mkdir(parents=True, exist_ok=True)
         for name, motion in job.results[0].motion.items():
             write_bvh(outputs.bvh / f"{name}.bvh", motion, overwrite=args.overwrite)  # atomic itself
+    if outputs.fbx is not None:
+        for name, obj in armatures.items():
+            output.write_atomic(outputs.fbx / f"{name}.fbx",
+                                lambda tmp, obj=obj: export_fbx(context, obj, tmp, args.fbx_deform_only),
+                                overwrite=args.overwrite, option="--fbx")  # fmt: skip

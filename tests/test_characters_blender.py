@@ -108,11 +108,13 @@ def test_batch_cast_job_maps_names_to_armatures(fake_models, tmp_path):
     empty_scene()
     rig("RigA")
     bpy.ops.wm.save_as_mainfile(filepath=str(scene_file))
-    out, bvh = tmp_path / "out.blend", tmp_path / "bvh"
+    out, bvh, fbx = tmp_path / "out.blend", tmp_path / "bvh", tmp_path / "fbx"
     code = batch.main(["generate", "--job", str(job), "--scene", str(scene_file), "--armature", "ana=RigA",
-                       "--output", str(out), "--bvh", str(bvh)])  # fmt: skip
+                       "--output", str(out), "--bvh", str(bvh), "--fbx", str(fbx)])  # fmt: skip
     assert code == 0 and out.exists()
     assert sorted(p.name for p in bvh.iterdir()) == ["ana.bvh", "ben.bvh"]
+    assert sorted(p.name for p in fbx.iterdir()) == ["ana.fbx", "ben.fbx"]
+    assert all(p.stat().st_size > 10_000 for p in fbx.iterdir())  # an armature with baked keys, not a stub
     assert np.allclose(read_bvh(bvh / "ben.bvh").root_translation[0, :2], [1.5, 0.0], atol=1e-3)
     bpy.ops.wm.open_mainfile(filepath=str(out))
     try:
@@ -121,3 +123,7 @@ def test_batch_cast_job_maps_names_to_armatures(fake_models, tmp_path):
     finally:
         empty_scene()  # later tests must not start from this file
     assert batch.main(["generate", "--job", str(job), "--armature", "ana=Nope", "--output", str(out)]) == 1
+    again = ["generate", "--job", str(job), "--output", str(tmp_path / "again.blend"), "--fbx"]
+    assert batch.main(again + [str(tmp_path / "one.fbx")]) == 1  # one file cannot hold every character
+    assert batch.main(again + [str(fbx)]) == 1  # the FBX files exist: nothing is replaced without --overwrite
+    assert not (tmp_path / "again.blend").exists()  # refused before any work
