@@ -1,7 +1,8 @@
 """The Cast panel's settings -> a cast job (the engine's job-file structure with `characters`).
 
 Each row's armature gives the character's name (made file-name safe), where
-it starts and which way it faces (its object location and Z rotation); the
+it starts and which way it faces (its object location and Z rotation); its
+prompt and tracks what it does, and `stays` whether partners come to it; the
 Generate panel gives the clip (length, frame rate, seed, steps, guidance).
 Interaction frames become seconds from the motion's first frame.
 """
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import math
 import re
+from dataclasses import replace
 
 from . import request_builder
 from .engine_link import errors
@@ -54,13 +56,34 @@ def cast_job(scene) -> tuple[dict, dict[str, object]]:
     job, spec = clip_fields(scene)
     job["characters"] = []
     for m in members:
-        if not m.prompt.strip():
-            raise errors.RequestError(f"{m.armature.name}: type what this character does (its Prompt)")
         position, facing = ground_frame(m.armature)
-        job["characters"].append({"name": names[m.armature.name], "text": m.prompt, "position": position,
-                                  "facing": facing})  # fmt: skip
+        entry = {"name": names[m.armature.name], "position": position, "facing": facing, **_what(m, spec)}
+        job["characters"].append(dict(entry, stays=True) if m.stays else entry)
     job["interactions"] = [_interaction(it, names, spec) for it in cast.interactions]
     return job, {names[m.armature.name]: m.armature for m in members}
+
+
+def _what(member, spec: request_builder.PanelSpec) -> dict:
+    """A row's `text` and `tracks` (frames to seconds, checked against the clip as the Tracks panel's are)."""
+    tracks = request_builder.track_specs(member.tracks)
+    if not member.prompt.strip() and not tracks:
+        raise errors.RequestError(f"{member.armature.name}: type what this character does (its Prompt) or add "
+                                  "a track")  # fmt: skip
+    try:
+        job = request_builder.job_dict(replace(spec, prompt=member.prompt, tracks=tracks, constraints=[]))
+    except errors.RequestError as exc:
+        raise errors.RequestError(f"{member.armature.name}: {exc}") from None
+    return {k: job[k] for k in ("text", "tracks") if job.get(k)}
+
+
+def cast_strips(scene) -> list[tuple[str, int, int]]:
+    """(label, first frame, last frame) of every enabled track of the cast's characters, labelled with the
+    armature's name, for the timeline (gui.STRIP_SOURCES)."""
+    cast = getattr(scene, "motion_composer_cast", None)
+    if cast is None:
+        return []
+    return [(f"{m.armature.name}: {t.text}", t.frame_start, t.frame_end) for m in cast.members
+            if m.armature is not None for t in m.tracks if t.enabled]  # fmt: skip
 
 
 def _interaction(it, names: dict[str, str], spec) -> dict:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import bpy
 
-from .gui import _MotionPanel, list_with_buttons
+from . import cast_builder, cast_operators, gui
+from .gui import _MotionPanel, draw_active_track, list_with_buttons
 
 
 class MOTION_COMPOSER_UL_cast(bpy.types.UIList):
@@ -46,6 +47,17 @@ class MOTION_COMPOSER_PT_cast(_MotionPanel, bpy.types.Panel):
         col = list_with_buttons(layout, "MOTION_COMPOSER_UL_cast", cast, "members")
         col.operator("motion_composer.cast_add", icon="ADD", text="")
         col.operator("motion_composer.cast_remove", icon="REMOVE", text="")
+        member = cast_operators.active_member(context)
+        if member is not None:
+            box = layout.box()
+            box.prop(member, "stays")
+            box.label(text=f"Tracks of {member.armature.name if member.armature else 'this character'}:")
+            col = list_with_buttons(box, "MOTION_COMPOSER_UL_tracks", member, "tracks", rows=2)
+            col.operator("motion_composer.cast_track_add", text="", icon="ADD").from_preview_range = False
+            col.operator("motion_composer.cast_track_add", text="", icon="PREVIEW_RANGE").from_preview_range = True
+            col.operator("motion_composer.cast_track_remove", text="", icon="REMOVE")
+            box.prop(context.scene.motion_composer, "show_tracks_on_timeline")
+            draw_active_track(box, member)
         layout.label(text="Interactions:")
         col = list_with_buttons(layout, "MOTION_COMPOSER_UL_interactions", cast, "interactions", rows=2)
         col.operator_menu_enum("motion_composer.interaction_add", "kind", icon="ADD", text="")
@@ -77,5 +89,15 @@ class MOTION_COMPOSER_PT_crowd(_MotionPanel, bpy.types.Panel):
 
 CLASSES = (MOTION_COMPOSER_UL_cast, MOTION_COMPOSER_UL_interactions, MOTION_COMPOSER_PT_cast, MOTION_COMPOSER_PT_crowd)
 
+_register_classes, _unregister_classes = bpy.utils.register_classes_factory(CLASSES)
 
-register, unregister = bpy.utils.register_classes_factory(CLASSES)
+
+def register() -> None:
+    _register_classes()
+    gui.STRIP_SOURCES.append(cast_builder.cast_strips)  # each character's tracks on the timeline too
+
+
+def unregister() -> None:
+    if cast_builder.cast_strips in gui.STRIP_SOURCES:
+        gui.STRIP_SOURCES.remove(cast_builder.cast_strips)
+    _unregister_classes()

@@ -13,7 +13,7 @@ import bpy
 from . import cast_builder, cast_results, generation, job_operators, preferences, request_builder
 from .cast_properties import INTERACTION_KINDS
 from .engine_link import characters
-from .panel_operators import RemoveActive
+from .panel_operators import RemoveActive, new_track
 
 
 class MOTION_COMPOSER_OT_cast_add(bpy.types.Operator):
@@ -47,6 +47,46 @@ class MOTION_COMPOSER_OT_cast_remove(CastRemove, bpy.types.Operator):
     bl_idname = "motion_composer.cast_remove"
     bl_label = "Remove Character"
     collection = "members"
+
+
+def active_member(context):
+    """The Cast list's active row, or None."""
+    cast = context.scene.motion_composer_cast
+    return cast.members[cast.members_index] if 0 <= cast.members_index < len(cast.members) else None
+
+
+class MOTION_COMPOSER_OT_cast_track_add(bpy.types.Operator):
+    """Add a track (text over a frame range, on some body parts) to the active character of the cast"""
+
+    bl_idname = "motion_composer.cast_track_add"
+    bl_label = "Add Character Track"
+    bl_options = {"REGISTER", "UNDO"}
+
+    from_preview_range: bpy.props.BoolProperty(name="From Preview Range", default=False)
+
+    @classmethod
+    def poll(cls, context):
+        return active_member(context) is not None
+
+    def execute(self, context):
+        member = active_member(context)
+        _, warning = new_track(context.scene, member.tracks, member.prompt, self.from_preview_range)
+        member.tracks_index = len(member.tracks) - 1
+        if warning:
+            self.report({"WARNING"}, warning)
+        return {"FINISHED"}
+
+
+class MOTION_COMPOSER_OT_cast_track_remove(RemoveActive, bpy.types.Operator):
+    """Remove the active track of the active character"""
+
+    bl_idname = "motion_composer.cast_track_remove"
+    bl_label = "Remove Character Track"
+    collection = "tracks"
+
+    @classmethod
+    def holder(cls, context):
+        return active_member(context)
 
 
 class MOTION_COMPOSER_OT_interaction_add(bpy.types.Operator):
@@ -163,6 +203,8 @@ class MOTION_COMPOSER_OT_crowd(_CastGenerate, bpy.types.Operator):
 CLASSES = (
     MOTION_COMPOSER_OT_cast_add,
     MOTION_COMPOSER_OT_cast_remove,
+    MOTION_COMPOSER_OT_cast_track_add,
+    MOTION_COMPOSER_OT_cast_track_remove,
     MOTION_COMPOSER_OT_interaction_add,
     MOTION_COMPOSER_OT_interaction_remove,
     MOTION_COMPOSER_OT_generate_cast,

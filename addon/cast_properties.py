@@ -1,16 +1,25 @@
 """Scene settings of the Cast panel: which armatures act together, their prompts, and their interactions.
 
 Stored on `Scene.motion_composer_cast` (saved with the .blend, undone with
-the scene). The clip's length, seed and frame rate are the Generate panel's;
+the scene). A row is an armature with a prompt and, like the Generate panel,
+tracks (text per frame range and body parts). The clip's length, seed and frame rate are the Generate panel's;
 times here are scene frames like everywhere in the panel.
 """
 
 from __future__ import annotations
 
 import bpy
-from bpy.props import CollectionProperty, EnumProperty, FloatProperty, IntProperty, PointerProperty, StringProperty
+from bpy.props import (
+    BoolProperty,
+    CollectionProperty,
+    EnumProperty,
+    FloatProperty,
+    IntProperty,
+    PointerProperty,
+    StringProperty,
+)
 
-from .properties import JOINT_ITEMS
+from .properties import JOINT_ITEMS, MOTION_COMPOSER_PG_track
 
 INTERACTION_KINDS = [
     ("contact", "Contact", "Two joints of two characters meet (or keep a distance) over a frame range"),
@@ -34,7 +43,12 @@ def character_items(_self, context):
 class MOTION_COMPOSER_PG_cast_member(bpy.types.PropertyGroup):
     armature: PointerProperty(name="Armature", type=bpy.types.Object, poll=_is_armature,
                               description="Where it stands and faces in the scene is where the character starts")  # fmt: skip
-    prompt: StringProperty(name="Prompt", description="What this character does")
+    prompt: StringProperty(name="Prompt", description="What this character does (its tracks add more, per time "
+                           "span and body part)")  # fmt: skip
+    stays: BoolProperty(name="Stays", description="During contacts it stands where it is and partners that do not "
+                        "stay come to it (otherwise partners meet halfway)")  # fmt: skip
+    tracks: CollectionProperty(type=MOTION_COMPOSER_PG_track, name="Tracks")
+    tracks_index: IntProperty(name="Active Track", default=0)
 
 
 class MOTION_COMPOSER_PG_interaction(bpy.types.PropertyGroup):

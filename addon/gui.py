@@ -183,18 +183,24 @@ class MOTION_COMPOSER_PT_tracks(_MotionPanel, bpy.types.Panel):
         col.operator("motion_composer.track_add", text="", icon="PREVIEW_RANGE").from_preview_range = True
         col.operator("motion_composer.track_remove", text="", icon="REMOVE")
         layout.prop(settings, "show_tracks_on_timeline")
-        if 0 <= settings.tracks_index < len(settings.tracks):
-            track = settings.tracks[settings.tracks_index]
-            col = layout.column(align=True)
-            col.prop(track, "text", text="")
-            row = col.row(align=True)
-            row.prop(track, "frame_start")
-            row.prop(track, "frame_end")
-            col.label(text="Body parts (none: inferred from the text)")
-            grid = col.grid_flow(columns=3, align=True)
-            grid.prop(track, "body_parts", expand=True)
-            if not track.body_parts:
-                col.label(text=f"Inferred: {parts.infer_body_parts(track.text).describe()}", icon="INFO")
+        draw_active_track(layout, settings)
+
+
+def draw_active_track(layout, owner) -> None:
+    """The text, frames and body parts of owner.tracks[owner.tracks_index] (the panel's or a cast row's)."""
+    if not 0 <= owner.tracks_index < len(owner.tracks):
+        return
+    track = owner.tracks[owner.tracks_index]
+    col = layout.column(align=True)
+    col.prop(track, "text", text="")
+    row = col.row(align=True)
+    row.prop(track, "frame_start")
+    row.prop(track, "frame_end")
+    col.label(text="Body parts (none: inferred from the text)")
+    grid = col.grid_flow(columns=3, align=True)
+    grid.prop(track, "body_parts", expand=True)
+    if not track.body_parts:
+        col.label(text=f"Inferred: {parts.infer_body_parts(track.text).describe()}", icon="INFO")
 
 
 _CONSTRAINT_ICONS = {"KEYFRAME": "POSE_HLT", "JOINT": "EMPTY_AXIS", "ROOT_PATH": "CURVE_DATA"}
@@ -288,6 +294,16 @@ _SCRUB_HEIGHT = 26  # the frame-number strip at the top of timeline regions
 _COLOURS = ((0.30, 0.55, 0.90, 0.55), (0.90, 0.55, 0.25, 0.55), (0.40, 0.80, 0.45, 0.55), (0.80, 0.40, 0.75, 0.55))
 
 
+def panel_strips(scene) -> list[tuple[str, int, int]]:
+    """(label, first frame, last frame) of each enabled track of the Tracks panel."""
+    return [(t.text, t.frame_start, t.frame_end) for t in scene.motion_composer.tracks if t.enabled]
+
+
+#: functions scene -> [(label, first frame, last frame)] whose spans are drawn on the timeline, one row each
+#: (the Cast panel adds its characters' tracks)
+STRIP_SOURCES: list = [panel_strips]
+
+
 def _draw_tracks() -> None:
     """Draw each enabled track as a labelled strip below the time scrubbing area (POST_PIXEL)."""
     import blf
@@ -297,15 +313,18 @@ def _draw_tracks() -> None:
     context = bpy.context
     settings = getattr(context.scene, "motion_composer", None)
     region = context.region
-    if settings is None or region is None or not settings.show_tracks_on_timeline or not settings.tracks:
+    if settings is None or region is None or not settings.show_tracks_on_timeline:
+        return
+    strips = [strip for source in STRIP_SOURCES for strip in source(context.scene)]
+    if not strips:
         return
     scale = context.preferences.system.ui_scale
     height, top = _STRIP_HEIGHT * scale, region.height - _SCRUB_HEIGHT * scale
     shader = gpu.shader.from_builtin("UNIFORM_COLOR")
     gpu.state.blend_set("ALPHA")
-    for i, track in enumerate(t for t in settings.tracks if t.enabled):
-        x0, _ = region.view2d.view_to_region(track.frame_start, 0, clip=False)
-        x1, _ = region.view2d.view_to_region(track.frame_end, 0, clip=False)
+    for i, (label, start, end) in enumerate(strips):
+        x0, _ = region.view2d.view_to_region(start, 0, clip=False)
+        x1, _ = region.view2d.view_to_region(end, 0, clip=False)
         y1 = top - i * (height + 2)
         y0 = y1 - height
         batch = batch_for_shader(shader, "TRIS", {"pos": ((x0, y0), (x1, y0), (x1, y1), (x0, y1))},
@@ -316,7 +335,7 @@ def _draw_tracks() -> None:
         blf.size(0, 11 * scale)
         blf.color(0, 1.0, 1.0, 1.0, 0.9)
         blf.position(0, max(x0, 0) + 4, y0 + 3 * scale, 0)
-        blf.draw(0, track.text[:60] or "(no text)")
+        blf.draw(0, label[:60] or "(no text)")
     gpu.state.blend_set("NONE")
 
 

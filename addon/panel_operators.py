@@ -88,41 +88,56 @@ class MOTION_COMPOSER_OT_track_add(bpy.types.Operator):
     from_preview_range: BoolProperty(name="From Preview Range", default=False)
 
     def execute(self, context):
-        scene = context.scene
-        settings = scene.motion_composer
-        fps = request_builder.scene_fps(scene)
-        last = settings.frame_start + int(round(settings.seconds * fps))
-        track = settings.tracks.add()
-        if self.from_preview_range:
-            use_preview = scene.use_preview_range
-            track.frame_start = scene.frame_preview_start if use_preview else scene.frame_start
-            track.frame_end = scene.frame_preview_end if use_preview else scene.frame_end
-        else:
-            track.frame_start = min(max(scene.frame_current, settings.frame_start), last - 1)
-            track.frame_end = min(track.frame_start + int(round(2 * fps)), last)
-        track.text = settings.prompt
-        track.name = f"Track {len(settings.tracks)}"
+        settings = context.scene.motion_composer
+        _, warning = new_track(context.scene, settings.tracks, settings.prompt, self.from_preview_range)
         settings.tracks_index = len(settings.tracks) - 1
-        if track.frame_start < settings.frame_start or track.frame_end > last:
-            self.report({"WARNING"}, f"the track ({track.frame_start}-{track.frame_end}) reaches past the motion's "
-                                     f"frames {settings.frame_start}-{last}: change the duration or the track")  # fmt: skip
+        if warning:
+            self.report({"WARNING"}, warning)
         return {"FINISHED"}
 
 
+def new_track(scene, tracks, text: str, from_preview_range: bool = False):
+    """(a track added to `tracks` with `text`, a warning or None): from the current frame for two seconds, or
+    over the preview range (the scene range without one), and a warning when it reaches past the motion."""
+    settings = scene.motion_composer
+    fps = request_builder.scene_fps(scene)
+    last = settings.frame_start + int(round(settings.seconds * fps))
+    track = tracks.add()
+    if from_preview_range:
+        use_preview = scene.use_preview_range
+        track.frame_start = scene.frame_preview_start if use_preview else scene.frame_start
+        track.frame_end = scene.frame_preview_end if use_preview else scene.frame_end
+    else:
+        track.frame_start = min(max(scene.frame_current, settings.frame_start), last - 1)
+        track.frame_end = min(track.frame_start + int(round(2 * fps)), last)
+    track.text = text
+    track.name = f"Track {len(tracks)}"
+    if track.frame_start < settings.frame_start or track.frame_end > last:
+        return track, (f"the track ({track.frame_start}-{track.frame_end}) reaches past the motion's frames "
+                       f"{settings.frame_start}-{last}: change the duration or the track")  # fmt: skip
+    return track, None
+
+
 class RemoveActive:
-    """Remove the active item of a collection on scene settings, keeping a valid active index (the Generate
-    panel's tracks and constraints, the Cast panel's characters and interactions)."""
+    """Remove the active item of a collection, keeping a valid active index (the Generate panel's tracks and
+    constraints, the Cast panel's characters, interactions and a character's tracks)."""
 
     bl_options = {"REGISTER", "UNDO"}
-    owner = "motion_composer"  # the scene's settings property that holds the collection
+    owner = "motion_composer"  # the scene's settings property that holds the collection (see holder)
     collection = ""  # name of the collection property; its index property is <collection>_index
 
     @classmethod
+    def holder(cls, context):
+        """What holds the collection (None: nothing to remove from)."""
+        return getattr(context.scene, cls.owner)
+
+    @classmethod
     def poll(cls, context):
-        return len(getattr(getattr(context.scene, cls.owner), cls.collection)) > 0
+        holder = cls.holder(context)
+        return holder is not None and len(getattr(holder, cls.collection)) > 0
 
     def execute(self, context):
-        settings = getattr(context.scene, self.owner)
+        settings = self.holder(context)
         items, key = getattr(settings, self.collection), f"{self.collection}_index"
         items.remove(getattr(settings, key))
         setattr(settings, key, max(0, min(getattr(settings, key), len(items) - 1)))

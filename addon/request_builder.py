@@ -172,15 +172,17 @@ def scene_fps(scene) -> float:
     return scene.render.fps / scene.render.fps_base
 
 
+def track_specs(tracks) -> list[TrackSpec]:
+    """The enabled tracks of a track list (the Tracks panel's, or a cast row's)."""
+    return [TrackSpec(t.text, t.frame_start, t.frame_end, [p for p in BODY_PART_NAMES if p in t.body_parts])
+            for t in tracks if t.enabled]  # fmt: skip
+
+
 def read_panel(scene) -> PanelSpec:
     """Snapshot of the scene's Motion panel settings (enabled tracks and constraints only)."""
     s = scene.motion_composer
     fps = scene_fps(scene)
-    tracks = [
-        TrackSpec(t.text, t.frame_start, t.frame_end, [p for p in BODY_PART_NAMES if p in t.body_parts])
-        for t in s.tracks
-        if t.enabled
-    ]
+    tracks = track_specs(s.tracks)
     constraints = [
         ConstraintSpec(kind=c.kind, frame=c.frame, frame_end=c.frame_end, joint=c.joint, position=tuple(c.position),
                        weight=c.weight, data=c.data, label=c.source or c.name)

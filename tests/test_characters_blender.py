@@ -15,7 +15,8 @@ import pytest  # noqa: E402
 from test_addon_fakes import FakeLayout, empty_scene  # noqa: E402
 from test_constraints import InpaintingModels  # noqa: E402
 
-from addon import batch, canonical_armature, cast_gui, cast_results  # noqa: E402
+from addon import batch, canonical_armature, cast_builder, cast_gui, cast_results, gui  # noqa: E402
+from engine import errors  # noqa: E402
 from engine.characters import cast_pipeline as cgen  # noqa: E402
 from engine.io.bvh import read_bvh  # noqa: E402
 
@@ -46,15 +47,21 @@ def draw_cast_panels(context) -> list:
     return calls
 
 
-def test_cast_panel_generates_one_action_per_armature_where_each_stands(fake_models):
+def ana_and_ben(ana_prompt: str, ben_prompt: str):
+    """(scene, Ana, Ben): a 3 s clip from frame 1, Ben 2.4 m in front of Ana facing her, both in the Cast list."""
     scene = empty_scene()
     s = scene.motion_composer
     s.seconds, s.seed, s.frame_start = 3.0, 1, 1
     ana, ben = rig("Ana"), rig("Ben", (0.0, -2.4, 0.0), np.pi)
-    cast = scene.motion_composer_cast
-    for obj, text in ((ana, "a person walks forward"), (ben, "a person stands still")):
-        row = cast.members.add()
+    for obj, text in ((ana, ana_prompt), (ben, ben_prompt)):
+        row = scene.motion_composer_cast.members.add()
         row.armature, row.prompt = obj, text
+    return scene, ana, ben
+
+
+def test_cast_panel_generates_one_action_per_armature_where_each_stands(fake_models):
+    scene, ana, ben = ana_and_ben("a person walks forward", "a person stands still")
+    cast = scene.motion_composer_cast
     assert bpy.ops.motion_composer.interaction_add(kind="contact") == {"FINISHED"}
     it = cast.interactions[0]
     assert (it.a, it.b) == ("Ana", "Ben")
@@ -76,6 +83,38 @@ def test_cast_panel_generates_one_action_per_armature_where_each_stands(fake_mod
     assert any(c[0] == "prop" and c[1]["property"] == "a_joint" for c in calls)  # contact rows: joint menus
     bpy.ops.motion_composer.cast_remove()
     assert len(cast.members) == 1
+
+
+def test_cast_rows_take_tracks_and_stays_and_show_them_on_the_timeline(fake_models):
+    """A cast row's tracks become the character's job tracks (seconds from the motion's first frame), `stays`
+    goes into the job, the timeline strips name each character, and a track past the clip is one clear line."""
+    scene, ana, ben = ana_and_ben("a person walks forward", "")
+    cast = scene.motion_composer_cast
+    cast.members_index = 1
+    cast.members[1].stays = True
+    scene.frame_current = 31
+    assert bpy.ops.motion_composer.cast_track_add() == {"FINISHED"}
+    track = cast.members[1].tracks[0]
+    assert (track.frame_start, track.frame_end) == (31, 91)
+    track.text, track.body_parts = "a person waves", {"right_arm"}
+    job, armatures = cast_builder.cast_job(scene)
+    ben_job = job["characters"][1]
+    assert ben_job["stays"] is True and "text" not in ben_job and "stays" not in job["characters"][0]
+    assert ben_job["tracks"] == [{"text": "a person waves", "start": 1.0, "end": 3.0, "body_parts": ["right_arm"]}]
+    assert armatures["Ben"] is ben
+    assert ("Ben: a person waves", 31, 91) in [strip for source in gui.STRIP_SOURCES for strip in source(scene)]
+    calls = draw_cast_panels(bpy.context)
+    assert any(c[0] == "prop" and c[1]["property"] == "body_parts" for c in calls)  # the active track's editor
+    assert bpy.ops.motion_composer.generate_cast() == {"FINISHED"}
+    stored = json.loads(ben.animation_data.action[cast_results.PROP_CAST])
+    assert stored["job"]["characters"][1]["tracks"][0]["text"] == "a person waves"
+    track.frame_end = 200
+    with pytest.raises(errors.RequestError, match="^Ben: track 1 .*outside the motion's frames 1-91"):
+        cast_builder.cast_job(scene)
+    assert bpy.ops.motion_composer.cast_track_remove() == {"FINISHED"}
+    assert len(cast.members[1].tracks) == 0
+    with pytest.raises(errors.RequestError, match="Ben: type what this character does"):
+        cast_builder.cast_job(scene)
 
 
 def test_crowd_operator_makes_linked_duplicates_with_actions(fake_models):
