@@ -14,6 +14,7 @@ from . import (  # noqa: E402
     edit_operators,
     gui,
     job_operators,
+    mapping_operators,
     model_gui,
     panel_operators,
     preferences,
@@ -22,7 +23,7 @@ from . import (  # noqa: E402
 )
 
 #: registered in this order (properties before the operators and panels that use them), unregistered in reverse
-MODULES = (preferences, properties, job_operators, panel_operators, edit_operators, prompt_notes, gui, model_gui,
+MODULES = (preferences, properties, job_operators, panel_operators, mapping_operators, edit_operators, prompt_notes, gui, model_gui,
            cast_properties, cast_operators, cast_gui, cli)  # fmt: skip
 
 if _need_reload:  # Blender's "Reload Scripts": pick up edited modules

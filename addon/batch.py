@@ -25,7 +25,7 @@ from pathlib import Path
 
 import bpy
 
-from . import canonical_armature, cast_batch, generation, request_builder, results
+from . import canonical_armature, cast_batch, generation, mapping_store, request_builder, results
 from .engine_link import bvh, errors, failures, json_input, limits, mapping, output, referenced
 from .engine_link import request as rq
 from .fbx_export import export_fbx
@@ -74,6 +74,9 @@ def build_parser() -> argparse.ArgumentParser:
         referenced.ALLOW_FLAG, action="store_true", help="let job files name pose files outside their folder"
     )
     gen.add_argument("--root-motion", choices=["full", "in_place", "vertical_only"], default="full")
+    gen.add_argument("--mapping", type=Path, metavar="FILE",
+                     help="bone mapping preset (JSON saved from the Bone Mapping panel): fitted to the armature, "
+                          "stored on it and used")  # fmt: skip
     gen.add_argument("--ik", type=ik_parts, default=None, metavar="PARTS",
                      help="limbs keyed on the rig's IK controls (Rigify): legs, arms, legs,arms or none "
                           "(default: the armature's bone mapping, IK legs and FK arms)")  # fmt: skip
@@ -206,6 +209,8 @@ def run_job(job_path: Path, outputs: Outputs, args, base_file: Path | None, stop
     context = bpy.context
     scene = context.scene
     obj = _find_armature(context, args.armature)
+    if args.mapping is not None:
+        mapping_store.load_file(obj, args.mapping)
     target = results.read_target(obj, args.root_motion, request, args.ik)
     scene_fps = request_builder.scene_fps(scene)
 

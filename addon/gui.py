@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import bpy
 
-from . import job_operators, mapping_store, prompt_notes, results
-from .engine_link import errors, parts
-from .engine_link import skeleton as sk
+from . import job_operators, prompt_notes, results
+from .engine_link import parts
+from .mapping_gui import MOTION_COMPOSER_PT_mapping, draw_ik_choice
 
 CATEGORY = "Motion"
 
@@ -96,70 +96,6 @@ class MOTION_COMPOSER_PT_generate(_MotionPanel, bpy.types.Panel):
             row = box.row(align=True)
             row.operator("motion_composer.regenerate", icon="FILE_REFRESH")
             row.operator("motion_composer.load_settings", text="", icon="IMPORT")
-
-
-_MAPPING_CACHE: dict = {}
-
-
-def _mapping_for_display(obj):
-    """(mapping or None, note): the stored mapping, else the automatic one (cached per rig state)."""
-    key = (obj.name, obj.data.name, len(obj.data.bones), str(obj.get(mapping_store.PROP_MAPPING, "")))
-    if key not in _MAPPING_CACHE:
-        _MAPPING_CACHE.clear()
-        try:
-            stored = mapping_store.load_mapping(obj)
-            mapping = stored or results.current_mapping(obj)
-            note = f"Stored on {obj.name} ({mapping.preset})" if stored else f"Automatic ({mapping.preset})"
-            _MAPPING_CACHE[key] = (mapping, note)
-        except errors.MotionComposerError as exc:
-            _MAPPING_CACHE[key] = (None, str(exc))
-    return _MAPPING_CACHE[key]
-
-
-def draw_ik_choice(layout, obj) -> None:
-    """Legs / Arms: IK | FK, for rigs whose mapping names IK controls (Rigify)."""
-    mapping, _note = _mapping_for_display(obj)
-    if mapping is None or not mapping.ik:
-        return
-    for part, label in (("legs", "Legs"), ("arms", "Arms")):
-        row = layout.row(align=True, heading=label)
-        on = part in mapping.ik_parts
-        for use_ik, text in ((True, "IK"), (False, "FK")):
-            op = row.operator("motion_composer.mapping_set_ik", text=text, depress=on == use_ik)
-            op.part, op.use_ik = part, use_ik
-
-
-class MOTION_COMPOSER_PT_mapping(_MotionPanel, bpy.types.Panel):
-    """Which bone of the target follows which canonical joint (stored on the armature once edited)."""
-
-    bl_label = "Bone Mapping"
-    bl_idname = "MOTION_COMPOSER_PT_mapping"
-    bl_parent_id = "MOTION_COMPOSER_PT_generate"
-    bl_options = {"DEFAULT_CLOSED"}
-
-    def draw(self, context):
-        layout = self.layout
-        obj = job_operators.target_armature(context)
-        if obj is None:
-            layout.label(text="No target armature", icon="INFO")
-            return
-        mapping, note = _mapping_for_display(obj)
-        row = layout.row(align=True)
-        row.alert = mapping is None
-        row.label(text=note, icon="BONE_DATA" if mapping else "ERROR")
-        row = layout.row(align=True)
-        row.operator("motion_composer.mapping_auto", text="Auto-Map", icon="AUTO")
-        row.operator("motion_composer.mapping_clear", text="", icon="X")
-        col = layout.column(align=True)
-        joints = mapping.joints if mapping is not None else {}
-        for joint in sk.CANONICAL.names:
-            split = col.split(factor=0.42, align=True)
-            split.label(text=joint)
-            bone = joints.get(joint)
-            op = split.operator(
-                "motion_composer.mapping_pick_bone", text=bone or "—", icon="BONE_DATA" if bone else "BLANK1"
-            )
-            op.joint = joint
 
 
 class MOTION_COMPOSER_UL_tracks(bpy.types.UIList):

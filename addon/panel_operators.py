@@ -1,5 +1,5 @@
-"""Small operators of the sidebar: settings from an Action, the canonical armature, seed, tracks,
-constraints and the bone mapping. Each gathers context, calls a plain module and reports.
+"""Small operators of the sidebar: settings from an Action, the canonical armature, seed, tracks and
+constraints (the bone mapping's are in mapping_operators). Each gathers context, calls a plain module and reports.
 """
 
 from __future__ import annotations
@@ -8,15 +8,14 @@ import json
 import random
 
 import bpy
-from bpy.props import BoolProperty, EnumProperty, StringProperty
+from bpy.props import BoolProperty
 
-from . import canonical_armature, capture, mapping_store, request_builder, results
-from .engine_link import errors, retarget
+from . import canonical_armature, capture, request_builder, results
 from .job_operators import stored_action, target_armature
 from .reporting import reports_errors
 
 
-class _OnTarget:
+class OnTarget:
     """Operators that work on the target armature: available when there is one."""
 
     bl_options = {"REGISTER", "UNDO"}
@@ -166,7 +165,7 @@ class _ConstraintAdd:
         return item
 
 
-class MOTION_COMPOSER_OT_constraint_add_keyframe(_OnTarget, _ConstraintAdd, bpy.types.Operator):
+class MOTION_COMPOSER_OT_constraint_add_keyframe(OnTarget, _ConstraintAdd, bpy.types.Operator):
     """Constrain the motion to the target armature's current pose at the current frame"""
 
     bl_idname = "motion_composer.constraint_add_keyframe"
@@ -224,99 +223,6 @@ class MOTION_COMPOSER_OT_constraint_remove(RemoveActive, bpy.types.Operator):
     collection = "constraints"
 
 
-class MOTION_COMPOSER_OT_mapping_auto(_OnTarget, bpy.types.Operator):
-    """Store the automatic bone mapping on the target armature, to review and edit it"""
-
-    bl_idname = "motion_composer.mapping_auto"
-    bl_label = "Auto-Map Bones"
-
-    @reports_errors
-    def execute(self, context):
-        obj = target_armature(context)
-        mapping = retarget.auto_map(results.rig_reader.read_armature(obj))
-        mapping_store.save_mapping(obj, mapping)
-        self.report({"INFO"}, f"{obj.name}: {len(mapping.joints)} joints mapped ({mapping.preset})")
-        return {"FINISHED"}
-
-
-class MOTION_COMPOSER_OT_mapping_clear(bpy.types.Operator):
-    """Forget the stored bone mapping; the automatic one is used again"""
-
-    bl_idname = "motion_composer.mapping_clear"
-    bl_label = "Clear Bone Mapping"
-    bl_options = {"REGISTER", "UNDO"}
-
-    @classmethod
-    def poll(cls, context):
-        obj = target_armature(context)
-        return obj is not None and mapping_store.PROP_MAPPING in obj
-
-    def execute(self, context):
-        mapping_store.clear_mapping(target_armature(context))
-        return {"FINISHED"}
-
-
-class MOTION_COMPOSER_OT_mapping_set_ik(_OnTarget, bpy.types.Operator):
-    """Key these limbs on the rig's IK controls (foot/hand controls, pole targets, switch to IK) or on its FK
-    bones; stored with the armature's bone mapping"""
-
-    bl_idname = "motion_composer.mapping_set_ik"
-    bl_label = "IK or FK"
-
-    part: EnumProperty(name="Limbs", items=[("legs", "Legs", "Both legs"), ("arms", "Arms", "Both arms")])
-    use_ik: BoolProperty(name="IK", description="Key the IK controls (off: the FK bones)", default=True)
-
-    @reports_errors
-    def execute(self, context):
-        obj = target_armature(context)
-        mapping = results.current_mapping(obj)
-        parts = [p for p in mapping.ik_parts if p != self.part] + ([self.part] if self.use_ik else [])
-        mapping.ik_parts = tuple(p for p in retarget.IK_PARTS if p in parts)
-        mapping_store.save_mapping(obj, mapping)
-        return {"FINISHED"}
-
-
-NO_BONE = "__none__"
-_BONE_ITEMS: list = []  # Blender needs the enum strings kept alive while the search popup is open
-
-
-def _bone_items(self, context):
-    obj = target_armature(context)
-    bones = obj.data.bones if obj is not None else ()
-    _BONE_ITEMS[:] = [(NO_BONE, "(none)", "Leave the joint unmapped")] + [(b.name, b.name, "") for b in bones]
-    return _BONE_ITEMS
-
-
-class MOTION_COMPOSER_OT_mapping_pick_bone(_OnTarget, bpy.types.Operator):
-    """Choose the target bone that follows this canonical joint"""
-
-    bl_idname = "motion_composer.mapping_pick_bone"
-    bl_label = "Pick Bone"
-    bl_property = "bone"
-
-    joint: StringProperty(name="Joint", options={"HIDDEN"})
-    bone: EnumProperty(name="Bone", items=_bone_items)
-
-    def invoke(self, context, event):
-        context.window_manager.invoke_search_popup(self)
-        return {"RUNNING_MODAL"}
-
-    @reports_errors
-    def execute(self, context):
-        obj = target_armature(context)
-        try:
-            mapping = results.current_mapping(obj)
-        except errors.MotionComposerError:
-            mapping = retarget.BoneMapping(joints={})  # not humanoid enough to guess: start empty
-        if self.bone == NO_BONE:
-            mapping.joints.pop(self.joint, None)
-        else:
-            mapping.joints[self.joint] = self.bone
-        mapping.preset = "custom"
-        mapping_store.save_mapping(obj, mapping)
-        return {"FINISHED"}
-
-
 CLASSES = (
     MOTION_COMPOSER_OT_load_settings,
     MOTION_COMPOSER_OT_add_canonical_armature,
@@ -327,10 +233,6 @@ CLASSES = (
     MOTION_COMPOSER_OT_constraint_add_joint_target,
     MOTION_COMPOSER_OT_constraint_add_root_path,
     MOTION_COMPOSER_OT_constraint_remove,
-    MOTION_COMPOSER_OT_mapping_auto,
-    MOTION_COMPOSER_OT_mapping_clear,
-    MOTION_COMPOSER_OT_mapping_set_ik,
-    MOTION_COMPOSER_OT_mapping_pick_bone,
 )
 
 register, unregister = bpy.utils.register_classes_factory(CLASSES)

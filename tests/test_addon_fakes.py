@@ -108,7 +108,7 @@ class FakeLayout:
         module, _, name = b["operator"].partition(".")
         op = getattr(getattr(bpy.ops, module), name)
         rna = op.get_rna_type()  # raises for an unknown operator
-        return _OperatorProps(rna)
+        return _OperatorProps(rna, b)
 
     def _check_template_list(self, b):
         ul = getattr(bpy.types, b["listtype_name"])
@@ -120,11 +120,15 @@ class FakeLayout:
 
 
 class _OperatorProps:
-    def __init__(self, rna) -> None:
+    """The operator properties a button sets: checked against the operator, recorded in the call as "props"."""
+
+    def __init__(self, rna, call: dict) -> None:
         object.__setattr__(self, "_rna", rna)
+        object.__setattr__(self, "_call", call)
 
     def __setattr__(self, name, value):
         assert name in self._rna.properties, f"{self._rna.identifier} has no property {name!r}"
+        self._call.setdefault("props", {})[name] = value
 
 
 class Event:

@@ -117,6 +117,32 @@ def test_scene_and_armature_options(tmp_path, monkeypatch, capsys):
     assert bpy.data.objects["ExtraRig"].animation_data is None
 
 
+def test_mapping_preset_and_ik_options(tmp_path, monkeypatch, capsys):
+    """--mapping FILE fits a saved preset to the job's armature and stores it; --ik is checked up front."""
+    monkeypatch.setattr(engine, "generate", fake_generate)
+    bpy.ops.wm.read_homefile(use_empty=True, use_factory_startup=True)
+    from addon import mapping_store
+    from addon.canonical_armature import add_canonical_armature
+    from engine.retarget import write_mapping_file
+
+    rig = add_canonical_armature(bpy.context, name="HeroRig")
+    write_mapping_file(tmp_path / "hero.json", mapping_store.current_or_automatic(rig))
+    scene_file = tmp_path / "scene.blend"
+    bpy.ops.wm.save_as_mainfile(filepath=str(scene_file))
+    job = write_job(tmp_path / "job.json", {"text": "a person jumps", "seconds": 1.0})
+    out = tmp_path / "out.blend"
+    base = ["generate", "--job", str(job), "--scene", str(scene_file), "--output", str(out)]
+    assert batch.main([*base, "--mapping", str(tmp_path / "nope.json")]) == 1
+    assert "nope.json' does not exist" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        batch.main([*base, "--ik", "hands"])
+    assert "IK parts must be legs, arms, legs,arms or none, got 'hands'" in capsys.readouterr().err
+    assert batch.main([*base, "--mapping", str(tmp_path / "hero.json"), "--ik", "none"]) == 0
+    bpy.ops.wm.open_mainfile(filepath=str(out))
+    stored = json.loads(bpy.data.objects["HeroRig"][mapping_store.PROP_MAPPING])
+    assert len(stored["joints"]) == 22 and set(stored["sources"].values()) == {"file"}
+
+
 @pytest.mark.skipif(not MODEL_PRESENT, reason=NEEDS_MODEL)
 def test_real_model_batch_writes_blend_and_bvh(tmp_path):
     job = write_job(tmp_path / "walk.json", {"text": "a person walks forward", "seconds": 4.0, "seed": 1})

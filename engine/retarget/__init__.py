@@ -15,7 +15,7 @@ from .mapping import ESSENTIAL_JOINTS, IK_PARTS, SOURCES, BoneMapping, IkControl
 from .mapping_file import fit_mapping, read_mapping_file, write_mapping_file
 from .mirror import complete_mirrored, other_side
 from .presets import PRESETS, Preset
-from .review import JOINT_LABELS, Row, review
+from .review import JOINT_LABELS, PRESET_TITLES, Row, review
 from .solve import ROOT_MOTION_MODES, RetargetResult, retarget
 from .target import TargetSkeleton, bone_matrix
 from .topology import shape_mapping
@@ -25,6 +25,7 @@ __all__ = [
     "IK_PARTS",
     "JOINT_LABELS",
     "PRESETS",
+    "PRESET_TITLES",
     "ROOT_MOTION_MODES",
     "SOURCES",
     "BoneMapping",

@@ -29,6 +29,13 @@ _PARTS = {
 JOINT_LABELS: dict[str, str] = {
     j: _PARTS[j] if j in _PARTS else f"{j.split('_')[0].title()} {_PARTS[j.split('_', 1)[1]]}" for j in JOINT_NAMES
 }
+#: what a mapping's `preset` means, in words
+PRESET_TITLES = {
+    "rigify": "Rigify rig", "rigify_metarig": "Rigify metarig", "mixamo": "Mixamo", "ue5_mannequin": "UE5 mannequin",
+    "ue4_mannequin": "UE4 mannequin", "character_creator": "Character Creator", "smpl": "SMPL", "bandai": "Bandai BVH",
+    "smplx": "canonical names", "guessed": "guessed from bone names", "shape": "guessed from the skeleton's shape",
+    "custom": "edited",
+}  # fmt: skip
 #: confidence of a bone by how it was found, before the rest-pose checks
 BASE_CONFIDENCE = {"preset": 1.0, "picked": 1.0, "file": 1.0, "name": 0.9, "mirror": 0.9, "shape": 0.8}
 _LEGS_DOWN = {"left_knee", "right_knee", "left_ankle", "right_ankle"}

@@ -1,0 +1,102 @@
+"""The Bone Mapping panel: every body part with its bone, how it was found and how sure we are, at once.
+
+Each row reads "Left upper arm  [mixamorig:LeftArm] [eyedropper] 100%": the bone button opens a search, the
+eyedropper takes the bone clicked in the viewport; problems of the rest pose show under the row. Above the
+rows: Auto-Map, Mirror, preset files, Clear; and the IK | FK choice for rigs with IK controls.
+"""
+
+from __future__ import annotations
+
+import bpy
+
+from . import job_operators, mapping_store, results
+from .engine_link import errors, retarget
+
+_CACHE: dict = {}
+
+
+def mapping_for_display(obj):
+    """(mapping or None, note, rows): the stored mapping, else the automatic one, reviewed (cached per rig state)."""
+    key = (obj.name, obj.data.name, len(obj.data.bones), str(obj.get(mapping_store.PROP_MAPPING, "")))
+    if key not in _CACHE:
+        _CACHE.clear()
+        try:
+            stored = mapping_store.load_mapping(obj)
+            mapping = stored or results.current_mapping(obj)
+            title = retarget.PRESET_TITLES.get(mapping.preset, mapping.preset)
+            note = f"Stored on {obj.name}: {title}" if stored else f"Automatic: {title}"
+            rows = retarget.review(results.rig_reader.read_armature(obj, for_writing=False), mapping)
+            _CACHE[key] = (mapping, note, rows)
+        except errors.MotionComposerError as exc:
+            _CACHE[key] = (None, str(exc), [])
+    return _CACHE[key]
+
+
+def draw_ik_choice(layout, obj) -> None:
+    """Legs / Arms: IK | FK, for rigs whose mapping names IK controls (Rigify)."""
+    mapping, _note, _rows = mapping_for_display(obj)
+    if mapping is None or not mapping.ik:
+        return
+    for part, label in (("legs", "Legs"), ("arms", "Arms")):
+        row = layout.row(align=True, heading=label)
+        on = part in mapping.ik_parts
+        for use_ik, text in ((True, "IK"), (False, "FK")):
+            op = row.operator("motion_composer.mapping_set_ik", text=text, depress=on == use_ik)
+            op.part, op.use_ik = part, use_ik
+
+
+def _icon(confidence: float) -> str:
+    return "CHECKMARK" if confidence >= 0.9 else "QUESTION" if confidence >= 0.5 else "ERROR"
+
+
+class MOTION_COMPOSER_PT_mapping(bpy.types.Panel):
+    """Which bone of the target follows each body part (stored on the armature once edited)."""
+
+    bl_space_type = "VIEW_3D"
+    bl_region_type = "UI"
+    bl_category = "Motion"
+    bl_label = "Bone Mapping"
+    bl_idname = "MOTION_COMPOSER_PT_mapping"
+
+    @classmethod
+    def poll(cls, context):
+        return context.scene is not None and hasattr(context.scene, "motion_composer")
+
+    def draw(self, context):
+        layout = self.layout
+        obj = job_operators.target_armature(context)
+        if obj is None:
+            layout.label(text="No target armature", icon="INFO")
+            return
+        mapping, note, rows = mapping_for_display(obj)
+        row = layout.row(align=True)
+        row.alert = mapping is None
+        row.label(text=note, icon="BONE_DATA" if mapping else "ERROR")
+        row = layout.row(align=True)
+        row.operator("motion_composer.mapping_auto", text="Auto-Map", icon="AUTO")
+        row.operator("motion_composer.mapping_mirror", text="Mirror", icon="MOD_MIRROR")
+        row.operator("motion_composer.mapping_load_file", text="", icon="IMPORT")
+        row.operator("motion_composer.mapping_save_file", text="", icon="EXPORT")
+        row.operator("motion_composer.mapping_clear", text="", icon="X")
+        if mapping is not None and mapping.ik:
+            draw_ik_choice(layout.column(align=True), obj)
+        col = layout.column(align=True)
+        for item in rows or [retarget.Row(j, retarget.JOINT_LABELS[j], None, "", 0.0) for j in retarget.JOINT_LABELS]:
+            line = col.row(align=True)
+            split = line.split(factor=0.4, align=True)
+            split.label(text=item.label, icon=_icon(item.confidence) if item.bone else "BLANK1")
+            bone = split.row(align=True)
+            pick = bone.operator("motion_composer.mapping_pick_bone", text=item.bone or "—")
+            pick.joint = item.joint
+            bone.operator("motion_composer.mapping_use_active_bone", text="", icon="EYEDROPPER").joint = item.joint
+            line.label(text=f"{round(item.confidence * 100)}%" if item.bone else "")
+            if item.problems:
+                warn = col.row()
+                warn.alert = True
+                warn.label(text=f"{item.label}: {'; '.join(item.problems)}", icon="ERROR")
+        found = {}
+        for item in rows:
+            if item.bone:
+                found[item.source] = found.get(item.source, 0) + 1
+        if found:
+            layout.label(text="Found by " + ", ".join(f"{how} ({n})" for how, n in found.items()), icon="INFO")
