@@ -6,7 +6,7 @@ import numpy as np
 
 from engine import quaternion as quat
 from engine.eval.metrics import foot_skate_counts
-from engine.kinematics import contact, filters, ik
+from engine.kinematics import contact, filters, ik, spline
 from engine.kinematics.fk import fk
 from engine.skeleton import CANONICAL, FOOT_INDICES
 
@@ -45,6 +45,22 @@ def test_contact_runs_and_filters():
     assert np.allclose(filters.moving_average(drift, 5, ends="reflect"), drift)  # steady travel followed to the ends
     noisy = np.random.default_rng(0).normal(size=(200, 3))
     assert filters.gaussian(noisy, 1.0).std() < 0.6 * noisy.std()
+
+
+def test_least_jerk_keeps_fixed_frames_and_removes_kinks_not_strides():
+    fps = 20.0
+    t = np.arange(60) / fps
+    stride = 0.3 * np.sin(2 * np.pi * 1.0 * t)[:, None]  # a 1 Hz swing, well below the cutoff
+    fixed = np.zeros(60, bool)
+    fixed[:10] = fixed[50:] = True
+    out = spline.least_jerk(stride, fixed, 4.0, fps)
+    assert np.array_equal(out[fixed], stride[fixed])
+    assert np.abs(out - stride).max() < 0.01  # slow motion passes
+    kinked = np.where(t < 1.5, 0.0, 0.2)[:, None]  # a jump from one plant's offset to the next in one frame
+    smooth = spline.least_jerk(kinked, fixed, 4.0, fps)
+    assert smooth[0, 0] == 0.0 and smooth[-1, 0] == 0.2
+    assert np.abs(np.diff(smooth, n=3, axis=0)).max() < 0.25 * np.abs(np.diff(kinked, n=3, axis=0)).max()
+    assert np.array_equal(spline.least_jerk(kinked, np.ones(60, bool), 4.0, fps), kinked)
 
 
 def test_both_two_bone_forms_agree():

@@ -20,6 +20,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import features as feat
+from ..kinematics.smoothing import smooth_motion
+from ..kinematics.spline import least_jerk
 from ..motion import Motion
 from ..observations import (
     OBS_DIM,
@@ -42,6 +44,7 @@ from .types import ConstraintSet, FootPlant, frame_at
 
 PROJECTION_ASSIST = 0.3  # m: root help per projection (far targets are the excess rule's job)
 HEIGHT = feat.HEIGHT_COLUMN
+CORRECTION_CUTOFF_HZ = 1.0  # root and heading corrections between constrained frames: slower than a step
 MAX_ROOT_SPEED = 4.0  # m/s: joint targets never pull the root farther from the start than this allows
 
 
@@ -56,7 +59,8 @@ class GuideOptions:
     # IK the joint targets in the projection too, on the last step only (IK on every step makes the sampler chase
     # a target frame by frame: the joint whips onto it). On: the sampler's result is on target; off: it can be
     # far from it (the guidance alone barely moves a joint) and the clean-up's windowed reach does all the work,
-    # which halves the wrist's extra speed near a target (reach suite: 1.2x instead of 1.5x the unconstrained).
+    # which halves the wrist's extra speed near a target (reach suite: 1.2x instead of 1.5x the unconstrained)
+    # unless the projection smooths the motion before its IK, as it does (1.16x-1.29x with it on).
     project_joints: bool = True
 
 
@@ -216,6 +220,8 @@ class Guide:
         c = self.cset
         part = ConstraintSet(keyframes=c.keyframes, joints=c.joints if joints else [], plants=c.plants,
                              functions=c.functions)  # fmt: skip
+        if joints:  # smoothed first: IK'd arms compensate the body's jitter, and smoothing that away afterwards
+            motion = smooth_motion(motion)  # would leave the compensation as jitter (a whip near the target)
         before = motion.root_translation
         motion = cleanup(motion, part, feet=False, passes=1, assist_max=PROJECTION_ASSIST)
         # frame 0 is the window origin: the features cannot move it, so a shift there would drag every
@@ -251,10 +257,13 @@ class Guide:
             body[frames, 0, 2] += d[:, 0, 2]  # the pelvis height is the root's own
             # the pelvis' ground displacement is the root's; other joints lend it a share
             root[frames] += excess + d[:, 0, :2] + sr * _mean_over(d[:, 1:, :2], active[:, 1:])
-            root_n[frames] += 1.0
+            # overlapping terms share the root by their weight profiles (a count would jump where a window ends)
+            share = getattr(term, "weights", None) if term is not None else None
+            share = np.ones(len(frames)) if share is None else share
+            root_n[frames] += share
             if sy > 0:
                 yaw[frames] += sy * _turn_step(traj, frames, d, active)
-                yaw_n[frames] += 1.0
+                yaw_n[frames] += share
         c, s = np.cos(-traj.yaw)[:, None], np.sin(-traj.yaw)[:, None]
         traj.rel[:, 1:, 0] += c * body[:, 1:, 0] - s * body[:, 1:, 1]
         traj.rel[:, 1:, 1] += s * body[:, 1:, 0] + c * body[:, 1:, 1]
@@ -264,10 +273,10 @@ class Guide:
         # last one and ramped in from the window origin (frame 0 stays put): the path bends, it does not wobble
         if root_n.any():
             fr = np.flatnonzero(root_n)
-            traj.root += _interp_correction(fr, root[fr] / root_n[fr, None], t)
+            traj.root += _interp_correction(fr, root[fr] / np.maximum(root_n[fr, None], 1.0), t, fps=self.fps)
         if yaw_n.any():
             fr = np.flatnonzero(yaw_n)
-            traj.yaw += _interp_correction(fr, yaw[fr] / yaw_n[fr], t)
+            traj.yaw += _interp_correction(fr, yaw[fr] / np.maximum(yaw_n[fr], 1.0), t, fps=self.fps)
 
     def _root_excess(self, term: JointPosition, traj: Trajectory, world, frames) -> np.ndarray:
         """(F, 2) window-frame root move for a target beyond the joint's comfortable reach of the pelvis.
@@ -300,16 +309,17 @@ class Guide:
         for p in self.cset.paths:
             w = min(1.0, self.opt.strength * p.weight)
             frames, xy, z = self.path_targets(p)
-            traj.root[:] += w * _interp_correction(frames, xy - traj.root[frames], len(traj.root))
+            traj.root[:] += w * _interp_correction(frames, xy - traj.root[frames], len(traj.root), fps=self.fps)
             has_z = ~np.isnan(z)
             if has_z.any():
                 traj.height += w * _interp_correction(frames[has_z], z[has_z] - traj.height[frames[has_z]],
-                                                      len(traj.height), keep_start=False)  # fmt: skip
+                                                      len(traj.height), keep_start=False,
+                                                      fps=self.fps)  # fmt: skip
             if len(p.facing):
                 ff = np.minimum([frame_at(t, self.fps) for t in p.facing[:, 0]], len(traj.yaw) - 1)
                 target = p.facing[:, 1] - self.frame.yaw
                 err = (target - traj.yaw[ff] + np.pi) % (2 * np.pi) - np.pi
-                traj.yaw[:] += w * _interp_correction(np.asarray(ff), err, len(traj.yaw))
+                traj.yaw[:] += w * _interp_correction(np.asarray(ff), err, len(traj.yaw), fps=self.fps)
 
 
 def _turn_step(traj: Trajectory, frames, d: np.ndarray, active: np.ndarray) -> np.ndarray:
@@ -327,9 +337,12 @@ def _mean_over(d: np.ndarray, active: np.ndarray) -> np.ndarray:
     return d.sum(axis=1) / np.maximum(n, 1)[:, None]
 
 
-def _interp_correction(frames: np.ndarray, corr: np.ndarray, length: int, keep_start: bool = True) -> np.ndarray:
-    """Per-frame correction: exact at `frames`, linear between, held after the last;
-    ramped from zero at frame 0 (the window origin) when `keep_start`, else held before the first."""
+def _interp_correction(
+    frames: np.ndarray, corr: np.ndarray, length: int, keep_start: bool = True, fps: float = 20.0
+) -> np.ndarray:
+    """Per-frame correction: exact at `frames`, a least-jerk curve between them (no kinks where a linear
+    interpolation would bend: each kink is a jolt through the whole body), held after the last; ramped from zero
+    at frame 0 (the window origin) when `keep_start`, else held before the first."""
     frames = np.asarray(frames)
     order = np.argsort(frames, kind="stable")
     frames, corr = frames[order], np.asarray(corr, dtype=np.float64)[order]
@@ -340,6 +353,8 @@ def _interp_correction(frames: np.ndarray, corr: np.ndarray, length: int, keep_s
         corr = corr.copy()
         corr[frames == 0] = 0.0
     x = np.arange(length)
-    if corr.ndim == 1:
-        return np.interp(x, frames, corr)
-    return np.stack([np.interp(x, frames, corr[:, i]) for i in range(corr.shape[1])], axis=-1)
+    flat = corr.reshape(len(corr), -1)
+    linear = np.stack([np.interp(x, frames, flat[:, i]) for i in range(flat.shape[1])], axis=-1)
+    fixed = np.zeros(length, bool)
+    fixed[frames[frames < length]] = True
+    return least_jerk(linear, fixed, CORRECTION_CUTOFF_HZ, fps).reshape((length,) + corr.shape[1:])
