@@ -13,6 +13,7 @@ from ..training.captions import heldout_captions, training_captions  # plain Pyt
 
 #: the prepared corpus (python -m engine.training.prepare); MOTION_COMPOSER_CORPUS points elsewhere
 DEFAULT_CORPUS = Path(os.environ.get("MOTION_COMPOSER_CORPUS", Path.home() / ".cache" / "motion_composer" / "corpus"))
+FINGERPRINT_DECIMALS = 6  # stats are compared to a millionth (features are metres, radians and 0/1 contacts)
 
 
 @dataclass
@@ -52,10 +53,14 @@ def load_split(corpus: str | Path, name: str) -> Split:
 
 
 def stats_fingerprint(corpus: str | Path) -> str:
-    """Short hash of the corpus' normalisation statistics: tells whether two corpora are the same build."""
+    """Short hash of the corpus' normalisation statistics: tells whether two corpora are the same build.
+
+    Rounded to FINGERPRINT_DECIMALS first: a rebuild of the same clips differs in the last bits of channels that are
+    zero up to float noise (one mean of 7e-20 against 8e-20), which is not another build.
+    """
     stats = np.load(Path(corpus) / "stats.npz")
-    digest = hashlib.sha256(stats["mean"].astype(np.float32).tobytes() + stats["std"].astype(np.float32).tobytes())
-    return digest.hexdigest()[:16]
+    values = [np.round(stats[k].astype(np.float64), FINGERPRINT_DECIMALS) + 0.0 for k in ("mean", "std")]
+    return hashlib.sha256(b"".join(v.tobytes() for v in values)).hexdigest()[:16]
 
 
 def pick_captions(split: Split, seed: int, heldout: bool = False) -> list[str]:

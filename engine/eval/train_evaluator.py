@@ -167,14 +167,25 @@ def train(args) -> dict:
 
 
 def corpus_info(corpus: Path) -> dict:
-    """Where the training data came from (sources, licences, train clips per source), from the corpus report."""
+    """Where the training data came from (sources, licences, train clips per source), from the corpus report.
+
+    The path is recorded with the home folder as `~` (it is a note for people; the fingerprint identifies the build).
+    """
     try:
         report = json.loads((corpus / "report.json").read_text())
     except (OSError, json.JSONDecodeError):
-        return {"path": str(corpus), "stats_fingerprint": stats_fingerprint(corpus)}
+        return {"path": _home_relative(corpus), "stats_fingerprint": stats_fingerprint(corpus)}
     per_source = report.get("splits", {}).get("train", {}).get("per_source", {})
-    return {"path": str(corpus), "stats_fingerprint": stats_fingerprint(corpus), "licences": report.get("sources", {}),
+    return {"path": _home_relative(corpus), "stats_fingerprint": stats_fingerprint(corpus), "licences": report.get("sources", {}),
             "train_clips_per_source": {k: v.get("clips") for k, v in per_source.items()}}  # fmt: skip
+
+
+def _home_relative(path: Path) -> str:
+    path = Path(path).expanduser().resolve()
+    try:
+        return str(Path("~") / path.relative_to(Path.home()))
+    except ValueError:
+        return str(path)
 
 
 def measure(eval_dir: Path, text_dir: Path, corpus) -> dict:
