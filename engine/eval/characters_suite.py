@@ -13,7 +13,9 @@ against the same characters generated without interactions (goal <= 1.3 x, the
 bound the reach suite holds single-character joint targets to; speeds relative to
 the pelvis, so a walk towards the partner is not counted as whip), over the
 second before each contact's start (the approach) and after its end (the
-release). For a character that `stays`: how far its pelvis moves while a
+release), and against a minimum-jerk reach between where the joint is at the
+two ends of the approach or release (goal <= 1.3 x: an arm at rest that must
+reach out has no speed of its own to compare with). For a character that `stays`: how far its pelvis moves while a
 contact comes, holds and goes (goal: a few cm). Foot
 skating is compared with the same characters without interactions. Then the
 time of a two-character 10 s cast and of crowds of 5, 10 and 20 for 10 s
@@ -80,6 +82,7 @@ def measure_job(data: dict, model_dir=None, threads: int | None = None) -> dict:
     out["skate_free"] = [M.foot_skate_ratio([free_pos[n]], fps) for n in names]
     if contacts:
         out["peak_ratio"], out["peak_speed"] = _contact_speed(cast, pos, free_pos, fps)
+        out["min_jerk_ratio"] = _minimum_jerk_ratio(cast, pos, fps)
     out["stay_drift"] = _stay_drift(cast, motions)
     return out
 
@@ -128,6 +131,27 @@ def _contact_speed(cast, pos, free_pos: dict, fps: float) -> tuple[float, float]
                 worst = max(worst, got / max(base, 0.3))  # a still arm is no yardstick: 0.3 m/s floor
                 fastest = max(fastest, got)
     return worst, fastest
+
+
+def _minimum_jerk_ratio(cast, pos, fps: float) -> float:
+    """Largest ratio, over contacts, their two joints, the approach (APPROACH_S up to the start) and the release
+    (RELEASE_S from the end), of the contact joint's peak speed relative to its pelvis to the peak speed of a
+    minimum-jerk move (1.875 x distance / time) between where it is at the two ends of that span: 1 is as
+    smooth as a reach can be, a whip is several times that. Spans where the joint moves less than 5 cm are
+    left out (no reach to judge)."""
+    names, worst = cast.names, 0.0
+    for it in (i for i in cast.interactions if isinstance(i, Contact)):
+        for ref in (it.a, it.b):
+            p = pos[names.index(ref.character)]
+            rel = p[:, ref.joint] - p[:, 0]
+            for lo, hi in ((it.start - APPROACH_S, it.start), (it.end, it.end + RELEASE_S)):
+                a, b = (int(np.clip(round(t * fps), 0, len(rel) - 1)) for t in (lo, hi))
+                dist = float(np.linalg.norm(rel[b] - rel[a]))
+                if b <= a or dist < 0.05:
+                    continue
+                peak = float(np.linalg.norm(np.diff(rel[a : b + 1], axis=0), axis=-1).max() * fps)
+                worst = max(worst, peak / (1.875 * dist / ((b - a) / fps)))
+    return worst
 
 
 def _stay_drift(cast, motions: dict) -> float | None:
@@ -196,17 +220,19 @@ def report(results: dict[str, dict], speeds: dict) -> str:
     lines = ["| job | characters | contact error, model alone / after clean-up, max (cm) | closest bodies outside "
              "contacts / min_distance (cm) | collisions (pair-frames < 10 cm) | crowd path error mean / max (cm) | "
              "foot skating, mean / max over characters (%): with / without interactions | peak contact-joint speed "
-             "(relative to the pelvis) coming in / going back: vs without interactions, m/s | pelvis of the one who "
+             "(relative to the pelvis) coming in / going back: vs without interactions, m/s | the same / a minimum-jerk "
+             "reach over the same distance and time | pelvis of the one who "
              "stays, moved during the contact, max (cm) | time (s) |",
-             "|---|---|---|---|---|---|---|---|---|---|"]  # fmt: skip
+             "|---|---|---|---|---|---|---|---|---|---|---|"]  # fmt: skip
     for name, r in results.items():
         skate, free = np.array(r["skate"]) * 100, np.array(r["skate_free"]) * 100
         path = f"{cm(r['path_mean'])} / {cm(r['path_max'])}" if "path_mean" in r else "–"
         ratio = f"{r['peak_ratio']:.2f} x, {r['peak_speed']:.2f}" if "peak_ratio" in r else "–"
+        jerk = f"{r['min_jerk_ratio']:.2f} x" if r.get("min_jerk_ratio") else "–"
         lines.append(f"| {name} | {r['characters']} | {cm(r['contact_model_max'])} / {cm(r['contact_max'])} | "
                      f"{cm(r['closest'])} / {cm(r['min_distance'])} | {r['collisions']} | {path} | "
                      f"{skate.mean():.1f} / {skate.max():.1f} : {free.mean():.1f} / {free.max():.1f} | {ratio} | "
-                     f"{cm(r.get('stay_drift'))} | {r['time']:.2f} |")  # fmt: skip
+                     f"{jerk} | {cm(r.get('stay_drift'))} | {r['time']:.2f} |")  # fmt: skip
     single = speeds["single"]
     lines += ["", "| speed (10 s, models loaded, median) | seconds | x one plain 10 s generation (same run) | goal |",
               "|---|---|---|---|", f"| one character, plain `engine.generate` (reference) | {single:.2f} | 1 | |",
@@ -254,6 +280,7 @@ def run(ctx: Context) -> SuiteResult:
         "apart min_distance asked (cm)": ("min_distance", 100.0),
         "collisions (pair-frames closer than 10 cm)": ("collisions", 1.0),
         "peak contact-joint speed near contacts / without interactions": ("peak_ratio", 1.0),
+        "peak contact-joint speed coming in / going back / a minimum-jerk reach": ("min_jerk_ratio", 1.0),
         "crowd path error, max (cm)": ("path_max", 100.0),
         "pelvis of the one who stays, moved during the contact (cm)": ("stay_drift", 100.0),
     }
