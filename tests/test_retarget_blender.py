@@ -33,7 +33,7 @@ from engine.eval.demo_motion import walk, wave  # noqa: E402
 from engine.io.bvh import write_bvh  # noqa: E402
 from engine.kinematics.contact import contact_runs  # noqa: E402
 from engine.motion import Motion  # noqa: E402
-from engine.retarget import BoneMapping, TargetSkeleton, auto_map, bone_matrix, retarget  # noqa: E402
+from engine.retarget import BoneMapping, TargetSkeleton, auto_map, bone_matrix, retarget, review  # noqa: E402
 from engine.skeleton import FOOT_JOINTS, FOOT_REST_HEIGHTS, JOINT_NAMES  # noqa: E402
 
 WALK, WAVE = walk(seconds=2.4), wave(seconds=2.0)
@@ -151,6 +151,8 @@ def test_generated_rigify_keys_controls_and_deform_bones_follow(rigify_rigs):
     for motion in (WALK, WAVE):
         result, mapping, action = run_and_check(obj, motion, check_bones=deform)
     assert mapping.preset == "rigify" and mapping.root == "torso"
+    rows = review(rig_reader.read_armature(obj), mapping)  # the mapping editor: every row sure, no problem
+    assert len(rows) == 22 and all(r.confidence == 1.0 and not r.problems for r in rows)
     paths = {fc.data_path for fc in _fcurves(action)}
     keyed = {p.split('"')[1] for p in paths}
     assert not [b for b in keyed if b.startswith(("DEF-", "ORG-", "MCH-"))]

@@ -6,7 +6,8 @@ canonical joint names. The confidence starts from how the bone was found
 mirrored bone: 90 %; the skeleton's shape: 80 %) and halves for every check
 of the rest pose it fails: the left side on the left, the middle in the
 middle, knees below hips and the spine above the pelvis, and a length from
-the parent joint between a third and three times the usual proportion.
+the parent joint between a third and three times the usual proportion (for
+segments longer than 10 cm; collarbones start anywhere).
 """
 
 from __future__ import annotations
@@ -38,6 +39,9 @@ PRESET_TITLES = {
 }  # fmt: skip
 #: confidence of a bone by how it was found, before the rest-pose checks
 BASE_CONFIDENCE = {"preset": 1.0, "picked": 1.0, "file": 1.0, "name": 0.9, "mirror": 0.9, "shape": 0.8}
+#: canonical segments shorter than this (m) vary too much between rigs to judge (collarbones start anywhere
+#: between the sternum and the shoulder)
+SHORT_SEGMENT = 0.1
 _LEGS_DOWN = {"left_knee", "right_knee", "left_ankle", "right_ankle"}
 _TORSO_UP = {"spine1", "spine2", "spine3", "neck", "head"}
 _REST = CANONICAL.rest_positions()
@@ -112,7 +116,7 @@ class _Checks:
             if joint in _TORSO_UP and rise < -tol:
                 out.append(f"below the {JOINT_LABELS[parent].lower()}")
             length, usual = self._length(joint, parent), np.linalg.norm(_REST[_i(joint)] - _REST[_i(parent)])
-            if self.scale and usual > 1e-6 and not 1 / 3 < length / (self.scale * usual) < 3:
+            if self.scale and usual >= SHORT_SEGMENT and not 1 / 3 < length / (self.scale * usual) < 3:
                 out.append(f"unusual distance from the {JOINT_LABELS[parent].lower()}")
         return tuple(out)
 
