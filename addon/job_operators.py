@@ -58,7 +58,8 @@ class _GenerateBase:
 
     def _prepare(self, context) -> None:
         requests, self._frame_start, self._placement, root_motion = self._requests(context)
-        for warning in requests[0].warnings:
+        self._warned = list(requests[0].warnings)
+        for warning in self._warned:
             self.report({"WARNING"}, warning)
         self._target_name = None
         obj = target_armature(context)
@@ -147,6 +148,9 @@ class _GenerateBase:
         actions = results.apply_results(context, obj, job.results, frame_start=self._frame_start,
                                         placement=self._placement, root_motion=self._root_motion)  # fmt: skip
         prompt_notes.show_advice(context, self._runtime)
+        for warning in job.results[0].motion.metadata.get("warnings", []) if job.results else ():
+            if warning not in self._warned:  # what the engine found while generating (e.g. a CUDA that fell back)
+                self.report({"WARNING"}, warning)
         names = ", ".join(a.name for a in actions)
         self.report({"INFO"}, f"Generated {len(actions)} motion(s) in {job.seconds:.2f} s: {names}")
         made_with = job.results[0].motion.metadata.get("model_version") if job.results else None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import threading
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -41,6 +42,8 @@ class Models:
     text: TextEncoder
     mean: np.ndarray
     std: np.ndarray
+    #: one line when CUDA was available to onnxruntime but could not load, so this runs on the CPU; else None
+    device_note: str | None = None
 
     @property
     def version(self) -> str:
@@ -90,6 +93,8 @@ def _load(directory: Path, provider: str, threads: int | None) -> Models:
 
     providers = choose_providers(provider)
     manifest = read_manifest(directory)
+    if "CUDAExecutionProvider" in providers:  # a CUDA that cannot load is said in one line (cuda_fallback_note),
+        ort.set_default_logger_severity(4)  # not in onnxruntime's multi-line error log
 
     def session(path: Path):
         check_model_file(path)
@@ -98,7 +103,9 @@ def _load(directory: Path, provider: str, threads: int | None) -> Models:
             opts.intra_op_num_threads = threads
             opts.inter_op_num_threads = 1
         try:
-            return ort.InferenceSession(str(path), sess_options=opts, providers=providers)
+            with warnings.catch_warnings():
+                warnings.filterwarnings("ignore", message="Specified provider", category=UserWarning)
+                return ort.InferenceSession(str(path), sess_options=opts, providers=providers)
         except Exception as exc:
             raise ModelFilesError(
                 f"model file {path} is corrupt ({str(exc).splitlines()[0][:120]}); {RESTORE_HINT}"
@@ -114,4 +121,15 @@ def _load(directory: Path, provider: str, threads: int | None) -> Models:
     text = TextEncoder(manifest.file("text_encoder"), manifest.file("tokenizer"), session)
     denoiser = session(manifest.file("denoiser"))
     check_denoiser_inputs(manifest, {i.name: list(i.shape) for i in denoiser.get_inputs()})
-    return Models(directory, manifest, denoiser, text, mean, std)
+    note = cuda_fallback_note(providers, denoiser.get_providers(), ort.__version__)
+    if note and provider == "cuda":
+        raise RequestError(f"{note.split(';')[0]}; use provider 'cpu' or 'auto'")
+    return Models(directory, manifest, denoiser, text, mean, std, note)
+
+
+def cuda_fallback_note(asked: list[str], got: list[str], ort_version: str) -> str | None:
+    """onnxruntime-gpu lists CUDA even where its libraries cannot load and then quietly runs on the CPU: say so."""
+    if "CUDAExecutionProvider" not in asked or "CUDAExecutionProvider" in got:
+        return None
+    return (f"CUDA could not be loaded by onnxruntime-gpu {ort_version} (it needs an NVIDIA driver and the CUDA and "
+            "cuDNN 9 libraries it was built for, see docs/blender.md 'GPU'); running on the CPU")  # fmt: skip

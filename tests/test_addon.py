@@ -12,6 +12,7 @@ os.environ.setdefault("BLENDER_USER_RESOURCES", tempfile.mkdtemp(prefix="mc-user
 
 import bpy  # noqa: E402
 import numpy as np  # noqa: E402
+import onnxruntime as ort  # noqa: E402
 import pytest  # noqa: E402
 from test_addon_fakes import (  # noqa: E402
     MODEL_PRESENT,
@@ -25,8 +26,9 @@ from test_addon_fakes import (  # noqa: E402
 
 import addon  # noqa: E402
 import engine  # noqa: E402
-from addon import capture, generation, gui, job_operators, request_builder, results  # noqa: E402
+from addon import capture, generation, gui, job_operators, preferences, request_builder, results  # noqa: E402
 from engine import quaternion as quat  # noqa: E402
+from engine import runtime  # noqa: E402
 from engine.errors import RequestError  # noqa: E402
 from engine.motion import Motion  # noqa: E402
 from engine.skeleton import CANONICAL, FOOT_REST_HEIGHTS  # noqa: E402
@@ -523,3 +525,18 @@ def test_generate_fills_the_prompt_note_for_an_unknown_prompt_and_clears_it_for_
     s.prompt = "a person walks forward"
     assert bpy.ops.motion_composer.generate() == {"FINISHED"}
     assert not s.prompt_note
+
+
+def test_a_cuda_that_cannot_load_is_reported_once_and_the_keys_still_land(monkeypatch, capfd):
+    scene = empty_scene()
+    rig = add_rig()
+    monkeypatch.setattr(ort, "get_available_providers", lambda: ["CUDAExecutionProvider", "CPUExecutionProvider"])
+    monkeypatch.setattr(runtime, "_cache", {})
+    monkeypatch.setattr(preferences, "runtime_options",
+                        lambda context=None: preferences.RuntimeOptions(provider="auto", threads=2))  # fmt: skip
+    scene.motion_composer.prompt, scene.motion_composer.seconds = "a person walks forward", 1.0
+    capfd.readouterr()
+    assert bpy.ops.motion_composer.generate() == {"FINISHED"}
+    out = capfd.readouterr().out
+    assert out.count("CUDA could not be loaded") == 1 and "running on the CPU" in out
+    assert rig.animation_data.action is not None

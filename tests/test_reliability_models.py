@@ -7,12 +7,15 @@ import shutil
 from pathlib import Path
 
 import numpy as np
+import onnxruntime as ort
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from engine import runtime
-from engine.errors import ModelFilesError
+from engine.errors import ModelFilesError, RequestError
+from engine.pipeline import generate
+from engine.request import GenerationRequest
 
 SHIPPED = Path(__file__).resolve().parent.parent / "exported_models"
 MODEL_PRESENT = (SHIPPED / "manifest.json").exists()
@@ -105,3 +108,18 @@ def test_mutated_manifests(tmp_path):
             assert "\n" not in str(exc)
 
     check()
+
+
+def test_a_cuda_that_cannot_load_falls_back_to_the_cpu_with_one_line(monkeypatch, capfd):
+    """onnxruntime-gpu lists CUDA even where its libraries cannot load: auto runs on the CPU and says so once
+    (CLI warning, provenance); an explicit 'cuda' is refused with the same reason."""
+    monkeypatch.setattr(ort, "get_available_providers", lambda: ["CUDAExecutionProvider", "CPUExecutionProvider"])
+    models = runtime.load_models(SHIPPED, "auto", 1)
+    assert models.device_note.startswith("CUDA could not be loaded") and models.device_note.endswith("on the CPU")
+    assert models.denoiser.get_providers() == ["CPUExecutionProvider"]
+    motion = generate(GenerationRequest.from_text("a person walks forward", seconds=1.0, steps=2), model_dir=SHIPPED,
+                      provider="auto", threads=1)  # fmt: skip
+    assert motion.metadata["warnings"] == [models.device_note]
+    with pytest.raises(RequestError, match=r"^CUDA could not be loaded .*; use provider 'cpu' or 'auto'$"):
+        runtime.load_models(SHIPPED, "cuda", 1)
+    assert "Specified provider" not in capfd.readouterr().err

@@ -59,6 +59,8 @@ def generate(request: GenerationRequest, *, model_dir=None, provider: str = "aut
         raise RequestError("generate needs a GenerationRequest (engine.request)")
     post = post or PostProcessing()
     models = load_models(model_dir, provider, threads)
+    if models.device_note and models.device_note not in request.warnings:
+        request.warnings.append(models.device_note)  # the CLI prints it once, the provenance keeps it
     prompt_help.check_request(request, models)  # warns (request.warnings, provenance) about prompts it never learned
     stages = 1 + len(request.edits)
 
