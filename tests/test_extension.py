@@ -13,6 +13,8 @@ from pathlib import Path
 import pytest
 from test_addon_fakes import MODEL_PRESENT
 
+from tools import build_extension
+
 ROOT = Path(__file__).resolve().parent.parent
 
 INSTALL_AND_GENERATE = r"""
@@ -81,6 +83,17 @@ def test_manifest_wheels_match_the_pinned_runtime():
         assert pins[name] == version, wheel
     assert manifest["blender_version_min"] == "4.2.0" and manifest["id"] == "motion_composer"
     assert not any("numpy" in w for w in manifest["wheels"]), "Blender ships numpy"
+
+
+def test_gpu_variant_swaps_onnxruntime_for_the_pinned_gpu_wheel():
+    manifest = tomllib.loads((ROOT / "blender_manifest.toml").read_text())
+    for platform, tag in (("linux-x64", "manylinux_2_28_x86_64"), ("windows-x64", "win_amd64")):
+        cpu = [w for w in manifest["wheels"] if build_extension.wheel_platform(Path(w).name) == platform]
+        gpu = build_extension.gpu_wheels(cpu, platform)
+        assert [Path(w).name for w in gpu if "onnxruntime" in w] == [f"onnxruntime_gpu-1.31.1-cp311-cp311-{tag}.whl"]
+        assert [w for w in gpu if "tokenizers" in w] == [w for w in cpu if "tokenizers" in w]
+    with pytest.raises(SystemExit, match="no GPU variant for macos-arm64"):
+        build_extension.gpu_wheels([], "macos-arm64")
 
 
 def test_zip_holds_the_runtime_only(extension_zip):

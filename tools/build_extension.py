@@ -1,6 +1,6 @@
 """Build the installable extension zip(s): one command, offline install for users.
 
-    .venv/bin/python tools/build_extension.py [--platform linux-x64 ...] [--no-split]
+    .venv/bin/python tools/build_extension.py [--platform linux-x64 ...] [--no-split] [--gpu]
 
 1. Downloads the onnxruntime and tokenizers wheels the manifest lists
    (blender_manifest.toml `wheels`, pinned like requirements.txt) into
@@ -11,7 +11,9 @@
 3. Runs Blender's extension builder (blender_ext.py from the bpy package, no
    Blender binary needed), one zip per platform in dist/ (--no-split: one zip
    for all), and prints each zip's path and size.
-Numpy is not bundled: Blender ships it.
+Numpy is not bundled: Blender ships it. --gpu builds the GPU variant for
+linux-x64 and windows-x64: onnxruntime-gpu (requirements-gpu.txt) in place of
+onnxruntime, zips named `...-gpu-<platform>.zip`.
 """
 
 from __future__ import annotations
@@ -31,6 +33,9 @@ MANIFEST = ROOT / "blender_manifest.toml"
 WHEEL_DIR = ROOT / "wheels"
 STAGE = ROOT / "build" / "extension"
 DIST = ROOT / "dist"
+GPU_PINS = ROOT / "requirements-gpu.txt"
+#: the platforms onnxruntime-gpu publishes wheels for, and each wheel's platform tag
+GPU_PLATFORM_TAGS = {"linux-x64": "manylinux_2_28_x86_64", "windows-x64": "win_amd64"}
 #: top-level entries never staged (besides what the manifest's build excludes anyway)
 _SKIP = {".git", ".venv", "build", "dist", "wheels", "tests", "tools", "docs", "__pycache__", ".ci",
          ".pytest_cache", ".ruff_cache"}  # fmt: skip
@@ -46,9 +51,9 @@ def wheel_platform(filename: str) -> str:
     return "linux-arm64" if "aarch64" in tags else "linux-x64"
 
 
-def pinned_versions() -> dict[str, str]:
+def pinned_versions(path: Path = ROOT / "requirements.txt") -> dict[str, str]:
     pins = {}
-    for line in (ROOT / "requirements.txt").read_text().splitlines():
+    for line in path.read_text().splitlines():
         m = re.match(r"^\s*([A-Za-z0-9_.-]+)==([^\s#;]+)", line)
         if m:
             pins[m.group(1).lower().replace("_", "-")] = m.group(2)
@@ -62,6 +67,16 @@ def check_pins(wheels: list[str]) -> None:
         want = pins.get(name.lower().replace("_", "-"))
         if want != version:
             sys.exit(f"build_extension: {Path(wheel).name} does not match requirements.txt ({name}=={want})")
+
+
+def gpu_wheels(wheels: list[str], platform: str) -> list[str]:
+    """A platform's manifest wheels with onnxruntime replaced by the pinned onnxruntime-gpu wheel."""
+    if platform not in GPU_PLATFORM_TAGS:
+        sys.exit(f"build_extension: no GPU variant for {platform} (onnxruntime-gpu exists for "
+                 f"{', '.join(GPU_PLATFORM_TAGS)})")  # fmt: skip
+    version = pinned_versions(GPU_PINS)["onnxruntime-gpu"]
+    gpu = f"./wheels/onnxruntime_gpu-{version}-cp311-cp311-{GPU_PLATFORM_TAGS[platform]}.whl"
+    return [gpu if Path(w).name.startswith("onnxruntime-") else w for w in wheels]
 
 
 def download(filename: str) -> bool:
@@ -132,12 +147,15 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--no-split", action="store_true", help="one zip for all platforms instead of one each")
     parser.add_argument("--output-dir", type=Path, default=DIST)
+    parser.add_argument("--gpu", action="store_true", help="the GPU variant (onnxruntime-gpu; Linux and Windows x64)")
     args = parser.parse_args(argv)
+    if args.gpu and args.no_split:
+        sys.exit("build_extension: --gpu builds one zip per platform; leave out --no-split")
 
     manifest = tomllib.loads(MANIFEST.read_text())
     all_wheels = manifest.get("wheels", [])
     check_pins(all_wheels)
-    wanted = args.platform or manifest["platforms"]
+    wanted = args.platform or (list(GPU_PLATFORM_TAGS) if args.gpu else manifest["platforms"])
     unknown = sorted(set(wanted) - set(manifest["platforms"]))
     if unknown:
         sys.exit(f"build_extension: platform(s) {', '.join(unknown)} not in the manifest {manifest['platforms']}")
@@ -145,6 +163,7 @@ def main(argv: list[str] | None = None) -> int:
     platforms, wheels = [], []
     for platform in wanted:
         mine = [w for w in all_wheels if wheel_platform(Path(w).name) == platform]
+        mine = gpu_wheels(mine, platform) if args.gpu else mine
         if all([download(Path(w).name) for w in mine]):  # noqa: C419 - download every one, not just until a failure
             platforms.append(platform)
             wheels += mine
@@ -155,8 +174,10 @@ def main(argv: list[str] | None = None) -> int:
 
     source = stage(platforms, [w.removeprefix("./") for w in wheels])
     args.output_dir.mkdir(parents=True, exist_ok=True)
+    build_dir = STAGE.parent / "gpu-zips" if args.gpu else args.output_dir
+    build_dir.mkdir(parents=True, exist_ok=True)
     cmd = [sys.executable, str(blender_ext_script()), "build", "--source-dir", str(source),
-           "--output-dir", str(args.output_dir)]  # fmt: skip
+           "--output-dir", str(build_dir)]  # fmt: skip
     if not args.no_split:
         cmd.append("--split-platforms")
     proc = subprocess.run(cmd, capture_output=True, text=True)
@@ -167,6 +188,10 @@ def main(argv: list[str] | None = None) -> int:
     names = [f"{manifest['id']}-{version}-{p.replace('-', '_')}.zip" for p in platforms]
     if args.no_split:
         names = [f"{manifest['id']}-{version}.zip"]
+    if args.gpu:  # the same extension id (install one or the other), a name that says which
+        for name in names:
+            (build_dir / name).replace(args.output_dir / name.replace(f"-{version}-", f"-{version}-gpu-"))
+        names = [name.replace(f"-{version}-", f"-{version}-gpu-") for name in names]
     for name in names:
         path = args.output_dir / name
         print(f"{path}  {path.stat().st_size / 2**20:.1f} MiB")
