@@ -6,7 +6,7 @@ import bpy
 
 from . import job_operators, prompt_notes, results
 from .engine_link import parts
-from .mapping_gui import MOTION_COMPOSER_PT_mapping, draw_ik_choice
+from .mapping_gui import MOTION_COMPOSER_PT_mapping, MOTION_COMPOSER_PT_mapping_ik, draw_ik_choice
 
 CATEGORY = "Motion"
 
@@ -218,6 +218,7 @@ CLASSES = (
     MOTION_COMPOSER_UL_constraints,
     MOTION_COMPOSER_PT_generate,
     MOTION_COMPOSER_PT_mapping,
+    MOTION_COMPOSER_PT_mapping_ik,
     MOTION_COMPOSER_PT_tracks,
     MOTION_COMPOSER_PT_constraints,
     MOTION_COMPOSER_PT_edit,

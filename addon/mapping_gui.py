@@ -2,7 +2,8 @@
 
 Each row reads "Left upper arm  [mixamorig:LeftArm] [eyedropper] 100%": the bone button opens a search, the
 eyedropper takes the bone clicked in the viewport; problems of the rest pose show under the row. Above the
-rows: Auto-Map, Mirror, preset files, Clear; and the IK | FK choice for rigs with IK controls.
+rows: Auto-Map, Mirror, preset files, Clear; and the IK | FK choice for rigs with IK controls, whose
+controls are mapped in the IK Controls sub-panel.
 """
 
 from __future__ import annotations
@@ -45,6 +46,17 @@ def draw_ik_choice(layout, obj) -> None:
             op.part, op.use_ik = part, use_ik
 
 
+def _bone_row(layout, text: str, slot: str, bone: str | None, icon: str = "BLANK1"):
+    """'Left upper arm  [bone ▾][eyedropper]': the bone opens a search, the eyedropper takes the active bone."""
+    line = layout.row(align=True)
+    split = line.split(factor=0.4, align=True)
+    split.label(text=text, icon=icon)
+    sub = split.row(align=True)
+    sub.operator("motion_composer.mapping_pick_bone", text=bone or "—").joint = slot
+    sub.operator("motion_composer.mapping_use_active_bone", text="", icon="EYEDROPPER").joint = slot
+    return line
+
+
 def _icon(confidence: float) -> str:
     return "CHECKMARK" if confidence >= 0.9 else "QUESTION" if confidence >= 0.5 else "ERROR"
 
@@ -82,13 +94,7 @@ class MOTION_COMPOSER_PT_mapping(bpy.types.Panel):
             draw_ik_choice(layout.column(align=True), obj)
         col = layout.column(align=True)
         for item in rows or [retarget.Row(j, retarget.JOINT_LABELS[j], None, "", 0.0) for j in retarget.JOINT_LABELS]:
-            line = col.row(align=True)
-            split = line.split(factor=0.4, align=True)
-            split.label(text=item.label, icon=_icon(item.confidence) if item.bone else "BLANK1")
-            bone = split.row(align=True)
-            pick = bone.operator("motion_composer.mapping_pick_bone", text=item.bone or "—")
-            pick.joint = item.joint
-            bone.operator("motion_composer.mapping_use_active_bone", text="", icon="EYEDROPPER").joint = item.joint
+            line = _bone_row(col, item.label, item.joint, item.bone, _icon(item.confidence) if item.bone else "BLANK1")
             line.label(text=f"{round(item.confidence * 100)}%" if item.bone else "")
             if item.problems:
                 warn = col.row()
@@ -100,3 +106,32 @@ class MOTION_COMPOSER_PT_mapping(bpy.types.Panel):
                 found[item.source] = found.get(item.source, 0) + 1
         if found:
             layout.label(text="Found by " + ", ".join(f"{how} ({n})" for how, n in found.items()), icon="INFO")
+
+
+class MOTION_COMPOSER_PT_mapping_ik(bpy.types.Panel):
+    """The rig's own IK controls per limb (Rigify's are found automatically): limbs with a control can be keyed
+    with IK (Legs / Arms: IK | FK)."""
+
+    bl_space_type = "VIEW_3D"
+    bl_region_type = "UI"
+    bl_category = "Motion"
+    bl_label = "IK Controls"
+    bl_idname = "MOTION_COMPOSER_PT_mapping_ik"
+    bl_parent_id = "MOTION_COMPOSER_PT_mapping"
+    bl_options = {"DEFAULT_CLOSED"}
+
+    poll = MOTION_COMPOSER_PT_mapping.poll
+
+    def draw(self, context):
+        obj = job_operators.target_armature(context)
+        if obj is None:
+            self.layout.label(text="No target armature", icon="INFO")
+            return
+        mapping, _note, _rows = mapping_for_display(obj)
+        ik = mapping.ik if mapping is not None else {}
+        col = self.layout.column(align=True)
+        for slot, text in retarget.IK_SLOT_LABELS.items():
+            limb, role = slot.split(".")
+            controls = ik.get(limb)
+            bone = (controls.control if role == "control" else controls.pole) if controls else None
+            _bone_row(col, text, slot, bone, "CON_KINEMATIC" if bone else "BLANK1")

@@ -14,10 +14,14 @@ from .panel_operators import OnTarget
 from .reporting import reports_errors
 
 
+def label(slot: str) -> str:
+    """A joint or IK slot in plain words ("Left upper arm", "Left knee pole")."""
+    return retarget.JOINT_LABELS.get(slot) or retarget.IK_SLOT_LABELS.get(slot, slot)
+
+
 def _report_mirrored(op, filled: list[str]) -> None:
     if filled:
-        labels = ", ".join(retarget.JOINT_LABELS[j].lower() for j in filled)
-        op.report({"INFO"}, f"mirrored: {labels}")
+        op.report({"INFO"}, f"mirrored: {', '.join(label(j).lower() for j in filled)}")
 
 
 class MOTION_COMPOSER_OT_mapping_auto(OnTarget, bpy.types.Operator):
@@ -91,7 +95,8 @@ class MOTION_COMPOSER_OT_mapping_pick_bone(OnTarget, bpy.types.Operator):
     bl_label = "Pick Bone"
     bl_property = "bone"
 
-    joint: StringProperty(name="Joint", options={"HIDDEN"})
+    joint: StringProperty(name="Joint", description="The body part, or an IK slot such as left_leg.pole",
+                          options={"HIDDEN"})  # fmt: skip
     bone: EnumProperty(name="Bone", items=_bone_items)
 
     def invoke(self, context, event):
@@ -114,7 +119,8 @@ class MOTION_COMPOSER_OT_mapping_use_active_bone(OnTarget, bpy.types.Operator):
     bl_idname = "motion_composer.mapping_use_active_bone"
     bl_label = "Use Active Bone"
 
-    joint: StringProperty(name="Joint", options={"HIDDEN"})
+    joint: StringProperty(name="Joint", description="The body part, or an IK slot such as left_leg.pole",
+                          options={"HIDDEN"})  # fmt: skip
 
     @reports_errors
     def execute(self, context):
@@ -126,7 +132,7 @@ class MOTION_COMPOSER_OT_mapping_use_active_bone(OnTarget, bpy.types.Operator):
             )
             return {"CANCELLED"}
         filled = mapping_store.set_joint(obj, self.joint, active.name)
-        self.report({"INFO"}, f"{retarget.JOINT_LABELS[self.joint]} → {active.name}")
+        self.report({"INFO"}, f"{label(self.joint)} → {active.name}")
         _report_mirrored(self, filled)
         return {"FINISHED"}
 

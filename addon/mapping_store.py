@@ -7,6 +7,8 @@ files saved and loaded (engine.retarget does the work; this reads and stores).
 
 from __future__ import annotations
 
+import dataclasses
+
 from .engine_link import errors, mapping, retarget
 from .rig_reader import read_armature
 
@@ -48,7 +50,9 @@ def current_or_automatic(armature_obj):
 
 def set_joint(armature_obj, joint: str, bone: str | None) -> list[str]:
     """Map `joint` to `bone` (None: unmapped) and store; the joint's other side follows when it was not picked
-    by hand. Returns the joints filled by mirroring."""
+    by hand. Returns the joints filled by mirroring. `joint` may be an IK slot ("left_leg.control")."""
+    if joint in retarget.IK_SLOT_LABELS:
+        return set_ik_bone(armature_obj, joint, bone)
     current = current_or_automatic(armature_obj)
     filled = []
     if bone is None:
@@ -58,6 +62,40 @@ def set_joint(armature_obj, joint: str, bone: str | None) -> list[str]:
         current.joints[joint] = bone
         current.sources[joint] = "picked"
         filled = retarget.complete_mirrored(read_armature(armature_obj, for_writing=False), current, only=joint)
+    current.preset = "custom"
+    save_mapping(armature_obj, current)
+    return filled
+
+
+def set_ik_bone(armature_obj, slot: str, bone: str | None) -> list[str]:
+    """Set an IK slot ("left_leg.control" or ".pole") and store; the other side's empty slot follows by the
+    mirrored name or place. Unsetting a control removes the limb's IK. Returns the slots filled by mirroring."""
+    limb, role = slot.split(".")
+    current = current_or_automatic(armature_obj)
+    controls = current.ik.get(limb)
+    if role == "pole" and controls is None and bone is not None:
+        raise errors.RetargetError(f"map the {retarget.IK_SLOT_LABELS[limb + '.control'].lower()} before its pole")
+    if role == "control":
+        if bone is None:
+            current.ik.pop(limb, None)
+        else:
+            current.ik[limb] = dataclasses.replace(controls, control=bone) if controls else retarget.IkControls(bone)
+    elif controls is not None:
+        controls.pole = bone
+    filled = []
+    twin_limb = retarget.other_side(limb)
+    if bone is not None:
+        twin = current.ik.get(twin_limb)
+        if twin is None or (role == "pole" and not twin.pole):
+            target = read_armature(armature_obj, for_writing=False)
+            used = {b for c in current.ik.values() for b in c.bones()}
+            mirrored = retarget.mirror_bone(target, current, bone, used)
+            if mirrored is not None and (twin is not None or role == "control"):
+                if twin is None:
+                    current.ik[twin_limb] = retarget.IkControls(mirrored)
+                else:
+                    twin.pole = mirrored
+                filled.append(f"{twin_limb}.{role}")
     current.preset = "custom"
     save_mapping(armature_obj, current)
     return filled

@@ -76,6 +76,18 @@ def test_eyedropper_and_mirror_map_one_side_and_the_other_follows(tmp_path):
     assert after["joints"]["left_wrist"] == bone["mixamorig:LeftHandIndex1"]
     assert after["joints"]["right_wrist"] == bone["mixamorig:RightHandIndex1"]
     assert after["sources"]["left_wrist"] == "picked" and after["sources"]["right_wrist"] == "mirror"
+    # IK controls (here any bone stands in for one): the same eyedropper, the other side found by place
+    obj.data.bones.active = obj.data.bones[bone["mixamorig:LeftToeBase"]]
+    assert bpy.ops.motion_composer.mapping_use_active_bone(joint="left_leg.control") == {"FINISHED"}
+    assert stored(obj)["ik"]["right_leg"]["control"] == bone["mixamorig:RightToeBase"]
+    calls = []
+    panel = mapping_gui.MOTION_COMPOSER_PT_mapping_ik
+    panel.draw(type("PanelSelf", (), {"layout": FakeLayout(calls)})(), bpy.context)
+    picks = {
+        b["props"]["joint"]: b["text"] for name, b in calls if b.get("operator") == "motion_composer.mapping_pick_bone"
+    }
+    assert picks["left_leg.control"] == bone["mixamorig:LeftToeBase"] and picks["left_arm.pole"] == "—"
+    assert len(picks) == 8
     obj.data.bones.active = None
     with pytest.raises(RuntimeError, match="no active bone: click the bone in Pose Mode first"):
         bpy.ops.motion_composer.mapping_use_active_bone(joint="left_wrist")

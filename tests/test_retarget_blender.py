@@ -162,6 +162,56 @@ def test_generated_rigify_keys_controls_and_deform_bones_follow(rigify_rigs):
     assert 'pose.bones["torso"].location' in paths
 
 
+def pole_angle(obj, thigh: str, shin: str, pole: str) -> float:
+    """The IK pole angle that keeps a two-bone chain as it is at rest (the usual construction)."""
+    bones = obj.data.bones
+    base, end, pole_head = bones[thigh], bones[shin], bones[pole].head_local
+    axis = base.tail_local - base.head_local
+    normal = (end.tail_local - base.head_local).cross(pole_head - base.head_local)
+    projected = normal.cross(axis)
+    x = base.matrix_local.to_3x3().col[0]
+    angle = x.angle(projected)
+    return -angle if x.cross(projected).dot(axis) > 0 else angle
+
+
+def test_a_rig_with_its_own_ik_controls_mapped_gets_ik_keys_and_the_feet_land():
+    """Not Rigify: a Mixamo-named rig with an IK constraint on each shin (foot control and knee pole, no parent).
+    The animator maps the left controls; the right follow by name; the IK keys put feet and knees where FK does."""
+    reset()
+    rows = rows_for("mixamo", a_pose_deg=30.0, seed=3)
+    heads = {r[0]: np.array(r[2]) for r in rows}
+    for side, s in (("Left", "L"), ("Right", "R")):
+        ankle, knee = heads[f"mixamorig:{side}Foot"], heads[f"mixamorig:{side}Leg"]
+        rows += [(f"FootIK.{s}", None, ankle, ankle + [0.0, 0.1, 0.0], 0.0),
+                 (f"KneePole.{s}", None, knee + [0.0, -0.5, 0.0], knee + [0.0, -0.4, 0.0], 0.0)]  # fmt: skip
+    obj = build_armature(rows, "IKRig")
+    for side, s in (("Left", "L"), ("Right", "R")):
+        con = obj.pose.bones[f"mixamorig:{side}Leg"].constraints.new("IK")
+        con.target, con.subtarget, con.pole_target, con.pole_subtarget = obj, f"FootIK.{s}", obj, f"KneePole.{s}"
+        con.chain_count = 2
+        con.pole_angle = pole_angle(obj, f"mixamorig:{side}UpLeg", f"mixamorig:{side}Leg", f"KneePole.{s}")
+    assert mapping_store.set_joint(obj, "left_leg.control", "FootIK.L") == ["right_leg.control"]
+    assert mapping_store.set_joint(obj, "left_leg.pole", "KneePole.L") == ["right_leg.pole"]
+    mapping = mapping_store.load_mapping(obj)
+    assert mapping.ik["right_leg"].control == "FootIK.R" and mapping.ik["right_leg"].pole == "KneePole.R"
+    assert mapping.ik_parts == ("legs",)
+    result = retarget(WALK, rig_reader.read_armature(obj), mapping)
+    assert {"FootIK.L", "FootIK.R", "KneePole.L", "KneePole.R"} <= set(result.locations)
+    action = action_writer.write_action(obj, result.rotations, result.locations, frame_start=1, name="ik",
+                                        bone_properties=result.properties)  # fmt: skip
+    action_writer.assign(obj, action)
+    frames = np.arange(0, WALK.num_frames, STEP)
+    ends = {"feet": ("mixamorig:LeftFoot", "mixamorig:RightFoot", "mixamorig:LeftToeBase", "mixamorig:RightToeBase"),
+            "knees": ("mixamorig:LeftLeg", "mixamorig:RightLeg")}  # fmt: skip
+    worst = {}
+    for part, bones in ends.items():
+        got = evaluated_heads(obj, bones, frames + 1)
+        want = np.stack([result.bone_heads[b][frames] for b in bones], axis=1)  # the FK pose (armature = world)
+        worst[part] = np.linalg.norm(got - want, axis=-1).max()
+    print(f"\nown IK controls: feet within {worst['feet'] * 100:.3f} cm, knees {worst['knees'] * 100:.3f} cm of FK")
+    assert worst["feet"] < 0.01 and worst["knees"] < 0.01
+
+
 def test_blender_bvh_import_of_bandai_skeleton(tmp_path):
     reset()
     skel = bandai_skeleton()

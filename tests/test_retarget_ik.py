@@ -16,15 +16,16 @@ from engine.eval.demo_motion import walk
 from engine.retarget import BoneMapping, IkControls, auto_map, parse_ik_parts, retarget
 
 WALK = walk(seconds=2.0)
-LEG = ("mixamorig:LeftUpLeg", "mixamorig:LeftLeg", "mixamorig:LeftFoot")  # the toe (no IK-side bone) keeps its key
+LEG = ("mixamorig:LeftUpLeg", "mixamorig:LeftLeg", "mixamorig:LeftFoot")
 
 
 def rig_with_controls(local_location: bool):
     """A Mixamo-named rig plus a parentless foot control at the left ankle and a pole in front of the knee."""
     rows = rows_for("mixamo", a_pose_deg=40.0, seed=3)
     heads = {r[0]: np.array(r[2]) for r in rows}
-    ankle, knee = heads["mixamorig:LeftFoot"], heads["mixamorig:LeftLeg"]
+    ankle, knee, ball = heads["mixamorig:LeftFoot"], heads["mixamorig:LeftLeg"], heads["mixamorig:LeftToeBase"]
     rows += [("FootCtrl.L", None, tuple(ankle), tuple(ankle + [0.0, 0.1, 0.0]), 0.3),
+             ("ToeCtrl.L", "FootCtrl.L", tuple(ball), tuple(ball + [0.0, -0.05, 0.0]), 0.0),
              ("KneePole.L", None, tuple(knee + [0.0, -0.5, 0.0]), tuple(knee + [0.0, -0.4, 0.0]), 0.0)]  # fmt: skip
     target = target_from_rows(rows)
     flags = tuple(local_location or not n.endswith(".L") for n in target.names)
@@ -39,7 +40,7 @@ def test_foot_control_carries_the_fk_foot_and_the_pole_sits_in_the_bend_plane(lo
     target, mapping = rig_with_controls(local_location)
     fk = retarget(WALK, target, dataclasses.replace(mapping, ik_parts=()))
     ik = retarget(WALK, target, mapping)
-    assert all(b in fk.rotations for b in LEG) and not any(b in ik.rotations for b in LEG)
+    assert all(np.allclose(ik.rotations[b], fk.rotations[b]) for b in LEG)  # the IK's own bones keep their keys
     assert "FootCtrl.L" in ik.rotations and "KneePole.L" not in ik.rotations
     c, rest_rot = target.index("FootCtrl.L"), target.rest_rotations
     frame = rest_rot[c] if local_location else quat.identity()
@@ -61,8 +62,19 @@ def test_foot_control_carries_the_fk_foot_and_the_pole_sits_in_the_bend_plane(lo
     assert (np.sum((pole - k) * bend, axis=-1) > 0).all()  # on the side the knee points to
     # the rest of the body is keyed exactly as before
     for bone, q in fk.rotations.items():
-        if bone not in LEG:
-            assert np.allclose(ik.rotations[bone], q)
+        assert np.allclose(ik.rotations[bone], q)
+
+
+def test_separate_fk_controls_of_an_ik_limb_get_no_keys():
+    """A control rig (pose read back from other bones, as Rigify's ORG bones): its FK controls of an IK limb go
+    unkeyed; the toe, which has no IK-side bone here, keeps its key."""
+    target, mapping = rig_with_controls(True)
+    mapping.readers = {j: "mixamorig:Hips" for j in ("left_hip", "left_knee", "left_ankle", "left_foot")}
+    keys = retarget(WALK, target, mapping).rotations
+    assert not any(b in keys for b in LEG) and "mixamorig:LeftToeBase" in keys
+    mapping.ik["left_leg"].follow = {"left_foot": "ToeCtrl.L"}  # an IK-side toe bone carries the toe instead
+    keys = retarget(WALK, target, mapping).rotations
+    assert "mixamorig:LeftToeBase" not in keys and "ToeCtrl.L" in keys
 
 
 def test_ik_choice_round_trips_and_is_checked():

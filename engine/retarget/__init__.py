@@ -13,9 +13,9 @@ shape when names fail), read/write/fit_mapping for preset files.
 from .automap import auto_map, detect_preset, guess_mapping, side_of
 from .mapping import ESSENTIAL_JOINTS, IK_PARTS, SOURCES, BoneMapping, IkControls, parse_ik_parts
 from .mapping_file import fit_mapping, read_mapping_file, write_mapping_file
-from .mirror import complete_mirrored, other_side
+from .mirror import complete_mirrored, mirror_bone, other_side
 from .presets import PRESETS, Preset
-from .review import JOINT_LABELS, PRESET_TITLES, Row, review
+from .review import IK_SLOT_LABELS, JOINT_LABELS, PRESET_TITLES, Row, review
 from .solve import ROOT_MOTION_MODES, RetargetResult, retarget
 from .target import TargetSkeleton, bone_matrix
 from .topology import shape_mapping
@@ -23,6 +23,7 @@ from .topology import shape_mapping
 __all__ = [
     "ESSENTIAL_JOINTS",
     "IK_PARTS",
+    "IK_SLOT_LABELS",
     "JOINT_LABELS",
     "PRESETS",
     "PRESET_TITLES",
@@ -40,6 +41,7 @@ __all__ = [
     "detect_preset",
     "fit_mapping",
     "guess_mapping",
+    "mirror_bone",
     "other_side",
     "parse_ik_parts",
     "read_mapping_file",

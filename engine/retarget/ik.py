@@ -75,11 +75,13 @@ def control_bones(target: TargetSkeleton, mapping: BoneMapping) -> set[int]:
 
 
 def fk_bones_replaced(mapping: BoneMapping) -> set[str]:
-    """The FK bones of limbs keyed with IK: they get no keys (the IK controls carry the pose)."""
+    """The FK bones of limbs keyed with IK that get no keys: separate FK controls (Rigify's thigh_fk, whose
+    pose is read back from another bone). A rig whose IK constraint sits on the keyed bones themselves keeps
+    their keys: they are the IK's starting pose, and the foot's key is its angle on the shin."""
     out = set()
     for limb, controls in mapping.ik_limbs().items():
         for joint in (*IK_LIMBS[limb], *controls.follow):
-            if joint in mapping.joints:
+            if joint in mapping.joints and mapping.reader(joint) != mapping.joints[joint]:
                 out.add(mapping.joints[joint])
     return out
 

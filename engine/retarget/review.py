@@ -30,6 +30,13 @@ _PARTS = {
 JOINT_LABELS: dict[str, str] = {
     j: _PARTS[j] if j in _PARTS else f"{j.split('_')[0].title()} {_PARTS[j.split('_', 1)[1]]}" for j in JOINT_NAMES
 }
+#: IK slots of the mapping editor ("left_leg.control") -> what they are, in plain words
+IK_SLOT_LABELS: dict[str, str] = {
+    f"{side}_{limb}.{role}": f"{side.title()} {words}"
+    for side in ("left", "right")
+    for limb, role, words in (("leg", "control", "foot IK control"), ("leg", "pole", "knee pole"),
+                              ("arm", "control", "hand IK control"), ("arm", "pole", "elbow pole"))
+}  # fmt: skip
 #: what a mapping's `preset` means, in words
 PRESET_TITLES = {
     "rigify": "Rigify rig", "rigify_metarig": "Rigify metarig", "mixamo": "Mixamo", "ue5_mannequin": "UE5 mannequin",
