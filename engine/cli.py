@@ -23,6 +23,7 @@ from .io.motion_file import write_motion
 from .io.output import check_output_path
 from .io.referenced import ALLOW_FLAG
 from .limits import clamp_threads
+from .pipeline.post import METRE_RESIDUALS
 from .prompt_help import vocabulary_report
 from .request import GenerationRequest
 from .runtime import load_models
@@ -78,7 +79,6 @@ def check_output(path: Path, overwrite: bool) -> None:
 
 
 MISSED_M = 0.01  # a constraint whose residual after clean-up exceeds this gets one line on stderr
-METRE_RESIDUALS = {"JointTarget", "RootPath", "KeyframePose", "FootPlant"}  # the job file's kinds
 
 
 def warn(message: str) -> None:

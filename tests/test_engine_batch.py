@@ -19,8 +19,10 @@ from batch_helpers import ROOT, complete_jobs, engine_batch, leftovers, outputs,
 from engine import generate
 from engine.batch import output as batch_output
 from engine.batch.jobs import read_jobs
+from engine.batch.quality import measure
 from engine.batch.run import run_batch
 from engine.batch.work import JobResult, Settings
+from engine.eval import demo_motion
 from engine.io.bvh import read_bvh, write_bvh
 from engine.request import GenerationRequest
 
@@ -234,3 +236,14 @@ def test_blender_batch_writes_blend_bvh_and_fbx_per_job(tmp_path):
     assert np.abs(blender.positions()[0] - engine.positions()[0]).max() < 1e-3  # the same motion (metres)
     record = json.loads((out / "review" / "job1.json").read_text())
     assert record["outputs"] == ["job1.blend", "job1.bvh", "job1.fbx"] and record["seed"] == 11
+
+
+def test_the_constraint_flag_holds_distances_to_centimetres_and_leaves_angles_alone():
+    motion = demo_motion.walk(seconds=2.0, fps=30.0)
+    rows = [{"label": "face the door", "type": "LookAt", "mean": 0.2, "max": 0.3},  # radians
+            {"label": "hand on the rail", "type": "JointTarget", "mean": 0.004, "max": 0.005}]  # fmt: skip
+    motion.metadata = {"constraints": rows}
+    got = measure(motion)
+    assert got["constraint_error"] == 0.005 and not [f for f in got["flags"] if f.startswith("constraint")]
+    rows[1]["max"] = 0.05
+    assert "constraint error 5.0 cm > 2 cm" in measure(motion)["flags"]

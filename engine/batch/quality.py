@@ -8,6 +8,7 @@ so a flag means "clearly worse than real data", not "worse than average".
 from __future__ import annotations
 
 from ..eval.metrics import foot_skate_ratio, mean_jerk
+from ..pipeline.post import METRE_RESIDUALS
 
 SKATE_BOUND = 0.30  # share of grounded foot steps that slide (real data: 0.10)
 JERK_BOUND = 165.0  # mean jerk, m/s^3 (real data: 55)
@@ -19,7 +20,11 @@ def measure(motion) -> dict:
     positions = motion.positions()
     skate = foot_skate_ratio([positions], motion.fps)
     jerk = mean_jerk([positions], motion.fps)
-    errors = [float(c.get("max", c.get("mean", 0.0))) for c in motion.metadata.get("constraints", [])]
+    errors = [
+        float(c.get("max", c.get("mean", 0.0)))
+        for c in motion.metadata.get("constraints", [])
+        if c.get("type") in METRE_RESIDUALS
+    ]  # angles (radians) are not held to a bound in centimetres
     residual = max(errors) if errors else None
     flags = []
     if skate > SKATE_BOUND:

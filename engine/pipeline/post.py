@@ -22,6 +22,10 @@ from ..kinematics.smoothing import smooth_motion
 from ..motion import Motion
 from .settings import PostProcessing
 
+#: constraint kinds whose residual is a distance in metres (LookAt is an angle, a FunctionTerm the user's unit)
+METRE_RESIDUALS = frozenset({"JointTarget", "RootPath", "KeyframePose", "FootPlant", "JointPosition", "AboveHeight",
+                             "BelowHeight", "InsideCircle", "InsideBox", "MinDistance"})  # fmt: skip
+
 
 @dataclass(frozen=True)
 class Residual:
