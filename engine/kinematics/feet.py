@@ -13,10 +13,13 @@ joint's standing height). Between two plants the foot keeps its own swing
 plus a ground offset moving from one plant's offset to the next along a
 minimum-jerk curve, easing out of and into the plants at zero speed; a move
 on the floor is lifted (a step, not a slide: higher for a longer step, at
-most LIFT). These pieces can be sharp when plants are close in time, so the
-moves off the plants are then made least-jerk (kinematics.spline, cutoff
-GOAL_CUTOFF_HZ) with the plants exact: planting alone once took the mean
-jerk of the output from 0.9x to 1.4x the real clips'. Where a planted
+most LIFT), and a swing that grazes the floor faster than a contact moves
+is lifted to CLEARANCE (within the contact height it reads as a slide).
+These pieces can be sharp when plants are close in time, so the moves off
+the plants, and the leg rotations that follow them, are made least-jerk
+(kinematics.spline, GOAL_CUTOFF_HZ / LEG_CUTOFF_HZ) with the plants exact:
+planting without that took the mean jerk of the output from 0.9x to 1.4x
+the real clips' (quick benchmark). Where a planted
 ankle is farther from its hip than REACH of the leg, the pelvis lowers
 (smoothly, at most MAX_DROP); the leg IK is soft near full stretch, so the
 knee never snaps straight. Feet never go below their standing height.
@@ -48,7 +51,9 @@ LIFT_BASE, LIFT_PER_M, LIFT = 0.08, 0.3, 0.16  # ... by LIFT_BASE + LIFT_PER_M x
 REACH = 0.995  # of the leg's length: beyond this the pelvis lowers
 SOFT = 0.97  # leg reaches beyond this fraction of its length approach full length smoothly
 MAX_DROP = 0.12  # m
+CLEARANCE = 0.06  # m above standing height: a swing foot moving over the floor is lifted at least this high
 GOAL_CUTOFF_HZ = 4.0  # moves between plants keep what changes slower than this (a stride), lose the kinks
+LEG_CUTOFF_HZ = 5.0  # and so do the leg rotations that follow them
 _J = {n: i for i, n in enumerate(CANONICAL.names)}
 #: side -> (hip, ankle, ball, column of the ankle in FOOT_JOINTS order)
 SIDES = {side: (_J[f"{side}_hip"], _J[f"{side}_ankle"], _J[f"{side}_foot"], 2 * k)
@@ -91,14 +96,40 @@ def plant_feet(motion: Motion, contacts: np.ndarray | None = None, lower_pelvis:
         root[:, 2] -= _pelvis_drop(pos, goals, fade)
     lowered = root[:, 2] != motion.root_translation[:, 2]
     rot = motion.rotations.copy()
-    for side, (_, ankle, ball, _) in SIDES.items():
-        ankle_goal, ball_goal = goals[side]
-        moved = np.flatnonzero((np.abs(ankle_goal - pos[:, ankle]).max(axis=-1) > 1e-7)
-                               | (np.abs(ball_goal - pos[:, ball]).max(axis=-1) > 1e-7) | lowered)  # fmt: skip
-        if len(moved):
+    for side, (hip, ankle, ball, _) in SIDES.items():
+        ankle_goal, ball_goal, planted = goals[side]
+        moved = (np.abs(ankle_goal - pos[:, ankle]).max(axis=-1) > 1e-7) | lowered
+        moved |= np.abs(ball_goal - pos[:, ball]).max(axis=-1) > 1e-7
+        if moved.any():
             rot[moved] = _solve_leg(rot[moved], root[moved], world[moved, ankle], ankle, ball, ankle_goal[moved],
                                     ball_goal[moved])  # fmt: skip
+            rot = _smooth_leg(rot, [hip, CANONICAL.parents[ankle], ankle], planted, fps)
+            rot = _above_floor(rot, root, side)
     return replace(motion, rotations=quat.normalize(rot), root_translation=root)
+
+
+def _above_floor(rot: np.ndarray, root: np.ndarray, side: str) -> np.ndarray:
+    """Frames where smoothing took the ankle or ball below its standing height, solved again with it there."""
+    _, ankle, ball, col = SIDES[side]
+    pos, world = fk(rot, root)
+    a_goal, b_goal = pos[:, ankle].copy(), pos[:, ball].copy()
+    a_goal[:, 2] = np.maximum(a_goal[:, 2], REST[col])
+    b_goal[:, 2] = np.maximum(b_goal[:, 2], REST[col + 1])
+    low = np.flatnonzero((a_goal[:, 2] > pos[:, ankle, 2]) | (b_goal[:, 2] > pos[:, ball, 2]))
+    if len(low):
+        rot = rot.copy()
+        rot[low] = _solve_leg(rot[low], root[low], world[low, ankle], ankle, ball, a_goal[low], b_goal[low])
+    return rot
+
+
+def _smooth_leg(rot: np.ndarray, joints: list[int], planted: np.ndarray, fps: float) -> np.ndarray:
+    """Leg rotations made least-jerk (LEG_CUTOFF_HZ) off the plants: IK onto goals that are smooth in position can
+    still turn a nearly straight knee sharply (the knee's sideways place changes fastest there)."""
+    rot = rot.copy()
+    leg = quat.continuous(rot[:, joints])
+    flat = least_jerk(leg.reshape(len(rot), -1), planted, LEG_CUTOFF_HZ, fps)
+    rot[:, joints] = flat.reshape(leg.shape)
+    return rot
 
 
 def plants(p: np.ndarray, mask: np.ndarray, fps: float, rest: float) -> list[tuple[int, int]]:
@@ -175,7 +206,8 @@ def _joint_goal(p: np.ndarray, mask: np.ndarray, rest: float, fps: float, fade: 
 
 
 def _foot_goals(ankle, ball, ankle_down, ball_down, col: int, fps: float, fade: int):
-    """Goals (T, 3) of one foot's ankle and ball; with the heel up the foot hangs from its planted ball."""
+    """Goals (T, 3) of one foot's ankle and ball, and where the ankle is planted (T,); with the heel up the foot
+    hangs from its planted ball; a swing that grazes the floor is lifted to CLEARANCE."""
     a_goal, a_weight, a_lift, a_held = _joint_goal(ankle, ankle_down, REST[col], fps, fade)
     b_goal, b_weight, b_lift, b_held = _joint_goal(ball, ball_down, REST[col + 1], fps, fade)
     lift = np.maximum(a_lift, b_lift)
@@ -185,7 +217,23 @@ def _foot_goals(ankle, ball, ankle_down, ball_down, col: int, fps: float, fade: 
     a_goal[:, 2] = ankle[:, 2] + a_weight * (a_goal[:, 2] - ankle[:, 2])
     a_goal[:, 2] = np.maximum(a_goal[:, 2], REST[col] + lift)
     b_goal[:, 2] = np.maximum(b_goal[:, 2], REST[col + 1] + lift)
-    return _ease(a_goal, ankle, a_held, REST[col], fps), _ease(b_goal, ball, b_held, REST[col + 1], fps)
+    skim = _skimming(a_goal, a_held, REST[col], fps) | _skimming(b_goal, b_held, REST[col + 1], fps)
+    clear = CLEARANCE * _near(skim, fade)
+    a_goal[:, 2] = np.maximum(a_goal[:, 2], REST[col] + np.where(a_held, 0.0, clear))
+    b_goal[:, 2] = np.maximum(b_goal[:, 2], REST[col + 1] + np.where(b_held, 0.0, clear))
+    planted = a_held
+    return _ease(a_goal, ankle, a_held, REST[col], fps), _ease(b_goal, ball, b_held, REST[col + 1], fps), planted
+
+
+def _skimming(goal: np.ndarray, held: np.ndarray, rest: float, fps: float) -> np.ndarray:
+    """(T,) frames where an unplanted foot joint moves over the floor faster than a contact does: a swing that
+    grazes the floor (it reads as a slide)."""
+    speed = np.zeros(len(goal))
+    if len(goal) > 1:
+        v = contact.horizontal_speed(goal, fps)
+        speed[1:], speed[0] = v, v[0]
+        speed[:-1] = np.maximum(speed[:-1], v)
+    return ~held & contact.low(goal[:, 2], rest) & (speed > contact.SPEED)
 
 
 def _ease(goal: np.ndarray, p: np.ndarray, held: np.ndarray, rest: float, fps: float) -> np.ndarray:
