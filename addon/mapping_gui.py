@@ -38,8 +38,10 @@ def draw_ik_choice(layout, obj) -> None:
     mapping, _note, _rows = mapping_for_display(obj)
     if mapping is None or not mapping.ik:
         return
-    for part, label in (("legs", "Legs"), ("arms", "Arms")):
-        row = layout.row(align=True, heading=label)
+    for part, limbs in retarget.IK_PARTS.items():
+        if not any(limb in mapping.ik for limb in limbs):
+            continue
+        row = layout.row(align=True, heading=part.title())
         on = part in mapping.ik_parts
         for use_ik, text in ((True, "IK"), (False, "FK")):
             op = row.operator("motion_composer.mapping_set_ik", text=text, depress=on == use_ik)
@@ -90,8 +92,6 @@ class MOTION_COMPOSER_PT_mapping(bpy.types.Panel):
         row.operator("motion_composer.mapping_load_file", text="", icon="IMPORT")
         row.operator("motion_composer.mapping_save_file", text="", icon="EXPORT")
         row.operator("motion_composer.mapping_clear", text="", icon="X")
-        if mapping is not None and mapping.ik:
-            draw_ik_choice(layout.column(align=True), obj)
         col = layout.column(align=True)
         for item in rows or [retarget.Row(j, retarget.JOINT_LABELS[j], None, "", 0.0) for j in retarget.JOINT_LABELS]:
             line = _bone_row(col, item.label, item.joint, item.bone, _icon(item.confidence) if item.bone else "BLANK1")

@@ -100,6 +100,8 @@ def test_rows_read_as_body_parts_with_how_sure_we_are():
     rows = {r.joint: r for r in review(target, swapped)}
     assert rows["left_knee"].problems == ("on the right side",) and rows["left_knee"].confidence == 0.5
     assert rows["neck"].bone is None and rows["neck"].confidence == 0.0 and rows["neck"].describe() == "Neck → (none)"
+    older = BoneMapping.from_dict({k: v for k, v in auto_map(target).to_dict().items() if k != "sources"})
+    assert {r.source for r in review(target, older)} == {"known rig"}  # stored before sources existed
     shape = {r.joint: r for r in review(target, shape_mapping(target))}
     assert shape["left_wrist"].source == "skeleton shape" and shape["left_wrist"].confidence == 0.8
 

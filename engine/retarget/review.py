@@ -78,11 +78,16 @@ def review(target: TargetSkeleton, mapping: BoneMapping) -> list[Row]:
         if bone is None:
             rows.append(Row(joint, JOINT_LABELS[joint], mapping.joints.get(joint), "", 0.0))
             continue
-        how = mapping.sources.get(joint, "picked" if mapping.preset == "custom" else "name")
+        how = mapping.sources.get(joint) or _source_of(mapping.preset)
         problems = checks.problems(joint) if checks is not None else ()
         confidence = BASE_CONFIDENCE.get(how, 0.8) * 0.5 ** len(problems)
         rows.append(Row(joint, JOINT_LABELS[joint], bone, SOURCES.get(how, how), confidence, problems))
     return rows
+
+
+def _source_of(preset: str) -> str:
+    """How the bones of a mapping stored without sources (older files) were found, from its preset."""
+    return {"custom": "picked", "guessed": "name", "shape": "shape"}.get(preset, "preset")
 
 
 class _Checks:
