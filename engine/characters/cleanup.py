@@ -25,6 +25,7 @@ from .coupling import Coupling
 from .interactions import Interaction
 from .terms import ContactTrack
 
+ARM_MARGIN_S = 0.3  # s before the approach and after the release where the arm is low-passed too
 ARM_SIGMA_S = 0.1  # s: Gaussian sigma over a contact arm's rotations while it comes in, holds and goes back
 PASSES = 6  # apart pushes at most: a push can bring a body near a third one, and feet re-planting moves limbs
 PUSH_MARGIN = 0.01  # m beyond min_distance: a push overshoots a little, since re-planted feet give some back
@@ -57,9 +58,11 @@ def _ease_arms(motions: list[Motion], names: list[str], coupling: Coupling) -> l
                 continue
             m = motions[k]
             chain = arm_chain(ref.joint)
+            on = np.flatnonzero(term.weights > 0)  # the whole approach, hold and release, and a margin ...
+            margin = int(round(ARM_MARGIN_S * m.fps))
             weight = np.zeros(m.num_frames)
-            weight[: len(term.weights)] = term.weights > 0  # the whole approach, hold and release ...
-            weight = gaussian(weight, ARM_SIGMA_S * m.fps)  # ... faded in and out around them
+            weight[max(0, on[0] - margin) : on[-1] + margin + 1] = 1.0
+            weight = gaussian(weight, ARM_SIGMA_S * m.fps)  # ... faded in and out
             rot = m.rotations.copy()
             smooth = quat.normalize(gaussian(quat.continuous(rot[:, chain]), ARM_SIGMA_S * m.fps))
             rot[:, chain] = quat.slerp(rot[:, chain], smooth, weight[:, None, None])
