@@ -192,8 +192,12 @@ def _base_file(args) -> Path | None:
     return Path(bpy.data.filepath) if bpy.data.filepath else None
 
 
-def run_job(job_path: Path, outputs: Outputs, args, base_file: Path | None, stop: StopRequest | None = None) -> None:
-    """Generate one job onto a fresh copy of the base scene and write its outputs (nothing after a Ctrl-C)."""
+def run_job(job_path: Path, outputs: Outputs, args, base_file: Path | None, stop: StopRequest | None = None,
+            base_dir: Path | None = None) -> None:  # fmt: skip
+    """Generate one job onto a fresh copy of the base scene and write its outputs (nothing after a Ctrl-C).
+
+    `base_dir`: where the job's pose files are (default: the job file's folder; a line of a JSONL file
+    written to a temporary file keeps the folder of its JSONL file)."""
     stop = stop or StopRequest()
     if cast_batch.is_cast_job(job_path):  # several characters: one Action per armature (addon.cast_batch)
         return cast_batch.run_cast_job(job_path, outputs, args, context_after_load=lambda: _load_context(base_file),
@@ -202,7 +206,7 @@ def run_job(job_path: Path, outputs: Outputs, args, base_file: Path | None, stop
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
             output.check_output_path(path, overwrite=args.overwrite, option=option)
-    request = read_request(job_path, args.allow_outside_paths)
+    request = read_request(job_path, args.allow_outside_paths, base_dir)
     for warning in request.warnings:
         print(f"{PROG}: warning: {job_path.name}: {warning}", file=sys.stderr)
     _load_scene(base_file)
@@ -244,10 +248,12 @@ def run_job(job_path: Path, outputs: Outputs, args, base_file: Path | None, stop
                             overwrite=args.overwrite, option="--fbx")  # fmt: skip
 
 
-def read_request(job_path: Path, allow_outside_paths: bool):
-    """The job file read within the limits (engine.io.json_input); its pose files stay in its folder unless allowed."""
+def read_request(job_path: Path, allow_outside_paths: bool, base_dir: Path | None = None):
+    """The job file read within the limits (engine.io.json_input); its pose files stay in its folder (or
+    `base_dir`) unless allowed."""
     data = json_input.read_json_file(job_path, "job file")
-    return rq.GenerationRequest.from_dict(data, base_dir=job_path.parent, allow_outside_paths=allow_outside_paths)
+    return rq.GenerationRequest.from_dict(data, base_dir=base_dir or job_path.parent,
+                                          allow_outside_paths=allow_outside_paths)  # fmt: skip
 
 
 def _load_context(base_file: Path | None):

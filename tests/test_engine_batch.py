@@ -6,6 +6,7 @@ import errno
 import importlib.util
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -236,6 +237,24 @@ def test_blender_batch_writes_blend_bvh_and_fbx_per_job(tmp_path):
     assert np.abs(blender.positions()[0] - engine.positions()[0]).max() < 1e-3  # the same motion (metres)
     record = json.loads((out / "review" / "job1.json").read_text())
     assert record["outputs"] == ["job1.blend", "job1.bvh", "job1.fbx"] and record["seed"] == 11
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(importlib.util.find_spec("bpy") is None, reason="needs the bpy module")
+def test_blender_batch_reads_a_jsonl_jobs_pose_file_beside_the_jsonl(tmp_path):
+    """A JSONL line runs from a temporary job file on the worker: its pose file still resolves against the
+    folder of the .jsonl, as in the engine's own batch."""
+    folder = tmp_path / "jobs"
+    folder.mkdir()
+    shutil.copy(ROOT / "examples" / "constraints_pose_stand.json", folder)
+    job = {"name": "from_pose", "text": "a person walks forward", "seconds": 1.5, "steps": 4,
+           "constraints": [{"type": "keyframe", "time": 0.0, "pose": "constraints_pose_stand.json"}]}  # fmt: skip
+    (folder / "jobs.jsonl").write_text(json.dumps(job) + "\n")
+    env = {"BLENDER_USER_RESOURCES": str(tmp_path / "blender-user")}
+    proc = engine_batch("--jobs", folder / "jobs.jsonl", "--out", tmp_path / "out", "--blender", "--workers", 1,
+                        env=env)  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert read_bvh(tmp_path / "out" / "from_pose.bvh").num_frames > 1
 
 
 def test_the_constraint_flag_holds_distances_to_centimetres_and_leaves_angles_alone():

@@ -28,7 +28,7 @@ class BlenderJobs:
         """Run addon.batch.run_job on this job into `tmp`; returns (canonical motion, {file name: bytes})."""
         s, b = self.settings, self.settings.blender
         job_file = Path(job.source)
-        if not job_file.is_file():  # a JSONL line: a job file of its own (relative paths: see docs/scale-out.md)
+        if not job_file.is_file():  # a JSONL line: a job file of its own; its pose files stay where the JSONL is
             job_file = tmp / f"{job.name}.job.json"
             job_file.write_text(json.dumps(job.data))
         names = s.output_names(job.name)
@@ -37,9 +37,10 @@ class BlenderJobs:
         argv += ["--fbx", str(tmp / names[2])] if b.fbx else []
         argv += ["--armature", b.armature] if b.armature else []
         argv += ["--model-dir", s.model_dir] if s.model_dir else []
+        argv += ["--allow-outside-paths"] if job.allow_outside else []
         args = self.batch.build_parser().parse_args(argv)
         outputs = self.batch.Outputs(Path(args.output), Path(args.bvh), Path(args.fbx) if args.fbx else None)
-        self.batch.run_job(job_file, outputs, args, Path(b.scene) if b.scene else None)
+        self.batch.run_job(job_file, outputs, args, Path(b.scene) if b.scene else None, base_dir=Path(job.base_dir))
         motion = read_bvh(outputs.bvh)  # the canonical motion, for the review page's figures and measures
         request = job.request()
         version = load_models(s.model_dir, s.provider, s.threads).version  # the models this worker holds
