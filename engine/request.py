@@ -15,6 +15,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .constraints.conflicts import conflicts
 from .constraints.parse import parse_items
 from .constraints.standing import check_end, rest_keyframes
 from .constraints.types import ConstraintSet
@@ -68,6 +69,7 @@ class GenerationRequest:
         check_count("edits", len(self.edits), "edits")
         self.edits = [parse_edit(e, f"edit {i + 1}") for i, e in enumerate(self.edits)]
         check_against_length(self.edits, int(round(self.seconds * self.fps)) + 1, self.fps)
+        self.warnings.extend(w for w in conflicts(self.constraint_set()) if w not in self.warnings)
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, GenerationRequest) and self.to_dict() == other.to_dict()

@@ -293,6 +293,7 @@ class InpaintingModels:
     """Returns the observed features where observed and a reference walk elsewhere (a perfect inpainter)."""
 
     fps, version = 20.0, "fake"
+    device_note = None  # runs where it was asked to (runtime.Models)
     directory = Path("/nonexistent/fake-model")  # no vocabulary: prompt help stays quiet
     manifest = ModelManifest("fake", 20.0, frames_per_token=2, max_frames=320, default_steps=4, default_guidance=1.0)
 
