@@ -16,7 +16,7 @@ import numpy as np
 
 from .. import quaternion as quat
 from .mapping import IK_LIMBS, BoneMapping, IkControls
-from .posing import forward, location_frame, parent_frame
+from .posing import forward, location_frame, parent_frame, relevant_order
 from .target import TargetSkeleton
 
 #: below this bend (knee/elbow off the hip-ankle line, as a fraction of the limb) the pole direction
@@ -27,7 +27,6 @@ STRAIGHT_LIMB = 0.01
 def ik_keys(
     target: TargetSkeleton,
     mapping: BoneMapping,
-    order: list[int],
     goals: dict[int, np.ndarray],
     locations: dict[int, np.ndarray],
     world: dict[int, np.ndarray],
@@ -35,8 +34,7 @@ def ik_keys(
 ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray], dict[str, dict[str, float]]]:
     """(rotations, locations, switch properties) of the IK controls of `mapping.ik_limbs()`.
 
-    `world`/`heads`: the final FK pose (every bone of `order`, armature space) made by `goals`
-    and `locations` (the root's). `order` must hold the controls and their parents.
+    `world`/`heads`: the final FK pose (armature space) made by `goals` and `locations` (the root's).
     """
     want_rot: dict[int, np.ndarray] = {}
     want_head: dict[int, np.ndarray] = {}
@@ -53,6 +51,7 @@ def ik_keys(
             switches.setdefault(bone, {}).update(values)
 
     goals, locations = dict(goals), dict(locations)
+    order = relevant_order(target, set(want_head))  # the controls and what they hang from: a short FK
     pending = [b for b in order if b in want_head]  # parents first: a control's keys depend on those above it
     while pending:
         world, heads, _ = forward(target, order, goals, locations)
@@ -67,11 +66,6 @@ def ik_keys(
     _, _, local = forward(target, order, goals, locations)
     rotations = {target.names[b]: quat.continuous(quat.normalize(local[b])) for b in want_rot}
     return rotations, {target.names[b]: locations[b] for b in want_head}, switches
-
-
-def control_bones(target: TargetSkeleton, mapping: BoneMapping) -> set[int]:
-    """Every bone that gets IK keys (for the FK pass to include them and their parents)."""
-    return {target.index(b) for controls in mapping.ik_limbs().values() for b in controls.bones()}
 
 
 def fk_bones_replaced(mapping: BoneMapping) -> set[str]:

@@ -102,7 +102,7 @@ def retarget(
         goals.update(_in_between_goals(target, mapping, al, deltas))
 
     refs = {j: target.index(mapping.reference(j)) for j in mapping.joints}
-    order = relevant_order(target, set(goals) | set(refs.values()) | ik.control_bones(target, mapping))
+    order = relevant_order(target, set(goals) | set(refs.values()))
     pelvis_ref = refs["pelvis"]
     subtree = {b for b in order if b == root or root in target.dependencies(b)}
     if pelvis_ref not in subtree:
@@ -147,7 +147,7 @@ def retarget(
     locations = {target.names[root]: location}
     properties = {b: dict(p) for b, p in mapping.properties.items()}
     if mapping.ik_limbs():  # the same pose on the IK controls of these limbs, instead of their FK bones
-        ik_rotations, ik_locations, switches = ik.ik_keys(target, mapping, order, goals, {root: location}, world, heads)
+        ik_rotations, ik_locations, switches = ik.ik_keys(target, mapping, goals, {root: location}, world, heads)
         for bone in ik.fk_bones_replaced(mapping):
             rotations.pop(bone, None)
         rotations.update(ik_rotations)
