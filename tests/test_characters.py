@@ -82,6 +82,7 @@ def test_single_character_jobs_are_unchanged_and_point_casts_elsewhere():
     ({"characters": [{"name": "ana", "text": "x", "steps": 3}]}, "share one clock"),
     ({"characters": [{"name": "ana", "text": "x", "facing": "north"}]}, "facing must be degrees"),
     ({"characters": [{"name": "ana", "text": "x", "colour": 1}]}, "unknown field"),
+    ({"characters": [{"name": "ana", "text": "x", "stays": "yes"}]}, "stays must be true or false (got 'yes')"),
     ({"characters": [{"name": "ana"}]}, "has no text"),
     ({"characters": []}, "non-empty list"),
     ({"text": "everyone waves"}, "gives each character its own"),
@@ -106,6 +107,11 @@ def test_contact_that_cannot_hold_is_a_warning_with_its_residual():
     cast = parse_cast(data)
     assert len(cast.warnings) == 1
     assert "20.0 m apart" in cast.warnings[0] and "residual of at least 10.2 m" in cast.warnings[0]
+    for c in data["characters"]:  # nobody walks: the two wrists reach 0.9 m from the pelvis each, no more
+        c.update(position=[0, 0] if c["name"] == "ana" else [2.4, 0], stays=True)
+    cast = parse_cast(data)
+    assert len(cast.warnings) == 1 and "both stay, and their arms do not reach" in cast.warnings[0]
+    assert "2.4 m apart" in cast.warnings[0] and "residual of at least 0.6 m" in cast.warnings[0]
 
 
 def test_contact_targets_meet_at_the_distance_and_share_the_gap():

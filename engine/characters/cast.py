@@ -235,9 +235,13 @@ def feasibility_warnings(cast: Cast) -> list[str]:
         if isinstance(it, Contact):
             a, b = cast.character(it.a.character).frame, cast.character(it.b.character).frame
             gap = float(np.linalg.norm(np.subtract(a.origin, b.origin)))
-            can = 2 * MAX_TRAVEL_SPEED * it.start + joint_reach(it.a.joint) + joint_reach(it.b.joint) + it.distance
+            walkers = sum(not cast.character(r.character).stays for r in (it.a, it.b))
+            can = (
+                walkers * MAX_TRAVEL_SPEED * it.start + joint_reach(it.a.joint) + joint_reach(it.b.joint) + it.distance
+            )
             if gap > can:
-                out.append(f"{it.label}: the two start {gap:.1f} m apart and cannot meet by {it.start:g} s; "
+                why = "both stay, and their arms do not reach" if not walkers else f"cannot meet by {it.start:g} s"
+                out.append(f"{it.label}: the two start {gap:.1f} m apart and {why}; "
                            f"expect a residual of at least {gap - can:.1f} m")  # fmt: skip
         elif isinstance(it, Apart):
             for i, ca in enumerate(cast.characters):

@@ -76,9 +76,8 @@ class Coupling:
         self.stays = set(stays) - self.fixed
         self.holds: list[tuple[str, HoldTrack, np.ndarray]] = []
         for link in self.contacts:  # one who stays: arm only, and the pelvis held where it is as the arm comes in
-            a, b = link.contact.a.character, link.contact.b.character
-            for term, name, partner in ((link.term_a, a, b), (link.term_b, b, a)):
-                if self.anchored(name, partner):
+            for term, name in ((link.term_a, link.contact.a.character), (link.term_b, link.contact.b.character)):
+                if name in self.stays:
                     term.moves_root, term.shares = False, (1.0, 0.0, 0.0)
                     hold = HoldTrack(link.contact.start - APPROACH_S, link.contact.end + RELEASE_S,
                                      label=f"{link.contact.label} ({name} stays)")  # fmt: skip
@@ -88,16 +87,12 @@ class Coupling:
     def mobile(self, name: str) -> bool:
         return name not in self.fixed and name not in self.stays
 
-    def anchored(self, name: str, partner: str) -> bool:
-        """`name` holds still for `partner`: it stays and the partner can move."""
-        return name in self.stays and self.mobile(partner)
-
     def share(self, name: str, partner: str) -> float:
-        """How much of a shared root correction `name` takes: half; all of it next to a fixed or staying
-        partner; none if it is fixed or stays for a moving partner."""
-        if name in self.fixed or self.anchored(name, partner):
+        """How much of a shared root correction `name` takes: half; all of it next to a partner that is fixed
+        or stays; none if it is fixed or stays itself."""
+        if not self.mobile(name):
             return 0.0
-        return 1.0 if partner in self.fixed or self.anchored(partner, name) else 0.5
+        return 0.5 if self.mobile(partner) else 1.0
 
     def aim(self, worlds: list[np.ndarray], hold=()) -> None:
         """Re-aim the contact and face terms from the characters' current world positions (T, J, 3) each;
@@ -123,16 +118,24 @@ class Coupling:
         """Targets (F, 3) of the contact's two joints from both bodies' positions (F, J, 3) on its frames.
 
         Two movers meet halfway; next to a fixed partner the other takes the whole gap; one who stays
-        reaches for a meeting point within its contact reach, and the mover comes to it."""
+        reaches for a meeting point within its contact reach, and a mover comes to it (two who stay reach
+        for the midpoint with their arms)."""
         a, b = it.a.character, it.b.character
         pa, pb = wa[:, it.a.joint], wb[:, it.b.joint]
-        for name, partner, mine, theirs, pelvis, joint, flip in ((a, b, pa, pb, wa[:, 0], it.a.joint, False),
-                                                                 (b, a, pb, pa, wb[:, 0], it.b.joint, True)):  # fmt: skip
-            if self.anchored(name, partner):
-                own, other = anchored_targets(mine, theirs, pelvis, contact_reach(joint), it.distance)
-                return (other, own) if flip else (own, other)
-        return (contact_targets(pa, pb, it.distance, self.share(a, b)),
-                contact_targets(pb, pa, it.distance, self.share(b, a)))  # fmt: skip
+        if a in self.stays and self.mobile(b):
+            return anchored_targets(pa, pb, wa[:, 0], contact_reach(it.a.joint), it.distance)
+        if b in self.stays and self.mobile(a):
+            other, own = anchored_targets(pb, pa, wb[:, 0], contact_reach(it.b.joint), it.distance)
+            return own, other
+        return (contact_targets(pa, pb, it.distance, self.arm_share(a, b)),
+                contact_targets(pb, pa, it.distance, self.arm_share(b, a)))  # fmt: skip
+
+    def arm_share(self, name: str, partner: str) -> float:
+        """How much of the gap between two contact joints `name`'s joint covers: none if it is fixed, all of
+        it next to a fixed partner, else half (two who stay reach for the midpoint with their arms)."""
+        if name in self.fixed:
+            return 0.0
+        return 1.0 if partner in self.fixed else 0.5
 
     def pushes(self, worlds: list[np.ndarray], margin: float = 0.0) -> list[np.ndarray]:
         """Per character, the (T, 2) world ground shift that keeps every `apart` pair at its distance (plus
