@@ -14,8 +14,8 @@ from engine import cli
 from engine.characters import cast_pipeline as cgen
 from engine.characters import parse_cast
 from engine.characters.bodies import SEGMENTS, body_distance, segment_distance
-from engine.characters.coupling import anchored_targets, contact_targets, smooth_push
-from engine.characters.interactions import Apart, Contact, Face
+from engine.characters.coupling import Coupling, anchored_targets, contact_targets, smooth_push
+from engine.characters.interactions import Apart, Contact, Face, JointRef
 from engine.characters.planner import Agent, plan_paths
 from engine.characters.terms import APPROACH_S, RELEASE_S, ContactTrack
 from engine.errors import RequestError
@@ -149,6 +149,29 @@ def test_one_who_stays_reaches_within_its_reach_and_the_partner_takes_the_gap():
                                   reach=0.4, distance=0.1)  # fmt: skip
     assert np.linalg.norm((own - 0.5 * (own - other))[0, :2]) == pytest.approx(0.4)
     assert np.linalg.norm(own - other) == pytest.approx(0.1) and own[0, 0] < other[0, 0]
+
+
+@pytest.mark.parametrize("stays, fixed, meet_x", [
+    ((), (), 1.0),  # two movers meet halfway
+    (("ben",), (), 2.0 - 0.7 * 0.55),  # ben stays: at his contact reach (70 % of a wrist's comfortable 0.55 m)
+    (("ana", "ben"), (), 1.0),  # both stay: the arms reach for the midpoint
+    (("ana",), ("ben",), 2.0),  # ben was generated already: ana's arm takes the whole gap
+])  # fmt: skip
+def test_who_reaches_how_far_and_who_walks(stays, fixed, meet_x):
+    wrist = CANONICAL.index("right_wrist")
+    it = Contact(JointRef("ana", wrist), JointRef("ben", wrist), 0.0, 1.0)
+    coupling = Coupling([it, Apart()], ["ana", "ben"], 20.0, 21, fixed=set(fixed), stays=set(stays))
+    wa, wb = np.zeros((21, CANONICAL.num_joints, 3)), np.zeros((21, CANONICAL.num_joints, 3))
+    wb[:, :, 0] = 2.0  # ben stands 2 m along x (every joint at his pelvis, for the test)
+    ta, tb = coupling.meeting(it, wa, wb)
+    assert np.allclose(ta, tb) and np.allclose(ta[:, 0], meet_x)  # distance 0: both targets on one point
+    walkers = [n for n in ("ana", "ben") if n not in stays and n not in fixed]
+    for name, partner in (("ana", "ben"), ("ben", "ana")):
+        share = coupling.share(name, partner)
+        assert share == (0.0 if name not in walkers else 0.5 if partner in walkers else 1.0)
+        if name not in fixed:
+            track = next(t for t in coupling.terms[name] if isinstance(t, ContactTrack))
+            assert track.moves_root is (name in walkers)
 
 
 def test_body_distance_matches_brute_force_and_pushes_apart():
