@@ -36,6 +36,8 @@ RIGS = {
     "ue5 (root, twist bones)": (rows_for("ue5", a_pose_deg=10.0, seed=5), object_matrix(0.0, -70.0, 2.5)),
     "mixamo A-pose, 0.01, rotated": (rows_for("mixamo", scale=1.1, a_pose_deg=40.0, seed=2),
                                      object_matrix(rot_x_deg=90.0, rot_z_deg=25.0, scale=0.01)),
+    "with a footsteps bone on the floor (3ds Max Biped)": (
+        [*rows_for("mixamo", seed=6), ("Footsteps", "mixamorig:Hips", (0.0, 0.0, 0.0), (0.0, -0.2, 0.0), 0.0)], None),
     "character creator": (cc_rows(stretched_arms(rows_for("mixamo", scale=1.1, a_pose_deg=40.0, seed=2), 0.88)), None),
 }  # fmt: skip
 

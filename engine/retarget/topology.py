@@ -24,6 +24,8 @@ _STAND = standing_rest_positions()
 HEAD_OVER_HIP = float(_STAND[JOINT_NAMES.index("head"), 2] / _STAND[JOINT_NAMES.index("left_hip"), 2])
 #: the other leg splits from the first at least this high (fraction of the body's height)
 LEG_SPLIT_HEIGHT = 0.3
+#: how many of the lowest bones are tried as the end of a leg
+FOOT_CANDIDATES = 8
 
 
 @dataclass(frozen=True)
@@ -121,13 +123,20 @@ class _Shape:
         top = int(np.argmax(h))
         above_top = {top, *t.ancestors(top)}  # a root bone at the floor is no foot
         limbs = [b for b in range(t.num_bones) if b not in above_top]
-        if not limbs:
-            raise _NotHumanoid
-        foot_a = min(limbs, key=lambda b: h[b])
-        others = [b for b in limbs if h[self.lca(foot_a, b)] - self.floor > LEG_SPLIT_HEIGHT * self.span]
-        if not others:
-            raise _NotHumanoid
-        foot_b = min(others, key=lambda b: h[b])
+        lowest = sorted(limbs, key=lambda b: h[b])
+        for foot_a in lowest[:FOOT_CANDIDATES]:  # the lowest bones that make two legs (past floor helpers)
+            # the other foot: low, and apart from this one above hip height
+            others = [b for b in lowest if h[self.lca(foot_a, b)] - self.floor > LEG_SPLIT_HEIGHT * self.span]
+            for foot_b in others[:FOOT_CANDIDATES]:
+                try:
+                    return self._map_from(foot_a, foot_b, top)
+                except _NotHumanoid:
+                    continue
+        raise _NotHumanoid
+
+    def _map_from(self, foot_a: int, foot_b: int, top: int) -> dict[str, str]:
+        """The mapping when `foot_a` and `foot_b` are the lowest bones of the legs."""
+        t, h = self.t, self.h
         split = self.lca(foot_a, foot_b)
         pelvis = self.lca(split, top)
         paths = [self.path(split, f) for f in (foot_a, foot_b)]
