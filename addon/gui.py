@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
+
 import bpy
 
 from . import job_operators, prompt_notes, results
-from .engine_link import parts
+from .engine_link import parts, post
 from .mapping_gui import MOTION_COMPOSER_PT_mapping, MOTION_COMPOSER_PT_mapping_ik, draw_ik_choice
 
 CATEGORY = "Motion"
@@ -176,6 +178,24 @@ class MOTION_COMPOSER_PT_constraints(_MotionPanel, bpy.types.Panel):
                 col.prop(item, "joint")
                 col.prop(item, "position")
             col.prop(item, "weight")
+        draw_residuals(layout, job_operators.stored_action(context))
+
+
+def draw_residuals(layout, action) -> None:
+    """After Generate: how far each constraint ended from its target on the result, and the conflicts found
+    before sampling, as stored with the Action (its provenance)."""
+    meta = json.loads(action.get(results.PROP_PROVENANCE, "{}")) if action is not None else {}
+    rows = meta.get("constraints", [])
+    conflicts = [w for w in meta.get("warnings", []) if w.startswith("constraint ")]
+    if not rows and not conflicts:
+        return
+    col = layout.box().column(align=True)
+    col.label(text=f"Result: {action.name}", icon="ACTION")
+    for row in rows:
+        text, met = post.residual_line(row)
+        col.label(text=text, icon="CHECKMARK" if met else "ERROR")
+    for line in conflicts:
+        col.label(text=line, icon="ERROR")
 
 
 class MOTION_COMPOSER_PT_edit(_MotionPanel, bpy.types.Panel):

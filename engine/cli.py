@@ -23,7 +23,7 @@ from .io.motion_file import write_motion
 from .io.output import check_output_path
 from .io.referenced import ALLOW_FLAG
 from .limits import clamp_threads
-from .pipeline.post import METRE_RESIDUALS
+from .pipeline.post import METRE_RESIDUALS, MISSED_M
 from .prompt_help import vocabulary_report
 from .request import GenerationRequest
 from .runtime import load_models
@@ -76,9 +76,6 @@ def check_output(path: Path, overwrite: bool) -> None:
     check_output_path(path, overwrite=overwrite, option="--out")
     if path.suffix.lower() not in OUTPUT_SUFFIXES:
         raise RequestError(f"--out {path}: use a .bvh or .npz file name")
-
-
-MISSED_M = 0.01  # a constraint whose residual after clean-up exceeds this gets one line on stderr
 
 
 def warn(message: str) -> None:

@@ -259,6 +259,31 @@ def test_generate_writes_new_actions_and_keeps_the_users(scene):
     assert snapshot(mine) == before and mine.name == "MyHandKeys" and mine.use_fake_user
 
 
+def test_the_constraints_panel_shows_each_residual_of_the_result(scene, monkeypatch):
+    rows = [{"label": "constraint 0 (joint) left_wrist", "type": "JointTarget", "model_mean": 0.03, "model_max": 0.04,
+             "mean": 0.0, "max": 0.0002},
+            {"label": "constraint 1 (joint) left_wrist", "type": "JointTarget", "model_mean": 0.5, "model_max": 0.6,
+             "mean": 0.55, "max": 0.56}]  # fmt: skip
+    conflict = "constraint 0 (joint) left_wrist and constraint 1 (joint) left_wrist: targets 1.00 m apart"
+
+    def with_residuals(request, **kwargs):
+        motion = fake_generate(request, **kwargs)
+        motion.metadata |= {"constraints": rows, "warnings": [conflict, "prompt 'x' is unlike anything"]}
+        return motion
+
+    monkeypatch.setattr(engine, "generate", with_residuals)
+    rig = add_rig()
+    scene.motion_composer.target = rig
+    assert not [b for name, b in _draw_all_panels(bpy.context) if b.get("text", "").startswith("constraint ")]
+    scene.motion_composer.prompt = "a person waves"
+    assert bpy.ops.motion_composer.generate() == {"FINISHED"}
+    labels = [(b.get("text"), b.get("icon")) for name, b in _draw_all_panels(bpy.context) if name == "label"]
+    assert ("constraint 0 (joint) left_wrist: 0.0 cm (model alone 4.0 cm)", "CHECKMARK") in labels
+    assert ("constraint 1 (joint) left_wrist: 56.0 cm (model alone 60.0 cm)", "ERROR") in labels
+    assert (conflict, "ERROR") in labels  # the prompt warning has its own note under the prompt
+    assert not any(t.startswith("prompt ") for t, _ in labels)
+
+
 def test_nla_placement_leaves_active_action(scene):
     rig = add_rig()
     mine = user_action(rig)

@@ -25,6 +25,7 @@ from .settings import PostProcessing
 #: constraint kinds whose residual is a distance in metres (LookAt is an angle, a FunctionTerm the user's unit)
 METRE_RESIDUALS = frozenset({"JointTarget", "RootPath", "KeyframePose", "FootPlant", "JointPosition", "AboveHeight",
                              "BelowHeight", "InsideCircle", "InsideBox", "MinDistance"})  # fmt: skip
+MISSED_M = 0.01  # a distance residual above this after clean-up is a missed constraint (CLI line, panel mark)
 
 
 @dataclass(frozen=True)
@@ -60,3 +61,12 @@ def finish(motion: Motion, cset: ConstraintSet, post: PostProcessing) -> tuple[M
     after = measure(motion, cset) if changed else before
     return motion, [Residual(b["label"], b["type"], b["mean"], b["max"], a["mean"], a["max"])
                     for b, a in zip(before, after, strict=True)]  # fmt: skip
+
+
+def residual_line(row: dict) -> tuple[str, bool]:
+    """(one line for people, met) for a provenance row of `metadata["constraints"]`: the largest error after
+    clean-up (cm for distances, else the constraint's own unit) and the model's alone beside it."""
+    if row.get("type") in METRE_RESIDUALS:
+        met = row["max"] <= MISSED_M
+        return f"{row['label']}: {100 * row['max']:.1f} cm (model alone {100 * row['model_max']:.1f} cm)", met
+    return f"{row['label']}: {row['max']:.3g} (model alone {row['model_max']:.3g})", row["max"] <= 1e-3
