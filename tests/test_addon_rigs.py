@@ -18,10 +18,10 @@ import bpy  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 from mathutils import Matrix  # noqa: E402
-from test_addon_fakes import MODEL_PRESENT, NEEDS_MODEL, empty_scene  # noqa: E402
+from test_addon_fakes import MODEL_PRESENT, NEEDS_MODEL, FakeLayout, empty_scene  # noqa: E402
 from test_retarget_rigs import cc_rows, object_matrix, rows_for, stretched_arms  # noqa: E402
 
-from addon import action_writer, keep_keys, key_poses, results, rig_reader  # noqa: E402
+from addon import action_writer, gui, keep_keys, key_poses, results, rig_reader  # noqa: E402
 from engine import quaternion as quat  # noqa: E402
 from engine.motion import Motion  # noqa: E402
 from engine.retarget import retarget  # noqa: E402
@@ -241,6 +241,14 @@ def keyed_paths(action) -> dict:
     return out
 
 
+def ik_buttons() -> dict:
+    """(part, IK?) -> pressed, of the Legs/Arms IK | FK buttons under the target in the Generate panel."""
+    calls = []
+    gui.MOTION_COMPOSER_PT_generate.draw(type("PanelSelf", (), {"layout": FakeLayout(calls)})(), bpy.context)
+    return {(b["props"]["part"], b["props"]["use_ik"]): b["depress"] for name, b in calls
+            if b.get("operator") == "motion_composer.mapping_set_ik"}  # fmt: skip
+
+
 def test_rigify_ik_legs_and_fk_arms_pose_as_fk_does_and_switch(rigify_rigs):
     """Default: legs keyed on the IK controls (foot, toe, pole; IK_FK = IK), arms on FK; switched, the other way
     round. Either way feet and hands are where the FK keys put them (within 1 cm); the user's Action survives."""
@@ -250,6 +258,7 @@ def test_rigify_ik_legs_and_fk_arms_pose_as_fk_does_and_switch(rigify_rigs):
     mine = obj.animation_data.action
     before = action_keys(mine)
     assert results.current_mapping(obj).ik_parts == ("legs",)
+    assert ik_buttons() == {("legs", True): True, ("legs", False): False, ("arms", True): False, ("arms", False): True}
     s = scene.motion_composer
     s.prompt, s.seconds, s.seed, s.frame_start = "a person walks forward and waves the right hand", 3.0, 4, 1
     assert bpy.ops.motion_composer.generate() == {"FINISHED"}
@@ -270,6 +279,7 @@ def test_rigify_ik_legs_and_fk_arms_pose_as_fk_does_and_switch(rigify_rigs):
     assert bpy.ops.motion_composer.mapping_set_ik(part="legs", use_ik=False) == {"FINISHED"}
     assert bpy.ops.motion_composer.mapping_set_ik(part="arms", use_ik=True) == {"FINISHED"}
     assert results.current_mapping(obj).ik_parts == ("arms",)
+    assert ik_buttons() == {("legs", True): False, ("legs", False): True, ("arms", True): True, ("arms", False): False}
     assert bpy.ops.motion_composer.generate() == {"FINISHED"}
     arms_ik = obj.animation_data.action
     paths = keyed_paths(arms_ik)
