@@ -24,8 +24,9 @@ from engine.errors import MotionComposerError
 from engine.eval import demo_motion, own_data
 from engine.io.bvh import write_bvh
 from engine.model_info import describe
-from engine.runtime import DEFAULT_MODEL_DIR
-from engine.training import finetune, model_card
+from engine.prompt_help import Vocabulary, advise
+from engine.runtime import DEFAULT_MODEL_DIR, load_models
+from engine.training import finetune, model_card, vocabulary
 from engine.training.init_model import load_init
 from engine.training.model_card import DataSource, licence_verdict
 
@@ -74,6 +75,15 @@ def test_tiny_fine_tune_with_mixing_exports_a_complete_model(tmp_path):
     assert (out / "text_encoder.onnx").read_bytes() == (DEFAULT_MODEL_DIR / "text_encoder.onnx").read_bytes()
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
     assert describe(out).fine_tuned_from == shipped["model_version"]
+    # prompt help knows the own captions and, mixed, the base vocabulary, at the base's calibrated threshold
+    vocabulary = Vocabulary.load(out)
+    base = Vocabulary.load(DEFAULT_MODEL_DIR)
+    assert vocabulary.captions[-2:] == ("a person strides forward, take 0", "a person strides forward, take 1")
+    assert len(vocabulary.captions) == len(base.captions) + 2 and vocabulary.threshold == base.threshold
+    assert vocabulary.model_version == manifest["model_version"]
+    models = load_models(out, "cpu")
+    assert advise("a person strides forward, take 1", vocabulary, models.text.encode).known
+    assert not advise("a person swims breaststroke in a pool", vocabulary, models.text.encode).known
     gen = [sys.executable, "-m", "engine", "generate", "--text", "a person strides forward", "--seconds", "2",
            "--model-dir", str(out), "--out", str(tmp_path / "x.bvh")]  # fmt: skip
     assert subprocess.run(gen, cwd=REPO, capture_output=True, text=True).returncode == 0
@@ -168,3 +178,17 @@ def test_own_data_ranks_count_better_candidates():
     assert own_data.motion_ranks(ev, made, real).tolist() == [1, 1, 2]
     numbers = own_data.rank_numbers(np.array([1, 1, 2]), 3)
     assert numbers == {"top1": 2 / 3, "top3": 1.0, "mean_rank": 4 / 3, "candidates": 3}
+
+
+def test_a_fine_tune_without_mixing_knows_only_its_own_captions(tmp_path):
+    out = tmp_path / "mine"
+    out.mkdir()
+    for name in ("denoiser.onnx", "text_encoder.onnx", "tokenizer.json", "stats.npz"):
+        (out / name).symlink_to(DEFAULT_MODEL_DIR / name)
+    manifest = json.loads((DEFAULT_MODEL_DIR / "manifest.json").read_text()) | {"model_version": "mc-own-1"}
+    (out / "manifest.json").write_text(json.dumps(manifest))
+    data = vocabulary.extend(DEFAULT_MODEL_DIR, out, ["a person dribbles a basketball"] * 2, keep_base=False)
+    loaded = Vocabulary.load(out)
+    assert loaded.captions == ("a person dribbles a basketball",) and data["styles"] == {}
+    assert loaded.model_version == "mc-own-1" and loaded.threshold == Vocabulary.load(DEFAULT_MODEL_DIR).threshold
+    assert advise("a person dribbles a basketball", loaded, load_models(out, "cpu").text.encode).known

@@ -24,6 +24,7 @@ import numpy as np
 import torch
 
 from ..errors import MotionComposerError
+from . import vocabulary
 from .init_model import InitModel, load_init
 from .model_card import DataSource, captions_seen, corpus_sources, init_licence, write_card
 
@@ -160,6 +161,7 @@ class FineTune:
         manifest["init"] = {"model_version": self.init.version, "folder": str(self.init.folder),
                             "licence": init_licence(self.init)}  # fmt: skip
         try:
+            vocabulary.extend(self.init.folder, exported, captions_seen(self.corpus), keep_base=self.mix is not None)
             write_card(exported, manifest, self.corpus)
             old = self.out.parent / f".{self.out.name}.old-{os.getpid()}"
             if self.out.exists():

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..prompt_help import EMBEDDINGS_FILE, TOP_K, VOCABULARY_FILE, familiarity
+from ..prompt_help import EMBEDDINGS_FILE, TOP_K, VOCABULARY_FILE, Vocabulary, familiarity
 from ..runtime import DEFAULT_MODEL_DIR, load_models
 from .captions import CONTENTS, STYLES, canonical_caption, heldout_captions
 
@@ -103,6 +103,35 @@ def build(corpus: Path, model_dir: Path) -> dict:
     }  # fmt: skip
     (model_dir / VOCABULARY_FILE).write_text(json.dumps(data, indent=1) + "\n")
     np.save(model_dir / EMBEDDINGS_FILE, emb.astype(np.float16))
+    return data
+
+
+def extend(base_dir: Path, out_dir: Path, own_captions: list[str], keep_base: bool) -> dict | None:
+    """A fine-tuned model's vocabulary: its own training captions (each its own action), plus the base model's
+    when the base corpus was mixed in (without mixing the base vocabulary is forgotten). The threshold is the
+    base's: the text encoder is the same, and own captions come without held-out phrasings to calibrate on.
+    None (no files written) when the base model has no vocabulary."""
+    base = Vocabulary.load(base_dir)
+    if base is None:
+        return None
+    own = [c for c in dict.fromkeys(own_captions) if not keep_base or c not in base.captions]
+    emb = load_models(out_dir, "cpu").text.encode(own) if own else np.zeros((0, base.embeddings.shape[1]))
+    captions = (list(base.captions) if keep_base else []) + own
+    caption_actions = (list(base.actions) if keep_base else []) + own
+    data = {
+        "model_version": json.loads((out_dir / "manifest.json").read_text()).get("model_version", "unknown"),
+        "threshold": base.threshold,
+        "actions": sorted(set(caption_actions)),
+        "styles": base.styles if keep_base else {},
+        "examples": (base.examples if keep_base else {}) | {c: c for c in own},
+        "captions": captions,
+        "caption_actions": caption_actions,
+        "top_k": TOP_K,
+        "calibration": {"threshold_from": base.model_version, "base_captions_kept": keep_base} | base.calibration,
+    }  # fmt: skip
+    (out_dir / VOCABULARY_FILE).write_text(json.dumps(data, indent=1) + "\n")
+    stacked = np.concatenate([base.embeddings, emb]) if keep_base else emb
+    np.save(out_dir / EMBEDDINGS_FILE, stacked.astype(np.float16))
     return data
 
 
