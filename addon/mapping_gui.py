@@ -63,18 +63,23 @@ def _icon(confidence: float) -> str:
     return "CHECKMARK" if confidence >= 0.9 else "QUESTION" if confidence >= 0.5 else "ERROR"
 
 
-class MOTION_COMPOSER_PT_mapping(bpy.types.Panel):
-    """Which bone of the target follows each body part (stored on the armature once edited)."""
+class _Sidebar:
+    """In the 3D viewport's Motion tab (gui.py's panels have the same; importing them would be a cycle)."""
 
     bl_space_type = "VIEW_3D"
     bl_region_type = "UI"
     bl_category = "Motion"
-    bl_label = "Bone Mapping"
-    bl_idname = "MOTION_COMPOSER_PT_mapping"
 
     @classmethod
     def poll(cls, context):
         return context.scene is not None and hasattr(context.scene, "motion_composer")
+
+
+class MOTION_COMPOSER_PT_mapping(_Sidebar, bpy.types.Panel):
+    """Which bone of the target follows each body part (stored on the armature once edited)."""
+
+    bl_label = "Bone Mapping"
+    bl_idname = "MOTION_COMPOSER_PT_mapping"
 
     def draw(self, context):
         layout = self.layout
@@ -108,19 +113,14 @@ class MOTION_COMPOSER_PT_mapping(bpy.types.Panel):
             layout.label(text="Found by " + ", ".join(f"{how} ({n})" for how, n in found.items()), icon="INFO")
 
 
-class MOTION_COMPOSER_PT_mapping_ik(bpy.types.Panel):
+class MOTION_COMPOSER_PT_mapping_ik(_Sidebar, bpy.types.Panel):
     """The rig's own IK controls per limb (Rigify's are found automatically): limbs with a control can be keyed
     with IK (Legs / Arms: IK | FK)."""
 
-    bl_space_type = "VIEW_3D"
-    bl_region_type = "UI"
-    bl_category = "Motion"
     bl_label = "IK Controls"
     bl_idname = "MOTION_COMPOSER_PT_mapping_ik"
     bl_parent_id = "MOTION_COMPOSER_PT_mapping"
     bl_options = {"DEFAULT_CLOSED"}
-
-    poll = MOTION_COMPOSER_PT_mapping.poll
 
     def draw(self, context):
         obj = job_operators.target_armature(context)
