@@ -11,11 +11,14 @@ while the fixed frames stay exact and the curve joins them smoothly.
 
 Each run of free frames is one small dense solve (with three fixed frames on
 either side as context), so the cost follows the number of transitions, not
-the length of the motion. Runs longer than MAX_RUN are left as they are: a
+the length of the motion; the solve depends only on the run's layout and is
+kept (the sampler's guidance repeats the same runs at every step). Runs longer than MAX_RUN are left as they are: a
 change spread over that many frames is smooth already.
 """
 
 from __future__ import annotations
+
+from functools import lru_cache
 
 import numpy as np
 
@@ -44,15 +47,23 @@ def least_jerk(path: np.ndarray, fixed: np.ndarray, cutoff_hz: float, fps: float
         lo, hi = max(a - CONTEXT, 0), min(b + CONTEXT, n)
         if hi - lo < 4:
             continue
-        d3 = _third_difference(hi - lo)
-        free = slice(a - lo, b - lo)
-        a_free = d3[:, free]
-        known = out[lo:hi].copy()
-        known[free] = 0.0
-        lhs = a_free.T @ a_free + s * np.eye(b - a)
-        rhs = s * out[a:b] - a_free.T @ (d3 @ known)
-        out[a:b] = np.linalg.solve(lhs, rhs)
+        keep, mix = _run_solution(a - lo, b - a, hi - b, s)
+        out[a:b] = keep @ out[a:b] - mix @ out[lo:hi]
     return out
+
+
+@lru_cache(maxsize=64)  # a 400-frame run keeps about 1.3 MB
+def _run_solution(before: int, free: int, after: int, s: float) -> tuple[np.ndarray, np.ndarray]:
+    """Matrices (keep, mix) with the free run's solution = keep @ path[run] - mix @ path[context + run + context].
+
+    The normal equations (A_f' A_f + s I) x = s g - A_f' A_c c depend only on the run's layout, so they are solved
+    once per layout: guidance calls this with the same runs at every sampling step."""
+    d3 = _third_difference(before + free + after)
+    a_free = d3[:, before : before + free]
+    inverse = np.linalg.inv(a_free.T @ a_free + s * np.eye(free))
+    context = d3.copy()
+    context[:, before : before + free] = 0.0  # the known frames only
+    return s * inverse, inverse @ a_free.T @ context
 
 
 def _third_difference(m: int) -> np.ndarray:
