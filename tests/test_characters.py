@@ -280,6 +280,8 @@ def test_a_partner_that_stays_keeps_its_place_and_the_other_comes(fake_models):
         contact = out["ana"].metadata["interactions"][0]
         assert contact["max"] < 0.02, contact
         assert out["ben"].metadata["character"]["stays"] is stays
+        held = [r for r in out["ben"].metadata["interactions"] if r["type"] == "stays"]
+        assert len(held) == stays and all(r["characters"] == ["ben"] and r["max"] < 0.05 for r in held), held
     assert moved[True] < 0.05 and moved[False] > 0.2, moved
     assert gap[True] < 1.2, gap  # ana came to him
 

@@ -104,7 +104,7 @@ def _all_rows(motions: dict) -> list[dict]:
     for m in motions.values():
         for r in m.metadata.get("interactions", []):
             key = (r["label"], tuple(r["characters"]))
-            if key not in seen and r["type"] != "apart":
+            if key not in seen and r["type"] not in ("apart", "stays"):
                 seen.add(key)
                 out.append(r)
     closest = [r["closest"] for m in motions.values() for r in m.metadata.get("interactions", [])

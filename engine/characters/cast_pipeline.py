@@ -88,7 +88,7 @@ def generate_cast(cast: Cast, *, model_dir=None, provider: str = "auto", threads
             motion = feat.decode(raw, models.fps, start_position=frame.origin, start_yaw=frame.yaw)
             sampled[m.name] = motion[:n].resample(cast.fps)
     ordered = [sampled[n] for n in names]
-    model_rows = measure_interactions(ordered, names, cast.interactions)
+    model_rows = measure_interactions(ordered, names, cast.interactions, frozenset(coupling.stays))
     motions, own_reports = [], []
     for name, motion in zip(names, ordered, strict=True):
         if name in fixed:  # cleaned up when it was generated
@@ -103,7 +103,7 @@ def generate_cast(cast: Cast, *, model_dir=None, provider: str = "auto", threads
     for k, c in enumerate(cast.characters):
         for edit in c.request.edits:
             motions[k] = apply_edit(motions[k], edit, models, post)
-    rows = merge_reports(model_rows, measure_interactions(motions, names, cast.interactions))
+    rows = merge_reports(model_rows, measure_interactions(motions, names, cast.interactions, frozenset(coupling.stays)))
     out: dict[str, Motion] = {}
     for k, c in enumerate(cast.characters):
         req = c.request

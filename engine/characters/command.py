@@ -48,5 +48,7 @@ def _residual(row: dict) -> str:
         closest = row["closest"]
         shown = "not near" if closest is None else f"closest {100 * closest:.1f} cm"
         return f"{shown} (min {100 * row['min_distance']:.0f} cm), {row['frames_closer']} frames closer"
+    if row["type"] == "stays":
+        return f"moved {100 * row['max']:.1f} cm at most while the contact comes, holds and goes"
     unit, scale = ("deg", 57.2958) if row["type"] == "face" else ("cm", 100.0)
     return f"error mean {scale * row['mean']:.1f} {unit}, max {scale * row['max']:.1f} {unit} after clean-up"

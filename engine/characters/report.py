@@ -4,7 +4,8 @@ contact: how far the two joints are from `distance` apart over the range
 (metres); apart: the smallest distance between each pair of bodies outside
 contacts (None when never within MEASURED_WITHIN) and how many frames are
 below min_distance; face: how far the chest
-is turned from the partner (radians, beyond the look-at tolerance).
+is turned from the partner (radians, beyond the look-at tolerance); stays:
+how far the pelvis of one who stays moves during a contact (metres).
 """
 
 from __future__ import annotations
@@ -18,11 +19,13 @@ from .interactions import Contact, Face, Interaction
 MEASURED_WITHIN = 1.5  # m: bodies farther apart than this at every frame read "closest: None" (not near)
 
 
-def measure_interactions(motions: list[Motion], names: list[str], interactions: list[Interaction]) -> list[dict]:
-    """One row per contact and face, and one per (apart, pair of characters)."""
+def measure_interactions(motions: list[Motion], names: list[str], interactions: list[Interaction],
+                         stays: frozenset[str] = frozenset()) -> list[dict]:  # fmt: skip
+    """One row per contact and face, one per (apart, pair of characters), and one per contact of one who
+    `stays` (how far its pelvis moves over the ground from the approach to the release)."""
     fps, n = motions[0].fps, motions[0].num_frames
     worlds = [m.positions() for m in motions]
-    coupling = Coupling(interactions, names, fps, n)
+    coupling = Coupling(interactions, names, fps, n, stays=stays)
     coupling.aim(worlds)
     index = coupling.index
     rows: list[dict] = []
@@ -35,6 +38,10 @@ def measure_interactions(motions: list[Motion], names: list[str], interactions: 
     for it, term, frames in coupling.faces:
         err = term.residual(worlds[index[it.a]][frames])
         rows.append(_row(it, err, characters=[it.a, it.b]))
+    for name, term, frames in coupling.holds:
+        pelvis = worlds[index[name]][frames, 0, :2]
+        rows.append({"label": term.label, "type": "stays", "characters": [name], "start": term.start,
+                     "end": term.end, **_spread(np.linalg.norm(pelvis - pelvis[0], axis=-1))})  # fmt: skip
     for ap in coupling.aparts:
         near = {(i, k): dist for i, k, dist, _ in coupling.pair_distances(worlds, MEASURED_WITHIN, ap)}
         for i, a in enumerate(names):
@@ -55,7 +62,11 @@ def measure_interactions(motions: list[Motion], names: list[str], interactions: 
 def _row(it: Contact | Face, err: np.ndarray, characters: list[str]) -> dict:
     kind = "contact" if isinstance(it, Contact) else "face"
     return {"label": it.label, "type": kind, "characters": characters, "start": it.start, "end": it.end,
-            "mean": float(np.mean(err)), "max": float(np.max(err))}  # fmt: skip
+            **_spread(err)}  # fmt: skip
+
+
+def _spread(err: np.ndarray) -> dict:
+    return {"mean": float(np.mean(err)), "max": float(np.max(err))}
 
 
 def merge_reports(model: list[dict], final: list[dict]) -> list[dict]:
