@@ -11,8 +11,9 @@ import tempfile
 os.environ.setdefault("BLENDER_USER_RESOURCES", tempfile.mkdtemp(prefix="mc-user-"))  # before bpy loads
 
 import bpy  # noqa: E402
+import numpy as np  # noqa: E402
 import pytest  # noqa: E402
-from test_addon_fakes import FakeLayout, empty_scene  # noqa: E402
+from test_addon_fakes import MODEL_PRESENT, NEEDS_MODEL, FakeLayout, empty_scene  # noqa: E402
 from test_addon_rigs import build_armature  # noqa: E402
 from test_mapping_editor import numbered  # noqa: E402
 from test_retarget_rigs import object_matrix, rows_for  # noqa: E402
@@ -117,3 +118,24 @@ def test_mapping_presets_go_to_a_file_and_onto_other_characters(tmp_path):
     with pytest.raises(RuntimeError, match="does not have: 'b"):
         bpy.ops.motion_composer.mapping_load_file(filepath=path)
     assert mapping_store.PROP_MAPPING not in mixamo
+
+
+@pytest.mark.skipif(not MODEL_PRESENT, reason=NEEDS_MODEL)
+def test_a_rig_with_meaningless_names_takes_motion_with_no_manual_mapping():
+    empty_scene()
+    obj, bone = numbered_rig()
+    s = bpy.context.scene.motion_composer
+    s.prompt, s.seconds, s.seed, s.frame_start = "a person walks forward", 2.0, 0, 1
+    assert bpy.ops.motion_composer.generate() == {"FINISHED"}
+    assert mapping_store.PROP_MAPPING not in obj  # nothing stored: the automatic mapping was enough
+    feet = [bone[f"mixamorig:{side}Foot"] for side in ("Left", "Right")]
+    rest = min((obj.matrix_world @ obj.data.bones[b].head_local).z for b in feet)
+    lowest = []
+    for frame in range(1, 61, 5):
+        bpy.context.scene.frame_set(frame)
+        lowest.append(min((obj.matrix_world @ obj.pose.bones[b].head).z for b in feet))
+    lowest = np.array(lowest)
+    planted = np.mean(np.abs(lowest - rest) < 0.005)
+    print(f"\nrig named b00..: a planted ankle at its rest height in {planted:.0%} of the sampled frames, "
+          f"lowest {lowest.min() * 100:.2f} cm (rest {rest * 100:.2f} cm)")  # fmt: skip
+    assert planted > 1 / 3 and lowest.min() > rest - 0.005  # the feet touch the floor and do not sink
