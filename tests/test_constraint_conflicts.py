@@ -60,4 +60,4 @@ def test_conflicts_are_stored_with_the_result_and_it_is_a_best_effort():
     assert conflicts(req.constraint_set())[0] in out.metadata["warnings"]
     assert np.isfinite(out.positions()).all()
     misses = [r["max"] for r in out.metadata["constraints"]]
-    assert np.isfinite(misses).all() and max(misses) > 0.3  # 1 m apart at once: at least one is missed by half
+    assert np.allclose(misses, 0.5, atol=0.01), misses  # 1 m apart at once: the compromise misses each by half

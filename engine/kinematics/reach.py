@@ -12,6 +12,8 @@ changes, so the motion around a target is the model's own.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from ..skeleton import CANONICAL
@@ -39,7 +41,7 @@ def reach_targets(rotations: np.ndarray, root: np.ndarray, fps: float, targets, 
     rot, root = rotations.copy(), root.copy()
     home = root.copy() if home is None else home
     window = max(1, int(round(WINDOW_S * fps)))
-    for t in sorted((t for t in targets if t.weight > 0), key=lambda t: len(_chain(t.joint))):
+    for t in sorted(_merged([t for t in targets if t.weight > 0], fps), key=lambda t: len(_chain(t.joint))):
         frames = _span(t.start, t.end, fps, len(rot))
         goal = np.asarray(t.position, float)
         moved = _step_closer(rot, root, home, t.joint, frames, goal, window, max_step) if max_step > 0 else root
@@ -54,6 +56,34 @@ def reach_targets(rotations: np.ndarray, root: np.ndarray, fps: float, targets, 
             moved = _move_root(root, home, moved - root, miss, frames, window, max_step)
         rot, root = new_rot, new_root
     return rot, root
+
+
+@dataclass(frozen=True)
+class _Target:
+    joint: int
+    start: float
+    end: float
+    position: np.ndarray
+    weight: float = 1.0
+
+
+def _merged(targets: list, fps: float) -> list:
+    """Targets of one joint on the same frames become one at their weighted mean (a compromise: each is missed
+    by its share, instead of the last one winning and the first missed by the whole distance)."""
+    out: list = []
+    for t in targets:
+        span = (round(t.start * fps), round(t.end * fps))
+        same = [
+            k for k, o in enumerate(out) if o.joint == t.joint and (round(o.start * fps), round(o.end * fps)) == span
+        ]
+        if not same:
+            out.append(t)
+            continue
+        o = out[same[0]]
+        w = o.weight + t.weight
+        position = (o.weight * np.asarray(o.position, float) + t.weight * np.asarray(t.position, float)) / w
+        out[same[0]] = _Target(t.joint, t.start, t.end, position, w)
+    return out
 
 
 def _move_root(root, home, moved, miss, frames, window: int, max_step: float) -> np.ndarray:
