@@ -2,7 +2,8 @@
 
 For each target (a joint, a time span, a world position) the error on the
 span becomes a displacement of the joint's path that rises and falls along
-minimum-jerk curves over WINDOW_S before and after the span, and the limb
+minimum-jerk curves over WINDOW_S before and after the span (longer for a
+longer reach, so the joint is not rushed: at most MAX_WINDOW_S), and the limb
 follows it by IK frame by frame (two-bone for wrists and ankles, bounded CCD
 elsewhere). When the limb cannot reach from where the body is, the root
 first moves towards the target over the same window (a step closer; lower
@@ -21,7 +22,8 @@ from .filters import minimum_jerk
 from .fk import path_fk
 from .ik import TWO_BONE, reach
 
-WINDOW_S = 0.7  # s: the reach starts this long before a target and relaxes this long after it
+WINDOW_S = 0.7  # s: the reach starts this long before a target and relaxes this long after it ...
+MAX_WINDOW_S, ADDED_SPEED = 1.5, 0.8  # ... or longer for a longer reach (up to MAX_WINDOW_S), adding ~ADDED_SPEED m/s
 REACH_FRACTION = 0.97  # of a two-bone limb's length: farther targets move the body first
 MAX_STEP = 1.0  # m: the most the root moves towards one target
 MAX_CROUCH = 0.45  # m: the most the root lowers for a target near the floor
@@ -40,10 +42,10 @@ def reach_targets(rotations: np.ndarray, root: np.ndarray, fps: float, targets, 
     """
     rot, root = rotations.copy(), root.copy()
     home = root.copy() if home is None else home
-    window = max(1, int(round(WINDOW_S * fps)))
     for t in sorted(_merged([t for t in targets if t.weight > 0], fps), key=lambda t: len(_chain(t.joint))):
         frames = _span(t.start, t.end, fps, len(rot))
         goal = np.asarray(t.position, float)
+        window = _window(rot, root, t.joint, frames, goal, fps)
         moved = _step_closer(rot, root, home, t.joint, frames, goal, window, max_step) if max_step > 0 else root
         for _ in range(ASSIST_PASSES):
             new_rot, new_root = _reach_one(rot, moved, t.joint, frames, goal, window)
@@ -56,6 +58,15 @@ def reach_targets(rotations: np.ndarray, root: np.ndarray, fps: float, targets, 
             moved = _move_root(root, home, moved - root, miss, frames, window, max_step)
         rot, root = new_rot, new_root
     return rot, root
+
+
+def _window(rot, root, joint: int, frames, goal, fps: float) -> int:
+    """Frames the reach takes on either side: WINDOW_S, longer for a longer reach (at most MAX_WINDOW_S), so the
+    speed it adds to the joint stays near ADDED_SPEED (a minimum-jerk move over T s peaks at 1.875 x its mean)."""
+    _, _, _, p = path_fk(rot[frames], root[frames], joint)
+    far = float(np.linalg.norm(goal - p[:, -1], axis=-1).max())
+    seconds = min(max(WINDOW_S, 1.875 * far / ADDED_SPEED), MAX_WINDOW_S)
+    return max(1, int(round(seconds * fps)))
 
 
 @dataclass(frozen=True)
