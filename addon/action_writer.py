@@ -5,7 +5,8 @@ not one per key). Blender 4.4+ stores F-curves in slots/layers/strips/
 channelbags (5.0 removed `Action.fcurves`); 4.2-4.3 use `Action.fcurves`.
 The user's existing Actions and keys are never touched; the only change to
 the rig itself is the rotation mode of keyed bones that were not already
-QUATERNION (otherwise the quaternion keys would have no effect). Assigning
+QUATERNION (otherwise the quaternion keys would have no effect); bones keyed
+only at their rest rotation keep their mode (zero Euler / axis-angle keys). Assigning
 the Action is the caller's choice (`assign`).
 """
 
@@ -40,7 +41,14 @@ def write_action(
     is removed and rotation modes are restored.
     """
     check_writable(armature_obj)
+    bone_rotations = dict(bone_rotations)
+    at_rest = _rest_in_own_mode(armature_obj, bone_rotations)
     channels, frames = _channels(armature_obj, bone_rotations, bone_locations, bone_properties or {}, frame_start)
+    count = len(frames)
+    channels += [
+        (bone, prop, np.tile(np.asarray(value, dtype=np.float32), (count, 1)))
+        for bone, (prop, value) in at_rest.items()
+    ]
     changed_modes: dict[str, str] = {}
     action = bpy.data.actions.new(name)
     try:
@@ -62,6 +70,25 @@ def write_action(
         bpy.data.actions.remove(action)
         raise
     return action
+
+
+#: rotation channels that hold the rest pose, by rotation mode (Euler modes: zero angles)
+_REST_ROTATION = {"AXIS_ANGLE": ("rotation_axis_angle", (0.0, 0.0, 1.0, 0.0))}
+
+
+def _rest_in_own_mode(obj, rotations: dict) -> dict:
+    """Bones not in quaternion mode whose keys are all the rest rotation: keyed at rest in their own mode
+    (so an Euler control such as Rigify's heel roll keeps its rotation mode). Removed from `rotations`."""
+    out = {}
+    for bone, values in list(rotations.items()):
+        pb = obj.pose.bones.get(bone)
+        if pb is None or pb.rotation_mode == "QUATERNION":
+            continue
+        q = np.asarray(values, dtype=np.float64)
+        if q.ndim == 2 and q.shape[1] == 4 and np.allclose(np.abs(q[:, 0]), 1.0, atol=1e-9):
+            out[bone] = _REST_ROTATION.get(pb.rotation_mode, ("rotation_euler", (0.0, 0.0, 0.0)))
+            del rotations[bone]
+    return out
 
 
 def assign(armature_obj, action) -> None:

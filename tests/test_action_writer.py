@@ -82,6 +82,23 @@ def test_writes_a_new_action_and_leaves_the_users_alone(rig):
     assert np.allclose(rig.pose.bones["a"].location, locations["a"][5], atol=1e-5)
 
 
+def test_a_bone_keyed_only_at_rest_keeps_its_rotation_mode(rig):
+    """An Euler control held at rest (Rigify's heel roll while the legs are keyed on IK) gets zero Euler keys;
+    the same bone keyed off rest switches to quaternions."""
+    rotations, locations = channels()
+    rig.pose.bones["b"].rotation_euler = (0.5, 0.0, 0.0)
+    at_rest = {**rotations, "b": quat.identity((12,))}
+    action = action_writer.write_action(rig, at_rest, locations, frame_start=1, name="rest")
+    paths = {fc.data_path for fc in fcurves(action)}
+    assert 'pose.bones["b"].rotation_euler' in paths and 'pose.bones["b"].rotation_quaternion' not in paths
+    assert rig.pose.bones["b"].rotation_mode == "XYZ"
+    action_writer.assign(rig, action)
+    bpy.context.scene.frame_set(3)
+    assert tuple(rig.pose.bones["b"].rotation_euler) == (0.0, 0.0, 0.0)
+    action_writer.write_action(rig, rotations, locations, frame_start=1, name="moving")
+    assert rig.pose.bones["b"].rotation_mode == "QUATERNION"
+
+
 def test_failure_midway_leaves_no_action_and_restores_modes(rig, monkeypatch):
     rotations, locations = channels()
     before = set(bpy.data.actions)

@@ -256,6 +256,8 @@ def test_rigify_ik_legs_and_fk_arms_pose_as_fk_does_and_switch(rigify_rigs):
     scene = bpy.context.scene
     obj.pose.bones["foot_ik.L"].keyframe_insert("location", frame=1)
     mine = obj.animation_data.action
+    obj.pose.bones["foot_heel_ik.L"].rotation_euler = (0.4, 0.0, 0.0)  # a foot roll left posed: keyed back to rest
+    obj.pose.bones["foot_spin_ik.R"].rotation_quaternion = (0.98, 0.0, 0.0, 0.2)
     before = action_keys(mine)
     assert results.current_mapping(obj).ik_parts == ("legs",)
     assert ik_buttons() == {("legs", True): True, ("legs", False): False, ("arms", True): False, ("arms", False): True}
@@ -269,6 +271,8 @@ def test_rigify_ik_legs_and_fk_arms_pose_as_fk_does_and_switch(rigify_rigs):
                  'pose.bones["hand_fk.R"].rotation_quaternion', 'pose.bones["spine_fk.001"].rotation_quaternion'):  # fmt: skip
         assert any(p.startswith(path) for p in paths), path
     assert not any("thigh_fk" in p or "foot_fk" in p or "hand_ik" in p for p in paths)
+    assert paths['pose.bones["foot_heel_ik.L"].rotation_euler'] == {0.0}  # at rest, in its own rotation mode
+    assert obj.pose.bones["foot_heel_ik.L"].rotation_mode == "ZXY"
     switch = {p: values for p, values in paths.items() if p.endswith('["IK_FK"]')}
     assert switch == {'pose.bones["thigh_parent.L"]["IK_FK"]': {0.0}, 'pose.bones["thigh_parent.R"]["IK_FK"]': {0.0},
                       'pose.bones["upper_arm_parent.L"]["IK_FK"]': {1.0},

@@ -75,6 +75,9 @@ def test_separate_fk_controls_of_an_ik_limb_get_no_keys():
     mapping.ik["left_leg"].follow = {"left_foot": "ToeCtrl.L"}  # an IK-side toe bone carries the toe instead
     keys = retarget(WALK, target, mapping).rotations
     assert "mixamorig:LeftToeBase" not in keys and "ToeCtrl.L" in keys
+    mapping.ik["left_leg"].follow, mapping.ik["left_leg"].rest = {}, ("ToeCtrl.L",)  # a control kept at rest
+    result = retarget(WALK, target, mapping)
+    assert np.allclose(result.rotations["ToeCtrl.L"], [1.0, 0.0, 0.0, 0.0]) and not result.locations["ToeCtrl.L"].any()
 
 
 def test_ik_choice_round_trips_and_is_checked():

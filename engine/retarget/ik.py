@@ -6,8 +6,9 @@ IK controls instead: the foot/hand control and the bones that follow the toe
 move rigidly with the joint they carry (the world change of the joint's
 keyed bone, applied to the control's rest), and the pole target goes into
 the limb's bend plane, in front of the knee or behind the elbow, as far
-from it as at rest. The rig's own IK then puts the limb where the FK pose
-has it; the switch properties (Rigify's IK_FK) are keyed to IK.
+from it as at rest; controls between them (Rigify's foot roll) are keyed at
+rest. The rig's own IK then puts the limb where the FK pose has it; the
+switch properties (Rigify's IK_FK) are keyed to IK.
 """
 
 from __future__ import annotations
@@ -65,7 +66,12 @@ def ik_keys(
         pending = [b for b in pending if b not in ready]
     _, _, local = forward(target, order, goals, locations)
     rotations = {target.names[b]: quat.continuous(quat.normalize(local[b])) for b in want_rot}
-    return rotations, {target.names[b]: locations[b] for b in want_head}, switches
+    locations = {target.names[b]: locations[b] for b in want_head}
+    frames = len(next(iter(goals.values())))
+    for controls in mapping.ik_limbs().values():
+        for bone in controls.rest:  # the rest pose the keys above assume (a foot roll left posed would shift them)
+            rotations[bone], locations[bone] = quat.identity((frames,)), np.zeros((frames, 3))
+    return rotations, locations, switches
 
 
 def fk_bones_replaced(mapping: BoneMapping) -> set[str]:

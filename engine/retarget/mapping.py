@@ -79,13 +79,14 @@ class IkControls:
     pole: str | None = None  # put in the limb's bend plane, in front of the knee / behind the elbow
     follow: dict[str, str] = field(default_factory=dict)  # joint -> IK-side bone that turns with it (toe_ik.L)
     properties: dict[str, dict[str, float]] = field(default_factory=dict)  # keyed over the FK values (IK_FK 0)
+    rest: tuple[str, ...] = ()  # controls keyed at rest so the IK sees the rest relation (Rigify's foot roll)
 
     def bones(self) -> list[str]:
-        return [self.control, *([self.pole] if self.pole else []), *self.follow.values()]
+        return [self.control, *([self.pole] if self.pole else []), *self.follow.values(), *self.rest]
 
     def to_dict(self) -> dict:
         return {"control": self.control, "pole": self.pole, "follow": dict(self.follow),
-                "properties": {b: dict(p) for b, p in self.properties.items()}}  # fmt: skip
+                "properties": {b: dict(p) for b, p in self.properties.items()}, "rest": list(self.rest)}  # fmt: skip
 
     @classmethod
     def from_dict(cls, data: dict) -> IkControls:
@@ -98,6 +99,7 @@ class IkControls:
             properties={
                 str(b): {str(k): float(v) for k, v in p.items()} for b, p in (data.get("properties") or {}).items()
             },
+            rest=tuple(str(b) for b in data.get("rest") or ()),
         )
 
 

@@ -82,6 +82,7 @@ def fit_mapping(mapping: BoneMapping, target: TargetSkeleton) -> BoneMapping:
                 bone(c.pole) if c.pole else None,
                 table(c.follow),
                 {bone(b): dict(p) for b, p in c.properties.items()},
+                tuple(map(bone, c.rest)),
             )  # fmt: skip
             for limb, c in mapping.ik.items()
         },
