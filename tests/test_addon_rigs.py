@@ -258,6 +258,7 @@ def test_rigify_ik_legs_and_fk_arms_pose_as_fk_does_and_switch(rigify_rigs):
     mine = obj.animation_data.action
     obj.pose.bones["foot_heel_ik.L"].rotation_euler = (0.4, 0.0, 0.0)  # a foot roll left posed: keyed back to rest
     obj.pose.bones["foot_spin_ik.R"].rotation_quaternion = (0.98, 0.0, 0.0, 0.2)
+    obj.pose.bones["thigh_ik.L"].rotation_euler = (0.0, 0.5, 0.0)
     before = action_keys(mine)
     assert results.current_mapping(obj).ik_parts == ("legs",)
     assert ik_buttons() == {("legs", True): True, ("legs", False): False, ("arms", True): False, ("arms", False): True}

@@ -151,7 +151,8 @@ RIGIFY_METARIG = Preset(
 
 def _rigify_ik(side: str) -> dict[str, IkControls]:
     """Rigify's IK controls of one side; the switch keys IK, the pole on, and both parented to the root
-    (so the controls' keys do not depend on the torso's); the foot roll and spin keyed at rest."""
+    (so the controls' keys do not depend on the torso's); the foot roll and spin and the IK chains' own
+    controls keyed at rest."""
     switch = {"IK_FK": 0.0, "pole_vector": 1.0, "IK_parent": 1.0, "pole_parent": 1.0}
     return {
         f"{'left' if side == 'L' else 'right'}_leg": IkControls(
@@ -159,10 +160,13 @@ def _rigify_ik(side: str) -> dict[str, IkControls]:
             f"thigh_ik_target.{side}",
             follow={f"{'left' if side == 'L' else 'right'}_foot": f"toe_ik.{side}"},
             properties={f"thigh_parent.{side}": switch},
-            rest=(f"foot_heel_ik.{side}", f"foot_spin_ik.{side}"),
+            rest=(f"foot_heel_ik.{side}", f"foot_spin_ik.{side}", f"thigh_ik.{side}"),
         ),
         f"{'left' if side == 'L' else 'right'}_arm": IkControls(
-            f"hand_ik.{side}", f"upper_arm_ik_target.{side}", properties={f"upper_arm_parent.{side}": switch}
+            f"hand_ik.{side}",
+            f"upper_arm_ik_target.{side}",
+            properties={f"upper_arm_parent.{side}": switch},
+            rest=(f"upper_arm_ik.{side}",),
         ),
     }
 
