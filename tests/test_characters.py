@@ -18,6 +18,7 @@ from engine.characters.coupling import Coupling, anchored_targets, contact_targe
 from engine.characters.interactions import Apart, Contact, Face, JointRef
 from engine.characters.planner import Agent, plan_paths
 from engine.characters.terms import APPROACH_S, RELEASE_S, ContactTrack
+from engine.constraints.types import JointTarget
 from engine.errors import RequestError
 from engine.request import GenerationRequest
 from engine.skeleton import CANONICAL
@@ -163,7 +164,7 @@ def test_who_reaches_how_far_and_who_walks(stays, fixed, meet_x):
     coupling = Coupling([it, Apart()], ["ana", "ben"], 20.0, 21, fixed=set(fixed), stays=set(stays))
     wa, wb = np.zeros((21, CANONICAL.num_joints, 3)), np.zeros((21, CANONICAL.num_joints, 3))
     wb[:, :, 0] = 2.0  # ben stands 2 m along x (every joint at his pelvis, for the test)
-    ta, tb = coupling.meeting(it, wa, wb)
+    ta, tb = coupling.meeting(coupling.contacts[0], wa, wb)
     assert np.allclose(ta, tb) and np.allclose(ta[:, 0], meet_x)  # distance 0: both targets on one point
     walkers = [n for n in ("ana", "ben") if n not in stays and n not in fixed]
     for name, partner in (("ana", "ben"), ("ben", "ana")):
@@ -172,6 +173,35 @@ def test_who_reaches_how_far_and_who_walks(stays, fixed, meet_x):
         if name not in fixed:
             track = next(t for t in coupling.terms[name] if isinstance(t, ContactTrack))
             assert track.moves_root is (name in walkers)
+
+
+def test_own_joint_target_on_a_contact_joint_sets_the_meeting_point(fake_models):
+    """ana's own target for her right wrist at the contact's time pins the meeting point there (eased in and out
+    over the reach window, so the target does not jump), ben takes the gap; and the residual every result
+    reports for ana's own target is measured on the finished motion, after the interactions' clean-up."""
+    wrist = CANONICAL.index("right_wrist")
+    target = JointTarget(wrist, 2.0, 2.0, np.array([0.3, -1.2, 1.6]))
+    it = Contact(JointRef("ana", wrist), JointRef("ben", wrist), 1.8, 2.2, distance=0.1)
+    coupling = Coupling([it], ["ana", "ben"], 20.0, 81, pins={"ana": [target]})
+    link = coupling.contacts[0]
+    w = link.pin_a[:, 3]
+    assert np.allclose(w[link.frames == 40], 1.0) and 0 < w[0] < 1 and not link.pin_b[:, 3].any()
+    wa, wb = np.zeros((len(link.frames), CANONICAL.num_joints, 3)), np.zeros((len(link.frames), 22, 3))
+    wb[:, :, 1] = -2.4
+    ta, tb = coupling.meeting(link, wa, wb)
+    on = link.frames == 40
+    assert np.allclose(ta[on], target.position) and np.allclose(np.linalg.norm(ta - tb, axis=-1), 0.1)
+    assert np.linalg.norm(np.diff(ta, axis=0), axis=-1).max() < 0.1 * 1.6  # eased in: no jump over the 1.6 m gap
+    data = job(interactions=[{"type": "contact", "a": "ana.right_wrist", "b": "ben.right_wrist", "start": 1.8,
+                              "end": 2.2, "distance": 0.1}])  # fmt: skip
+    data["characters"][1] = {"name": "ben", "text": "a person stands still", "position": [0.0, -2.4], "facing": 180}
+    data["characters"][0]["constraints"] = [{"type": "joint", "joint": "right_wrist", "time": 2.0,
+                                             "position": [0.3, -1.2, 1.6]}]  # fmt: skip
+    out = cgen.generate_cast(parse_cast(data))
+    own = out["ana"].metadata["constraints"][0]
+    pos = out["ana"].positions()[60, wrist]
+    assert own["max"] == pytest.approx(float(np.linalg.norm(pos - [0.3, -1.2, 1.6])), abs=1e-9)
+    assert own["max"] < 0.02 and out["ana"].metadata["interactions"][0]["max"] < 0.02
 
 
 def test_body_distance_matches_brute_force_and_pushes_apart():

@@ -17,6 +17,7 @@ from dataclasses import replace
 import numpy as np
 
 from .. import features as feat
+from ..constraints.cleanup import measure
 from ..constraints.guidance import Guide, GuideOptions
 from ..errors import RequestError
 from ..motion import Motion
@@ -64,11 +65,12 @@ def generate_cast(cast: Cast, *, model_dir=None, provider: str = "auto", threads
     runtime = {"model_dir": model_dir, "provider": provider, "threads": threads}
     fixed = {c.name: _generate_alone(c, cancel, runtime) for c in cast.characters if c.name in alone}
     stays = {c.name for c in cast.characters if c.stays}
-    coupling = Coupling(cast.interactions, names, models.fps, frames, set(fixed), stays)
-    members, csets = [], {}
+    csets = {c.name: c.request.constraint_set() for c in cast.characters}
+    pins = {name: cset.joints for name, cset in csets.items()}
+    coupling = Coupling(cast.interactions, names, models.fps, frames, set(fixed), stays, pins)
+    members = []
     for c in cast.characters:
         req = c.request
-        csets[c.name] = req.constraint_set()
         if c.name in fixed:
             continue
         guided = copy.copy(csets[c.name])
@@ -99,11 +101,14 @@ def generate_cast(cast: Cast, *, model_dir=None, provider: str = "auto", threads
         motions.append(motion)
         own_reports.append(report)
     if clean:
-        motions = clean_cast(motions, names, cast.interactions, stays=frozenset(coupling.stays))
+        motions = clean_cast(motions, names, cast.interactions, stays=frozenset(coupling.stays), pins=pins)
     for k, c in enumerate(cast.characters):
         for edit in c.request.edits:
             motions[k] = apply_edit(motions[k], edit, models, post)
-    rows = merge_reports(model_rows, measure_interactions(motions, names, cast.interactions, frozenset(coupling.stays)))
+    own_reports = [_measured_again(report, motion, csets[name])
+                   for report, motion, name in zip(own_reports, motions, names, strict=True)]  # fmt: skip
+    final_rows = measure_interactions(motions, names, cast.interactions, frozenset(coupling.stays))
+    rows = merge_reports(model_rows, final_rows)
     out: dict[str, Motion] = {}
     for k, c in enumerate(cast.characters):
         req = c.request
@@ -121,6 +126,13 @@ def generate_cast(cast: Cast, *, model_dir=None, provider: str = "auto", threads
     if progress is not None:
         progress(1.0)
     return out
+
+
+def _measured_again(report: list[Residual], motion: Motion, cset) -> list[Residual]:
+    """Each own constraint's residual on the finished motion (the interactions' clean-up and the edits come
+    after the character's own clean-up), the model's alone kept."""
+    return [replace(r, mean=after["mean"], max=after["max"]) for r, after in zip(report, measure(motion, cset),
+                                                                               strict=True)]  # fmt: skip
 
 
 def _generate_alone(character, cancel, runtime: dict) -> Motion:

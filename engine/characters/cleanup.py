@@ -34,12 +34,13 @@ ROUNDS = 2
 
 
 def clean_cast(motions: list[Motion], names: list[str], interactions: list[Interaction],
-               fixed: frozenset[str] = frozenset(), stays: frozenset[str] = frozenset()) -> list[Motion]:  # fmt: skip
+               fixed: frozenset[str] = frozenset(), stays: frozenset[str] = frozenset(),
+               pins: dict[str, list] | None = None) -> list[Motion]:  # fmt: skip
     """The motions with apart, face and contact interactions met (fixed characters are left as they are;
-    those that stay move their arms only)."""
+    those that stay move their arms only; a contact joint pinned by its own joint target meets there)."""
     if not interactions:
         return motions
-    coupling = Coupling(interactions, names, motions[0].fps, motions[0].num_frames, fixed, stays)
+    coupling = Coupling(interactions, names, motions[0].fps, motions[0].num_frames, fixed, stays, pins)
     motions = _ease_arms(list(motions), names, coupling)
     for _ in range(ROUNDS):  # a contact's root assist can bring two bodies close again: push, reach, once more
         motions = _push_apart(motions, coupling)

@@ -19,6 +19,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..kinematics.contact import contact_runs
+from ..kinematics.filters import minimum_jerk
+from ..kinematics.reach import WINDOW_S as REACH_WINDOW_S
 from .bodies import SEGMENTS, body_distance, body_radius, limb_bones
 from .interactions import Apart, Contact, Face, Interaction
 from .terms import APPROACH_S, RELEASE_S, ContactTrack, FaceTrack, HoldTrack, contact_reach
@@ -28,32 +30,54 @@ PUSH_SPREAD = 0.4  # s: a push is held this long around the frames that need it,
 
 @dataclass
 class ContactLink:
-    """A contact's two joint terms (eased in before the contact and out after it: terms.ContactTrack) and the
-    contact's own frames, where the terms are aimed and the contact is measured."""
+    """A contact's two joint terms (eased in before the contact and out after it: terms.ContactTrack), the
+    contact's own frames, where the terms are aimed and the contact is measured, and where and how much a
+    character's own joint targets pin its contact joint on those frames ((S, 4): position, weight)."""
 
     contact: Contact
     term_a: ContactTrack
     term_b: ContactTrack
     frames: np.ndarray
+    pin_a: np.ndarray
+    pin_b: np.ndarray
 
     @classmethod
-    def of(cls, it: Contact, fps: float, num_frames: int) -> ContactLink:
+    def of(cls, it: Contact, fps: float, num_frames: int, pins: dict[str, list]) -> ContactLink:
         ta = ContactTrack(it.a.joint, it.start, it.end, it.weight, f"{it.label} ({it.a})")
         tb = ContactTrack(it.b.joint, it.start, it.end, it.weight, f"{it.label} ({it.b})")
         ta.frames(fps, num_frames)  # sets each term's weights on this clock
         tb.frames(fps, num_frames)
-        return cls(it, ta, tb, ta.span_index)
+        frames = ta.span_index
+        pin_a, pin_b = (pinned(pins.get(r.character, ()), r.joint, frames, fps) for r in (it.a, it.b))
+        return cls(it, ta, tb, frames, pin_a, pin_b)
+
+
+def pinned(targets, joint: int, frames: np.ndarray, fps: float) -> np.ndarray:
+    """(len(frames), 4): where a character's own joint targets (constraints.types.JointTarget) put `joint`
+    on those frames and how much (1 on a target's frames, falling along minimum-jerk curves over
+    kinematics.reach.WINDOW_S around them, as the target itself is reached; 0 where none is near)."""
+    out = np.zeros((len(frames), 4))
+    window = max(1, int(round(REACH_WINDOW_S * fps)))
+    for t in (t for t in targets if t.joint == joint and t.weight > 0):
+        a, b = round(t.start * fps), round(t.end * fps)
+        dist = np.maximum(np.maximum(a - frames, frames - b), 0)
+        w = minimum_jerk(1.0 - dist / (window + 1))
+        take = w > out[:, 3]
+        out[take, :3], out[take, 3] = t.position, w[take]
+    return out
 
 
 class Coupling:
     """The interactions of a cast on a clock of `num_frames` frames at `fps`, characters in `names` order.
 
     `fixed`: characters already generated (they do not move); `stays`: characters that stand where they are
-    while a moving partner comes to them (the job's `stays`).
+    while a moving partner comes to them (the job's `stays`); `pins`: each character's own joint targets
+    (a contact joint that one of them pins meets its partner there).
     """
 
     def __init__(self, interactions: list[Interaction], names: list[str], fps: float, num_frames: int,
-                 fixed: set[str] | frozenset = frozenset(), stays: set[str] | frozenset = frozenset()) -> None:  # fmt: skip
+                 fixed: set[str] | frozenset = frozenset(), stays: set[str] | frozenset = frozenset(),
+                 pins: dict[str, list] | None = None) -> None:  # fmt: skip
         self.names, self.fps, self.num_frames = list(names), fps, num_frames
         self.index = {n: i for i, n in enumerate(self.names)}
         self.fixed = set(fixed)
@@ -64,7 +88,7 @@ class Coupling:
         self.aparts = [it for it in interactions if isinstance(it, Apart)]
         for it in interactions:
             if isinstance(it, Contact):
-                link = ContactLink.of(it, fps, num_frames)
+                link = ContactLink.of(it, fps, num_frames, pins or {})
                 self.contacts.append(link)
                 self.terms[it.a.character].append(link.term_a)
                 self.terms[it.b.character].append(link.term_b)
@@ -106,7 +130,7 @@ class Coupling:
             elif it.b.character in hold:
                 ta, tb = contact_targets(pa, pb, it.distance, 1.0), pb
             else:
-                ta, tb = self.meeting(it, wa, wb)
+                ta, tb = self.meeting(link, wa, wb)
             link.term_a.aim(ta)
             link.term_b.aim(tb)
         for it, term, frames in self.faces:
@@ -114,21 +138,29 @@ class Coupling:
         for name, term, frames in self.holds:
             term.aim(worlds[self.index[name]][frames, 0])
 
-    def meeting(self, it: Contact, wa: np.ndarray, wb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def meeting(self, link: ContactLink, wa: np.ndarray, wb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Targets (F, 3) of the contact's two joints from both bodies' positions (F, J, 3) on its frames.
 
         Two movers meet halfway; next to a fixed partner the other takes the whole gap; one who stays
         reaches for a meeting point within its contact reach, and a mover comes to it (two who stay reach
-        for the midpoint with their arms)."""
+        for the midpoint with their arms). Where a character's own joint target pins its contact joint, the
+        meeting moves there (eased in and out as the target is reached) and the partner takes the gap."""
+        it = link.contact
         a, b = it.a.character, it.b.character
         pa, pb = wa[:, it.a.joint], wb[:, it.b.joint]
         if a in self.stays and self.mobile(b):
-            return anchored_targets(pa, pb, wa[:, 0], contact_reach(it.a.joint), it.distance)
-        if b in self.stays and self.mobile(a):
-            other, own = anchored_targets(pb, pa, wb[:, 0], contact_reach(it.b.joint), it.distance)
-            return own, other
-        return (contact_targets(pa, pb, it.distance, self.arm_share(a, b)),
-                contact_targets(pb, pa, it.distance, self.arm_share(b, a)))  # fmt: skip
+            ta, tb = anchored_targets(pa, pb, wa[:, 0], contact_reach(it.a.joint), it.distance)
+        elif b in self.stays and self.mobile(a):
+            tb, ta = anchored_targets(pb, pa, wb[:, 0], contact_reach(it.b.joint), it.distance)
+        else:
+            ta = contact_targets(pa, pb, it.distance, self.arm_share(a, b))
+            tb = contact_targets(pb, pa, it.distance, self.arm_share(b, a))
+        for pin, own, other in ((link.pin_a, ta, tb), (link.pin_b, tb, ta)):
+            w = pin[:, 3:]
+            on = w[:, 0] > 0
+            own[on] += w[on] * (pin[on, :3] - own[on])
+            other[on] = contact_targets(other[on], own[on], it.distance, 1.0)  # `distance` from it, same side
+        return ta, tb
 
     def arm_share(self, name: str, partner: str) -> float:
         """How much of the gap between two contact joints `name`'s joint covers: none if it is fixed, all of
