@@ -285,6 +285,7 @@ class FakeModels:
                                       default_guidance=1.0)  # fmt: skip
         self.fps = FPS
         self.version = "fake"
+        self.device_note = None  # runs where it was asked to (runtime.Models)
         self.directory = Path("/nonexistent/fake-model")  # no vocabulary: prompt help stays quiet
         self.mean = np.zeros(F, np.float32)
         self.std = np.ones(F, np.float32)
