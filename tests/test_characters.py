@@ -21,6 +21,7 @@ from engine.characters.terms import APPROACH_S, RELEASE_S, ContactTrack
 from engine.constraints.types import JointTarget
 from engine.errors import RequestError
 from engine.request import GenerationRequest
+from engine.sampling import SamplingRun
 from engine.skeleton import CANONICAL
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -314,6 +315,18 @@ def test_a_partner_that_stays_keeps_its_place_and_the_other_comes(fake_models):
         assert len(held) == stays and all(r["characters"] == ["ben"] and r["max"] < 0.05 for r in held), held
     assert moved[True] < 0.05 and moved[False] > 0.2, moved
     assert gap[True] < 1.2, gap  # ana came to him
+
+
+def test_lockstep_steps_every_character_through_the_shared_sampling_run(fake_models, monkeypatch):
+    """#13: the cast's lockstep advances one engine.sampling.SamplingRun per character (no loop of its own)."""
+    calls = []
+    advance = SamplingRun.advance
+    monkeypatch.setattr(SamplingRun, "advance", lambda run, x0: calls.append(run.index) or advance(run, x0))
+    data = job(interactions=TWO["interactions"][:2])
+    data["characters"][1] = {"name": "ben", "text": "a person stands still", "position": [0.0, -2.4]}
+    cgen.generate_cast(parse_cast(data))
+    steps = fake_models.manifest.default_steps
+    assert sorted(calls) == sorted(list(range(steps)) * 2)  # two characters, every step once each
 
 
 def test_apart_keeps_side_by_side_walkers_at_their_distance(fake_models):
