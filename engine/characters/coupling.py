@@ -5,11 +5,12 @@ at its share of the way to the other (half each; all of it when the partner
 is fixed), so both bodies adapt, and a partner beyond comfortable reach makes
 the root walk over (the Guide's root-excess rule). A character that `stays`
 reaches with the arm for a point within its reach and the partner walks
-over to it. `face` aims a look-at term
-at the other character's pelvis. `apart` pushes the roots of two bodies that
-come closer than min_distance away from each other, smoothed in time so paths
-bend instead of jumping. Used by lockstep sampling (model frames) and by
-clean-up (output frames) alike.
+over to it; a character's own joint target on a contact joint sets the
+meeting point. `face` aims a look-at term at the other character's pelvis.
+`apart` pushes the roots of two bodies that come closer than min_distance
+away from each other, smoothed in time so paths bend instead of jumping.
+Used by lockstep sampling (model frames) and by clean-up (output frames)
+alike.
 """
 
 from __future__ import annotations
