@@ -17,7 +17,7 @@ from engine.characters.bodies import SEGMENTS, body_distance, segment_distance
 from engine.characters.coupling import Coupling, anchored_targets, contact_targets, smooth_push
 from engine.characters.interactions import Apart, Contact, Face, JointRef
 from engine.characters.planner import Agent, plan_paths
-from engine.characters.terms import APPROACH_S, RELEASE_S, ContactTrack
+from engine.characters.terms import APPROACH_S, RELEASE_S, ContactTrack, FaceTrack
 from engine.constraints.types import JointTarget
 from engine.errors import RequestError
 from engine.request import GenerationRequest
@@ -143,6 +143,25 @@ def test_contacts_ease_in_before_and_out_after_their_span():
     assert np.all(np.diff(excess[:41]) >= -1e-12)
     term.moves_root = False
     assert not term.root_excess(pos).any()
+
+
+def test_face_turns_eased_in_before_its_range_and_out_after_it():
+    """Each frame of a face term's window turns by its minimum-jerk weight times the turn its nearest frame
+    of the range needs: the whole turn on the range, none where the window starts, no step between frames."""
+    term = FaceTrack(2.0, 3.0)
+    frames = term.frames(20.0, 100)
+    assert frames[0] == 20 and frames[-1] == 76
+    rest = CANONICAL.forward_kinematics(np.tile([1.0, 0.0, 0.0, 0.0], (CANONICAL.num_joints, 1)), np.zeros(3))[0]
+    pos = np.repeat(rest[None], len(frames), axis=0)
+    side = pos[0, CANONICAL.index("left_shoulder"), :2] - pos[0, CANONICAL.index("right_shoulder"), :2]
+    term.aim(np.tile(np.array([side[0], side[1], 0.0]) * 10, (len(frames), 1)))  # far off to the left: a 90 degree turn
+    turn = term.turn(pos)
+    whole = np.deg2rad(90 - 10)  # beyond the 10 degree tolerance
+    assert np.allclose(np.abs(turn[term.span_index]), whole, atol=1e-3) and abs(turn[0]) < 0.01 * whole
+    assert np.abs(np.diff(turn)).max() < 2.0 / 16 * whole  # minimum-jerk ramps over 20 and 16 frames: no step
+    assert np.allclose(term.residual(pos), whole, atol=1e-3) and len(term.residual(pos)) == 21
+    step = term.step(pos)
+    assert np.allclose(step[:, 0], 0.0) and np.abs(step[0]).max() < 0.01  # about the pelvis; nothing at the start
 
 
 def test_one_who_stays_reaches_within_its_reach_and_the_partner_takes_the_gap():

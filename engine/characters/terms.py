@@ -105,11 +105,43 @@ class HoldTrack(JointPosition):
 
 
 class FaceTrack(LookAt):
-    """The chest turned towards a per-frame ground point (F, 2): another character's pelvis."""
+    """The chest turned towards a per-frame ground point (F, 2): another character's pelvis.
+
+    As a contact's joint, the turn is eased in over APPROACH_S before [start, end] and out over RELEASE_S
+    after it: each frame there turns by its minimum-jerk weight times the turn its nearest frame of the
+    range takes, so the body turns as a person does instead of snapping round where the range starts.
+    """
 
     def __init__(self, start: float, end: float, weight: float = 1.0, label: str = "face") -> None:
         super().__init__(np.zeros(2), start, end, weight)
         self.label = label
 
+    def frames(self, fps: float, num_frames: int) -> np.ndarray:
+        span = ErrorTerm.frames(self, fps, num_frames)
+        before, after = (max(1, int(round(s * fps))) for s in (APPROACH_S, RELEASE_S))
+        around, self.weights = ease_weights(span, num_frames, before, after)
+        self.span_index = np.searchsorted(around, span)
+        return around
+
     def aim(self, points: np.ndarray) -> None:
         self.point = np.asarray(points, dtype=np.float64)[:, :2]
+
+    def turn(self, positions: np.ndarray) -> np.ndarray:
+        """Signed turn (radians) of each frame of the window: its weight times its nearest range frame's."""
+        whole = super().turn(positions)
+        nearest = np.clip(np.searchsorted(self.span_index, np.arange(len(positions))), 0, len(self.span_index) - 1)
+        return self.weights * whole[self.span_index][nearest]
+
+    def residual(self, positions: np.ndarray) -> np.ndarray:
+        """How far the chest is turned from the partner (beyond the tolerance) on the range itself."""
+        return np.abs(super().turn(positions)[self.span_index])
+
+    def step(self, positions: np.ndarray) -> np.ndarray:
+        """Every joint turned about the pelvis by `turn` (guidance takes it mostly as a heading change)."""
+        angle = self.turn(positions)[:, None]
+        rel = positions[..., :2] - positions[:, :1, :2]
+        c, s = np.cos(angle), np.sin(angle)
+        d = np.zeros_like(positions)
+        d[..., 0] = c * rel[..., 0] - s * rel[..., 1] - rel[..., 0]
+        d[..., 1] = s * rel[..., 0] + c * rel[..., 1] - rel[..., 1]
+        return d
