@@ -14,6 +14,10 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from .. import features as feat
+from ..constraints.cleanup import cleanup
+from ..constraints.types import ConstraintSet
+from ..pipeline import generate
+from ..request import GenerationRequest
 from ..training.captions import canonical_caption
 from .clips import Split
 
@@ -101,9 +105,6 @@ class RetrievalBaseline:
 def generated(label: str, captions: list[str], frames: list[int], fps: float, seed: int, steps: int | None,
               model_dir) -> MotionSet:  # fmt: skip
     """The shipped generator through engine.generate, one request per test item (seed = seed * 100003 + item)."""
-    from ..pipeline import generate
-    from ..request import GenerationRequest
-
     t0 = time.time()
     motions = []
     for i, (text, n) in enumerate(zip(captions, frames, strict=True)):
@@ -122,9 +123,6 @@ def from_motions(label: str, captions: list[str], motions: list) -> MotionSet:
 
 def foot_cleaned(label: str, generated_set: MotionSet) -> MotionSet:
     """The generated motions after the engine's foot clean-up pass (planted contacts pinned, no constraints)."""
-    from ..constraints.cleanup import cleanup
-    from ..constraints.types import ConstraintSet
-
     t0 = time.time()
     cleaned = [cleanup(m, ConstraintSet(), feet=True) for m in generated_set.motions]
     out = from_motions(label, generated_set.captions, cleaned)

@@ -19,6 +19,8 @@ import time
 import numpy as np
 
 from .. import features as feat
+from ..pipeline import generate
+from ..request import GenerationRequest
 from ..skeleton import BODY_PART_NAMES, BODY_PARTS, CANONICAL, JOINT_NAMES
 from ..timeline.parts import infer_body_parts
 from . import metrics as M
@@ -40,9 +42,6 @@ THREE_TRACKS = [
 
 
 def _generate(job: dict, model_dir):
-    from ..pipeline import generate
-    from ..request import GenerationRequest
-
     motion = generate(GenerationRequest.from_dict(job), model_dir=model_dir)
     motion.contacts = None  # contacts detected from the motion, as for the corpus clips
     return motion

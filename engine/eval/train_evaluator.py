@@ -20,7 +20,9 @@ import numpy as np
 import torch
 
 from ..training.captions import training_captions
+from ..training.export import text_embedder
 from .clips import DEFAULT_CORPUS, Split, load_split, pair_ids, pick_captions, stats_fingerprint
+from .embedder import Evaluator, find_text_encoder
 from .evaluator import EvaluatorConfig, MotionEncoder, TextProjection, export_onnx, info_nce
 from .metrics import r_precision
 
@@ -90,8 +92,6 @@ def train(args) -> dict:
     torch.manual_seed(args.seed)
     torch.set_num_threads(args.threads)
     rng = np.random.default_rng(args.seed)
-    from ..training.export import text_embedder
-    from .embedder import find_text_encoder
 
     text_onnx, tokenizer = find_text_encoder(*([Path(args.text_dir)] if args.text_dir else TEXT_DIRS))
     embed = text_embedder(text_onnx, tokenizer)
@@ -190,8 +190,6 @@ def _home_relative(path: Path) -> str:
 
 def measure(eval_dir: Path, text_dir: Path, corpus) -> dict:
     """R-precision (batches of 32, same-label texts left out) of the exported ONNX files on val and test."""
-    from .embedder import Evaluator
-
     ev = Evaluator(eval_dir, text_dir)
     result = {}
     for name in ("val", "test"):
