@@ -10,11 +10,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from fixtures_corpus import synthetic_corpus
 
 from engine import prompt_help
 from engine.pipeline import generate
 from engine.request import GenerationRequest
 from engine.runtime import DEFAULT_MODEL_DIR, load_models
+from engine.training import vocabulary
 
 HAS_VOCABULARY = (DEFAULT_MODEL_DIR / prompt_help.VOCABULARY_FILE).exists()
 pytestmark = pytest.mark.skipif(not HAS_VOCABULARY, reason="needs exported_models/ with vocabulary.json")
@@ -73,3 +75,17 @@ def test_a_model_without_vocabulary_gives_no_advice(tmp_path):
     assert prompt_help.Vocabulary.load(tmp_path) is None
     data = json.loads((DEFAULT_MODEL_DIR / prompt_help.VOCABULARY_FILE).read_text())
     assert len(data["captions"]) == len(np.load(DEFAULT_MODEL_DIR / prompt_help.EMBEDDINGS_FILE))
+
+
+def test_vocabulary_is_built_from_a_corpus_for_a_model_folder(tmp_path):
+    """What `python -m engine.training.vocabulary` writes when a model is exported (here: the synthetic corpus)."""
+    corpus, folder = tmp_path / "corpus", tmp_path / "model"
+    synthetic_corpus(corpus)
+    folder.mkdir()
+    for name in ("denoiser.onnx", "text_encoder.onnx", "tokenizer.json", "stats.npz", "manifest.json"):
+        (folder / name).symlink_to(DEFAULT_MODEL_DIR / name)
+    data = vocabulary.build(corpus, folder)
+    loaded = prompt_help.Vocabulary.load(folder)
+    assert loaded.model_version == load_models(DEFAULT_MODEL_DIR, "cpu").version == data["model_version"]
+    assert set(loaded.actions) == set(data["actions"]) and 0.0 < loaded.threshold < 1.0
+    assert data["calibration"]["unknown_prompts"] == len(vocabulary.UNKNOWN_PROMPTS)

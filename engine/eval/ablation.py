@@ -72,7 +72,7 @@ def evaluate(model_dir: Path, corpus: Path, eval_dir: Path, seed: int = 0) -> di
     rng = np.random.default_rng(seed)
     test = test.subset(np.sort(rng.choice(len(test), size=min(QUICK_ITEMS, len(test)), replace=False)))
     ctx = Context(model_dir, corpus, seed, True, Evaluator(eval_dir, text_dir=model_dir), test)
-    out = {"model": str(model_dir), "version": models.version, "training": models.manifest.get("training", {})}
+    out = {"model": str(model_dir), "version": models.version, "training": models.manifest.details.get("training", {})}
     out.update(text_metrics(ctx))
     out.update(observe_only_errors(ctx))
     out.update({f"vocab_{k}": v for k, v in vocabulary_summary(vocabulary_rows(ctx)).items()})

@@ -87,7 +87,7 @@ def build(corpus: Path, model_dir: Path) -> dict:
     passed, warned = float(np.mean(known[1::2] >= threshold)), float(np.mean(unknown[1::2] < threshold))
     styles = {s: [w for w in (STYLES[s][0][0], STYLES[s][1][0]) if w] for s in sorted({s for _, s in pairs})}
     data = {
-        "model_version": models.manifest.get("model_version", "unknown"),
+        "model_version": models.version,
         "threshold": threshold,
         "actions": sorted({c for c, _ in pairs}),
         "styles": {s: w for s, w in styles.items() if w},
