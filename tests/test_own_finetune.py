@@ -22,6 +22,7 @@ from test_training_tiny import synthetic_corpus
 
 from engine.errors import MotionComposerError
 from engine.eval import demo_motion, own_data
+from engine.eval.embedder import DEFAULT_EVAL_DIR, Evaluator
 from engine.io.bvh import write_bvh
 from engine.model_info import describe
 from engine.prompt_help import Vocabulary, advise
@@ -192,3 +193,10 @@ def test_a_fine_tune_without_mixing_knows_only_its_own_captions(tmp_path):
     assert loaded.captions == ("a person dribbles a basketball",) and data["styles"] == {}
     assert loaded.model_version == "mc-own-1" and loaded.threshold == Vocabulary.load(DEFAULT_MODEL_DIR).threshold
     assert advise("a person dribbles a basketball", loaded, load_models(out, "cpu").text.encode).known
+
+
+def test_own_retrieval_generates_each_held_out_clip_and_ranks_it(tmp_path):
+    """engine.eval.own_data's per-model numbers on a tiny own corpus (one held-out clip: rank 1 of 1)."""
+    got = own_data.own_retrieval(DEFAULT_MODEL_DIR, Evaluator(DEFAULT_EVAL_DIR, DEFAULT_MODEL_DIR),
+                                 own_corpus(tmp_path), seed=0)  # fmt: skip
+    assert got["caption candidates"] == 1 and got["caption top1"] == 1.0 and got["real clip mean_rank"] == 1.0

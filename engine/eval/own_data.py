@@ -75,7 +75,7 @@ def motion_ranks(evaluator: Evaluator, made: list[np.ndarray], real: list[np.nda
 def own_retrieval(model_dir: Path, evaluator: Evaluator, corpus: Path, seed: int) -> dict:
     """Caption -> generated motion: its rank for its caption, and its own real clip's rank among the real clips."""
     clips, captions, _, fps = heldout_items(corpus)
-    limit = int(load_models(model_dir).manifest["max_frames"])
+    limit = int(load_models(model_dir).manifest.max_frames)
     frames = [min(len(c), limit) for c in clips]
     made = sources.generated("own", captions, frames, fps, seed, None, model_dir)
     text = rank_numbers(caption_ranks(evaluator, made.features, captions), len(set(captions)))
