@@ -27,6 +27,7 @@ from .types import ConstraintSet, FootPlant, JointTarget, KeyframePose, RootPath
 ASSIST_MIN = 0.001  # m: a horizontal miss above this moves the root
 ASSIST_PASSES = 4
 ASSIST_MAX = 1.0  # m: the most the root is moved to reach one target
+PATH_STEP = 0.1  # m: ... where a root path holds the root
 DEPTH = [0] * CANONICAL.num_joints
 for _j, _p in enumerate(CANONICAL.parents):
     DEPTH[_j] = 0 if _p < 0 else DEPTH[_p] + 1
@@ -79,7 +80,7 @@ def cleanup(motion: Motion, cset: ConstraintSet, blend_seconds: float = 0.3, fee
             rot, root = _path(rot, root, p, fps)
     joints = sorted((j for j in cset.joints if j.weight > 0), key=lambda j: DEPTH[j.joint])
     if joints:  # reached first, so the feet are planted where the body ends up
-        rot, root = reach_targets(rot, root, fps, joints, max_step=step, home=start)
+        rot, root = _reach_all(rot, root, fps, joints, cset.paths, step, start)
     if feet:
         planted = plant_feet(replace(motion, rotations=rot, root_translation=root), lower_pelvis=root_assist)
         rot, root = planted.rotations, planted.root_translation
@@ -90,12 +91,29 @@ def cleanup(motion: Motion, cset: ConstraintSet, blend_seconds: float = 0.3, fee
             if term.weight > 0:
                 rot, root = _term(rot, root, term, fps, blend)
         if joints:
-            rot, root = reach_targets(rot, root, fps, joints, max_step=step, home=start)
+            rot, root = _reach_all(rot, root, fps, joints, cset.paths, step, start)
         for k in (k for k in cset.keyframes if k.weight > 0):  # last: a keyframe's pose wins over a reach's window
             f = min(frame_at(k.time, fps), n - 1)
             new_root = root[f] if k.root is None else k.root
             rot, root = _blend_in(rot, root, [f], k.rotations[None], np.asarray(new_root)[None], blend)
     return replace(motion, rotations=quat.continuous(quat.normalize(rot)), root_translation=root)
+
+
+def _reach_all(rot, root, fps: float, joints: list[JointTarget], paths: list[RootPath], step: float, home):
+    """Every joint target reached; the body steps closer (up to `step`) for targets at times no root path holds,
+    and at most PATH_STEP where one does: a full step there would break the path (a wrist target behind a walker
+    once dragged the pelvis 1 m back against its waypoints at 17 m/s)."""
+    held = [j for j in joints if any(_on_path(j, p) for p in paths)]
+    free = [j for j in joints if not any(_on_path(j, p) for p in paths)]
+    if held:
+        rot, root = reach_targets(rot, root, fps, held, max_step=min(step, PATH_STEP), home=home)
+    if free:
+        rot, root = reach_targets(rot, root, fps, free, max_step=step, home=home)
+    return rot, root
+
+
+def _on_path(j: JointTarget, p: RootPath) -> bool:
+    return p.weight > 0 and float(p.times[0]) <= j.end and j.start <= float(p.times[-1])
 
 
 def _reach(rot, root, joint: int, frames, target, blend: int, home, keep_world: bool = False,

@@ -77,6 +77,9 @@ class Guide:
         self.term_frames = [t.frames(fps, frames) for t in self.terms]
         self.plants = [(p, self._span(p.start, p.end)) for p in cset.plants]
         self.static_obs, self.static_mask = self._static_observations()
+        self.path_held = np.zeros(frames, bool)  # frames within a root path's time span
+        for p in (p for p in cset.paths if p.weight > 0):
+            self.path_held[self._span(float(p.times[0]), float(p.times[-1]))] = True
         self.last: np.ndarray | None = None  # latest raw x0 prediction
 
     def observe(self, obs: np.ndarray, mask: np.ndarray) -> None:
@@ -219,7 +222,7 @@ class Guide:
         motion = feat.decode(raw, self.fps, start_position=self.frame.origin, start_yaw=self.frame.yaw)
         c = self.cset
         part = ConstraintSet(keyframes=c.keyframes, joints=c.joints if joints else [], plants=c.plants,
-                             functions=c.functions)  # fmt: skip
+                             functions=c.functions, paths=c.paths)  # fmt: skip
         if joints:  # smoothed first: IK'd arms compensate the body's jitter, and smoothing that away afterwards
             motion = smooth_motion(motion)  # would leave the compensation as jitter (a whip near the target)
         before = motion.root_translation
@@ -285,6 +288,7 @@ class Guide:
         a farther target is reported, not met.
         """
         excess = self.frame.vectors_to_window(term.root_excess(world[frames]))
+        excess[self.path_held[frames]] = 0.0  # a root path holds the root there: the target is reported instead
         here = traj.root[frames]
         there = here + excess
         limit = MAX_ROOT_SPEED * frames / self.fps
