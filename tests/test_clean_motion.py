@@ -11,7 +11,8 @@ from fixtures_corpus import canonical_walk
 
 from engine import quaternion as quat
 from engine.eval import metrics as M
-from engine.kinematics import contact, feet, reach, smoothing
+from engine.kinematics import contact, feet, reach, smoothing, stance
+from engine.motion import Motion
 from engine.skeleton import CANONICAL, FOOT_INDICES
 
 FPS = 30.0
@@ -220,3 +221,21 @@ def test_the_cli_names_each_missed_constraint_on_one_stderr_line(tmp_path, capsy
     assert cli.main(["generate", "--job", str(tmp_path / "job.json"), "--out", str(tmp_path / "out.npz")]) == 0
     missed = [line for line in capsys.readouterr().err.splitlines() if "missed by" in line]
     assert len(missed) == 1 and "left_wrist" in missed[0], missed
+
+
+def test_a_standing_body_that_creeps_stays_put_and_a_walk_keeps_its_travel():
+    n = int(3 * FPS) + 1
+    glide = np.zeros((n, 3))
+    glide[:, 1] = -0.07 * np.arange(n) / FPS  # the bow's drift: 7 cm/s, slower than a contact moves
+    glide[:, 2] = 0.94
+    creeping = Motion(FPS, glide, quat.identity((n, CANONICAL.num_joints)))
+    down = np.ones((n, 4), bool)
+    feet_before = creeping.positions()[:, list(FOOT_INDICES), :2]
+    anchored = stance.anchor_stance(creeping, down)
+    feet_after = anchored.positions()[:, list(FOOT_INDICES), :2]
+    assert np.ptp(feet_before[:, :, 1], axis=0).min() > 0.2
+    assert np.ptp(feet_after[:, :, 1], axis=0).max() < 0.02  # only the eases at the stretch's ends are left
+    assert M.mean_jerk([anchored.positions()], FPS) < 1.0
+    walk = sliding_walk()
+    kept = stance.anchor_stance(walk, feet.foot_contacts(walk))
+    assert np.array_equal(kept.root_translation, walk.root_translation)  # steps: no long double support

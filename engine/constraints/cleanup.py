@@ -15,10 +15,11 @@ import numpy as np
 from .. import quaternion as quat
 from ..features import heading
 from ..kinematics import ik
-from ..kinematics.feet import plant_feet
+from ..kinematics.feet import foot_contacts, plant_feet
 from ..kinematics.filters import fade
 from ..kinematics.fk import fk, path_fk
 from ..kinematics.reach import reach_targets
+from ..kinematics.stance import anchor_stance
 from ..motion import Motion
 from ..skeleton import CANONICAL, FOOT_REST_HEIGHTS
 from .programmable import ErrorTerm
@@ -67,9 +68,13 @@ def cleanup(motion: Motion, cset: ConstraintSet, blend_seconds: float = 0.3, fee
     Joint targets are reached over a window around them (kinematics.reach);
     with `root_assist` the body first steps closer to one its limb cannot
     reach (at most `assist_max`). With `feet`, the feet are then planted
-    where the motion has them in contact (kinematics.feet).
+    where the motion has them in contact (kinematics.feet); with `feet` and `root_assist` and nothing holding the
+    root (a root path, a keyframe's root), a glide of the whole body while both feet are down goes first
+    (kinematics.stance).
     """
     fps, n = motion.fps, motion.num_frames
+    if feet and root_assist and not _root_held(cset):
+        motion = anchor_stance(motion, foot_contacts(motion))
     # root assist for explicit foot plants is measured from here, and capped
     home = (motion.root_translation.copy(), assist_max) if root_assist else None
     step, start = (assist_max if root_assist else 0.0), motion.root_translation
@@ -97,6 +102,10 @@ def cleanup(motion: Motion, cset: ConstraintSet, blend_seconds: float = 0.3, fee
             new_root = root[f] if k.root is None else k.root
             rot, root = _blend_in(rot, root, [f], k.rotations[None], np.asarray(new_root)[None], blend)
     return replace(motion, rotations=quat.continuous(quat.normalize(rot)), root_translation=root)
+
+
+def _root_held(cset: ConstraintSet) -> bool:
+    return any(p.weight > 0 for p in cset.paths) or any(k.weight > 0 and k.root is not None for k in cset.keyframes)
 
 
 def _reach_all(rot, root, fps: float, joints: list[JointTarget], paths: list[RootPath], step: float, home):
