@@ -13,6 +13,7 @@ import pytest
 
 from engine.eval.clips import DEFAULT_CORPUS as CORPUS
 from engine.eval.clips import stats_fingerprint
+from engine.kinematics import contact
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED_DATA = REPO.parent / "shared" / "data"
@@ -51,7 +52,7 @@ def test_quick_benchmark_runs_and_writes_both_reports(tmp_path):
     assert done.returncode == 0, done.stderr[-2000:]
     print(f"\nbench --quick: {time.time() - t0:.0f} s (about 3 min on an idle 2-core machine)")  # not a timed test
     text = md.read_text()
-    for part in ("## Goals", "R-precision top-3", "FID to real test", "foot skate (h < rest + 5 cm, v > 0.2 m/s)",
+    for part in ("## Goals", "R-precision top-3", "FID to real test", f"foot skate (h < rest + {contact.HEIGHT_MARGIN * 100:g} cm, v > {contact.SPEED:g} m/s)",
                  "ms per 10 s motion", "retrieval", "generator (50 steps)"):  # fmt: skip
         assert part in text
     data = json.loads(js.read_text())

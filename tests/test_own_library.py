@@ -160,13 +160,14 @@ def test_bad_library_input_gives_one_line_errors_and_keeps_the_old_corpus(tmp_pa
     assert (notcorpus / "precious.txt").read_text() == "keep"
 
 
-def test_a_mapping_file_maps_names_the_automatic_mapping_cannot(tmp_path):
+def test_names_that_say_nothing_map_by_skeleton_shape_or_by_a_mapping_file(tmp_path):
     odd = {name: f"bone{j:02d}" for j, name in enumerate(JOINT_NAMES)}
     path = tmp_path / "odd.bvh"
     walk = demo_motion.walk(seconds=1.0, fps=30.0)
     write_bvh(path, renamed(walk, odd))
-    with pytest.raises(MotionComposerError, match="does not look humanoid"):
-        read_library_clip(path)
+    got, preset = read_library_clip(path)  # no name matches: the automatic mapping reads the skeleton's shape
+    assert preset == "shape"
+    assert_same_motion(got, walk)
     mapping_file = tmp_path / "map.json"
     mapping_file.write_text(json.dumps({"joints": odd}))
     got, preset = read_library_clip(path, mapping=read_mapping_file(mapping_file))
