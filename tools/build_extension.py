@@ -6,7 +6,7 @@
    (blender_manifest.toml `wheels`, pinned like requirements.txt) into
    ./wheels with `pip download --only-binary=:all: --python-version 3.11
    --platform ...`; files already there are reused.
-2. Stages the repository into build/extension (hard links, so it is cheap),
+2. Stages the repository into a temporary folder under build/ (hard links, so it is cheap),
    with the manifest limited to the platforms whose wheels are present.
 3. Runs Blender's extension builder (blender_ext.py from the bpy package, no
    Blender binary needed), one zip per platform in dist/ (--no-split: one zip
@@ -25,13 +25,14 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
 import tomllib
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 MANIFEST = ROOT / "blender_manifest.toml"
 WHEEL_DIR = ROOT / "wheels"
-STAGE = ROOT / "build" / "extension"
+BUILD = ROOT / "build"  # each run stages into its own temporary folder here (same disk: hard links work)
 DIST = ROOT / "dist"
 GPU_PINS = ROOT / "requirements-gpu.txt"
 #: the platforms onnxruntime-gpu publishes wheels for, and each wheel's platform tag
@@ -91,11 +92,15 @@ def download(filename: str) -> bool:
         cmd += ["--platform", tag]
     cmd.append(f"{name}=={version}")
     WHEEL_DIR.mkdir(exist_ok=True)
-    proc = subprocess.run(cmd, capture_output=True, text=True)
-    if proc.returncode != 0 or not target.exists():
-        last = (proc.stderr.strip().splitlines() or ["no such file was downloaded"])[-1]
-        print(f"build_extension: could not download {filename}: {last}", file=sys.stderr)
-        return False
+    with tempfile.TemporaryDirectory(dir=WHEEL_DIR, prefix=".download-") as tmp:  # whole files only, even when
+        cmd[cmd.index(str(WHEEL_DIR))] = tmp  # two builds fetch the same wheel at once
+        proc = subprocess.run(cmd, capture_output=True, text=True)
+        got = Path(tmp) / filename
+        if proc.returncode != 0 or not got.exists():
+            last = (proc.stderr.strip().splitlines() or ["no such file was downloaded"])[-1]
+            print(f"build_extension: could not download {filename}: {last}", file=sys.stderr)
+            return False
+        got.replace(target)
     return True
 
 
@@ -110,27 +115,25 @@ def blender_ext_script() -> Path:
     return found[-1]
 
 
-def stage(platforms: list[str], wheels: list[str]) -> Path:
-    """Hard-link the repository into build/extension with a manifest for `platforms` only."""
-    if STAGE.exists():
-        shutil.rmtree(STAGE)
-    STAGE.mkdir(parents=True)
+def stage(platforms: list[str], wheels: list[str], into: Path) -> Path:
+    """Hard-link the repository into `into` with a manifest for `platforms` only."""
+    into.mkdir(parents=True)
     for entry in ROOT.iterdir():
         if entry.name in _SKIP or entry.name == MANIFEST.name or entry.is_symlink():
             continue
-        dest = STAGE / entry.name
+        dest = into / entry.name
         if entry.is_dir():
             shutil.copytree(entry, dest, copy_function=_link, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
         else:
             _link(entry, dest)
-    (STAGE / "wheels").mkdir()
+    (into / "wheels").mkdir()
     for wheel in wheels:
-        _link(ROOT / wheel, STAGE / wheel)
+        _link(ROOT / wheel, into / wheel)
     text = MANIFEST.read_text()
     text = re.sub(r"(?ms)^platforms = \[.*?\]", "platforms = [" + ", ".join(f'"{p}"' for p in platforms) + "]", text)
     text = re.sub(r"(?ms)^wheels = \[.*?\n\]", "wheels = [\n" + "".join(f'  "{w}",\n' for w in wheels) + "]", text)
-    (STAGE / MANIFEST.name).write_text(text)
-    return STAGE
+    (into / MANIFEST.name).write_text(text)
+    return into
 
 
 def _link(src, dst) -> None:
@@ -172,9 +175,15 @@ def main(argv: list[str] | None = None) -> int:
     if not platforms:
         sys.exit("build_extension: no platform has all its wheels; nothing built")
 
-    source = stage(platforms, [w.removeprefix("./") for w in wheels])
+    BUILD.mkdir(exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=BUILD, prefix="extension-") as tmp:  # concurrent builds do not collide
+        return _build(args, manifest, platforms, wheels, Path(tmp))
+
+
+def _build(args, manifest: dict, platforms: list[str], wheels: list[str], tmp: Path) -> int:
+    source = stage(platforms, [w.removeprefix("./") for w in wheels], tmp / "extension")
     args.output_dir.mkdir(parents=True, exist_ok=True)
-    build_dir = STAGE.parent / "gpu-zips" if args.gpu else args.output_dir
+    build_dir = tmp / "gpu-zips" if args.gpu else args.output_dir
     build_dir.mkdir(parents=True, exist_ok=True)
     cmd = [sys.executable, str(blender_ext_script()), "build", "--source-dir", str(source),
            "--output-dir", str(build_dir)]  # fmt: skip

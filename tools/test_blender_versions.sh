@@ -44,20 +44,36 @@ venv_for() {  # prints the venv's python for version $1, creating or updating th
   echo "$venv/bin/python"
 }
 
-summary=() failed=0
-for ver in "${versions[@]}"; do
-  py="$(venv_for "$ver")" || { summary+=("$ver: venv could not be made"); failed=1; continue; }
+run_version() {  # $1: version; writes the pytest log to stdout, its summary line to $logs/$1.summary
+  local ver="$1" py bpy_version user start rc counts
+  py="$(venv_for "$ver")" || { echo "$ver: venv could not be made" > "$logs/$ver.summary"; return 1; }
   bpy_version="$("$py" -c 'import importlib.metadata as m; print(m.version("bpy"))')"
   echo "=== bpy $bpy_version ($py)"
   user="$(mktemp -d)"
   start=$SECONDS
-  BLENDER_USER_RESOURCES="$user" "$py" -m pytest -q -rs "${tests[@]}" "${pytest_args[@]}" 2>&1 \
-    | grep -v '^Freeing memory after the leak detector' | tee "$user/pytest.log"
+  BLENDER_USER_RESOURCES="$user" "$py" -m pytest -q -rs -p no:cacheprovider "${tests[@]}" "${pytest_args[@]}" 2>&1 \
+    | grep -v '^Freeing memory after the leak detector' > "$user/pytest.log"
   rc=${PIPESTATUS[0]}
+  cat "$user/pytest.log"
   counts="$(grep -E '^=*.* in [0-9.]+s' "$user/pytest.log" | tail -1 | tr -d '=')"
-  summary+=("bpy $bpy_version: ${counts:-no summary} (exit $rc, $((SECONDS - start)) s wall)")
-  [ "$rc" -eq 0 ] || failed=1
+  echo "bpy $bpy_version: ${counts:-no summary} (exit $rc, $((SECONDS - start)) s wall)" > "$logs/$ver.summary"
   rm -rf "$user"
+  return "$rc"
+}
+
+# The versions run at the same time (each pytest is one process; CI has 2 cores), each into its own log,
+# printed in order when all are done.
+logs="$(mktemp -d)"
+pids=()
+for ver in "${versions[@]}"; do
+  run_version "$ver" > "$logs/$ver.log" 2>&1 &
+  pids+=($!)
 done
-printf '%s\n' "${summary[@]}"
+failed=0
+for i in "${!versions[@]}"; do
+  wait "${pids[$i]}" || failed=1
+done
+for ver in "${versions[@]}"; do cat "$logs/$ver.log"; done
+for ver in "${versions[@]}"; do cat "$logs/$ver.summary" 2>/dev/null || echo "$ver: no summary"; done
+rm -rf "$logs"
 exit $failed
