@@ -21,6 +21,10 @@ from dataclasses import replace
 import numpy as np
 
 from .. import features as feat
+from ..constraints.types import ConstraintSet
+from ..pipeline import PostProcessing, generate
+from ..pipeline.post import finish
+from ..request import GenerationRequest
 from . import metrics as M
 from .clips import pair_ids, pick_captions
 from .constraints_suite import cases as constrained_cases
@@ -48,9 +52,6 @@ COLUMNS = [column(k, r) for k in KINDS for r in (False, True)]
 
 
 def _generate(job: dict, model_dir):
-    from ..pipeline import generate
-    from ..request import GenerationRequest
-
     return generate(GenerationRequest.from_dict(job), model_dir=model_dir)
 
 
@@ -133,10 +134,6 @@ def r_precision_top3(ctx: Context, sets: dict) -> tuple[float, float]:
 
 def post_processing_cost(model_dir, threads: int = 2, repeats: int | None = None) -> dict:
     """Median seconds of sampling a 10 s motion (30 fps, the default) and of its default post-processing."""
-    from ..constraints.types import ConstraintSet
-    from ..pipeline import PostProcessing, generate
-    from ..pipeline.post import finish
-    from ..request import GenerationRequest
 
     default, off = PostProcessing(), PostProcessing(adaptive_smoothing=False, clean_feet=False)
 
