@@ -13,6 +13,7 @@ __all__ = ["CANONICAL", "Motion", "MotionComposerError", "Skeleton", "generate"]
 
 def generate(request, **kwargs):
     """Generate a Motion for a request (see engine.request.GenerationRequest)."""
+    # deferred for start-up cost only: the pipeline adds ~110 ms to `import engine` (python -X importtime)
     from .pipeline import generate as _generate
 
     return _generate(request, **kwargs)

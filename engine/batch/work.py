@@ -17,6 +17,7 @@ from ..failures import describe_failure
 from ..io.bvh import write_bvh
 from ..io.smpl import write_smpl_npz
 from ..runtime import load_models
+from .blender import BlenderJobs  # imports bpy only when a Blender worker is made
 from .jobs import Job
 from .quality import measure
 from .review import strip_svg
@@ -64,8 +65,6 @@ class Worker:
         load_models(settings.model_dir, settings.provider, settings.threads)  # once per worker, cached
         self.blender = None
         if settings.blender is not None:
-            from .blender import BlenderJobs  # bpy only on Blender workers
-
             self.blender = BlenderJobs(settings)
 
     def ready(self) -> bool:
