@@ -11,15 +11,18 @@ import pytest
 from test_constraints import InpaintingModels
 
 from engine import cli
+from engine import quaternion as quat
 from engine.characters import cast_pipeline as cgen
 from engine.characters import parse_cast
 from engine.characters.bodies import SEGMENTS, body_distance, segment_distance
 from engine.characters.coupling import Coupling, anchored_targets, contact_targets, smooth_push
 from engine.characters.interactions import Apart, Contact, Face, JointRef
 from engine.characters.planner import Agent, plan_paths
+from engine.characters.reach_path import contact_path
 from engine.characters.terms import APPROACH_S, RELEASE_S, ContactTrack, FaceTrack
 from engine.constraints.types import JointTarget
 from engine.errors import RequestError
+from engine.motion import Motion
 from engine.request import GenerationRequest
 from engine.sampling import SamplingRun
 from engine.skeleton import CANONICAL
@@ -267,6 +270,43 @@ def test_crowd_expands_into_planned_characters():
     assert len(starts) == 12  # nobody moves in step
     again = parse_cast({"seconds": 10, "characters": crowds})
     assert [c.frame for c in again.characters] == [c.frame for c in cast.characters]
+
+
+def test_a_contact_arm_that_rose_in_two_pops_reaches_in_one_smooth_move():
+    """The high five's arm rose in two pops 0.3 s apart under the approach (easing the contact onto that path
+    kept two humps of speed). contact_path replaces the way in and out by one minimum-jerk move each, in the
+    body's frame (a walk and a turn carry it along), from where the arm rests before the approach to the
+    contact, and from the contact back to where it rests after the release."""
+    fps, n = 30.0, 150
+    wrist, shoulder = CANONICAL.index("right_wrist"), CANONICAL.index("right_shoulder")
+    lift = np.zeros(n)
+    lift[45:], lift[54:] = 0.6, 1.2  # two pops (radians about the body's forward axis): 1.5 s and 1.8 s
+    rot = np.tile(np.array([1.0, 0, 0, 0]), (n, CANONICAL.num_joints, 1))
+    rot[:, shoulder] = quat.from_axis_angle(np.outer(lift, [0.0, 1.0, 0.0]))
+    rot[:, 0] = quat.about_z(np.linspace(0.0, 0.6, n))  # turning while it walks
+    root = np.stack([np.linspace(0, 1.5, n), np.zeros(n), np.full(n, 0.94)], -1)
+    motion = Motion(fps, root, rot)
+    term = ContactTrack(wrist, 2.6, 2.9)
+    term.frames(fps, n)
+    pos = motion.positions()
+    term.aim(pos[term.span_index, wrist] + [0.0, 0.0, 0.15])  # the partner's hand: a little higher
+    frames, path = contact_path(motion, term)
+    span = term.span_index
+    assert np.allclose(path[np.isin(frames, span)], term.position)  # on target where the contact holds
+    assert frames[0] <= 45 and frames[-1] >= span[-1] + round(RELEASE_S * fps)  # starts before the pops, at rest
+    assert np.allclose(path[0], pos[frames[0], wrist]) and np.allclose(path[-1], pos[frames[-1], wrist])
+    yaw = np.interp(frames, np.arange(n), np.linspace(0.0, 0.6, n))
+    rel = path - pos[frames, 0]
+    c, s = np.cos(-yaw), np.sin(-yaw)
+    local = np.stack([c * rel[:, 0] - s * rel[:, 1], s * rel[:, 0] + c * rel[:, 1], rel[:, 2]], -1)
+    into = frames <= span[0]
+    speed = np.linalg.norm(np.diff(local[into], axis=0), axis=-1) * fps
+    peak = int(np.argmax(speed))
+    assert np.all(np.diff(speed[: peak + 1]) >= -1e-3) and np.all(np.diff(speed[peak:]) <= 1e-3)  # one hump
+    mean = np.linalg.norm(local[into][-1] - local[into][0]) * fps / (into.sum() - 1)
+    assert speed.max() == pytest.approx(1.875 * mean, rel=0.05)  # a minimum-jerk move's peak
+    before = np.linalg.norm(np.diff(pos[40:60, wrist] - pos[40:60, 0], axis=0), axis=-1).max() * fps
+    assert speed.max() < 0.2 * before  # the pops were several times faster
 
 
 @pytest.fixture

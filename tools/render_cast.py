@@ -1,11 +1,17 @@
 """Pictures of a cast job (several characters): side views at a few times and a top view of everyone.
 
     python tools/render_cast.py examples/characters_handshake.json --out docs/images
+    python tools/render_cast.py examples/characters_high_five.json --out /tmp/hf --close-up
+
 
 Side views look across the line between the first two characters (for a
 crowd: along +Y, so X runs left to right); contact joints are circled in
 red on the frames where the contact holds. The top view draws every pelvis
 trail, skeletons at the side views' times, and the interaction residuals.
+With --close-up, also `<job>_contact.png`: the first contact's reach, hold
+and release frame by frame, close to the contact joints, above the speed
+of those joints relative to their pelvis (one hump each way is a reach;
+two humps, or a spike, is not).
 """
 
 from __future__ import annotations
@@ -23,6 +29,8 @@ import numpy as np  # noqa: E402
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from engine.characters import generate_cast, load_cast  # noqa: E402
 from engine.characters.interactions import Contact  # noqa: E402
+from engine.characters.reach_path import REST_SEARCH_S  # noqa: E402
+from engine.characters.terms import APPROACH_S, RELEASE_S  # noqa: E402
 from engine.skeleton import CANONICAL  # noqa: E402
 
 COLOURS = plt.rcParams["axes.prop_cycle"].by_key()["color"]
@@ -89,6 +97,58 @@ def render(cast, motions: dict, title: str, path: Path, panels: int = 6) -> None
     plt.close(fig)
 
 
+def render_contact(cast, motions: dict, title: str, path: Path, panels: int = 10) -> bool:
+    """The first contact from its reach's earliest start to its release's latest end (reach_path), close up,
+    and its joints' speeds relative to their pelvis; False when the job has no contact."""
+    it = next((i for i in cast.interactions if isinstance(i, Contact)), None)
+    if it is None:
+        return False
+    names = list(motions)
+    fps = motions[names[0]].fps
+    pos = {n: motions[n].positions() for n in names}
+    last = len(pos[names[0]]) - 1
+    lo, hi = (
+        int(np.clip(round(t * fps), 0, last))
+        for t in (it.start - APPROACH_S - REST_SEARCH_S, it.end + RELEASE_S + REST_SEARCH_S)
+    )
+    refs = [(names.index(r.character), r) for r in (it.a, it.b)]
+    fig = plt.figure(figsize=(1.6 * panels, 7.0))
+    for k, f in enumerate(np.linspace(lo, hi, panels).round().astype(int)):
+        ax = fig.add_subplot(2, panels, k + 1)
+        ends = np.stack([pos[r.character][f, 0, :2] for _, r in refs])
+        axis = _side_axis(ends)
+        centre = np.mean([pos[r.character][f, r.joint, :2] for _, r in refs], axis=0)
+        for c, r in refs:
+            p = pos[r.character][f]
+            u = (p[:, :2] - centre) @ axis
+            for j, parent in enumerate(CANONICAL.parents):
+                if parent >= 0:
+                    ax.plot([u[parent], u[j]], [p[parent, 2], p[j, 2]], color=COLOURS[c % 10], lw=1.4)
+            held = it.start - 1e-6 <= f / fps <= it.end + 1e-6
+            ax.plot([u[r.joint]], [p[r.joint, 2]], "o", ms=5, mfc="red" if held else "none", mec="red")
+        half = max(0.6, float(np.abs((ends - centre) @ axis).max()) + 0.3)
+        ax.set_xlim(-half, half)
+        ax.set_ylim(0.0, 2.0)
+        ax.set_aspect("equal")
+        ax.set_xticks([])
+        ax.set_yticks([])
+        ax.set_title(f"{f / fps:.2f} s", fontsize=8)
+    ax = fig.add_subplot(2, 1, 2)
+    t = (np.arange(lo, hi) + 0.5) / fps
+    for c, r in refs:
+        rel = pos[r.character][lo : hi + 1, r.joint] - pos[r.character][lo : hi + 1, 0]
+        ax.plot(t, np.linalg.norm(np.diff(rel, axis=0), axis=-1) * fps, color=COLOURS[c % 10], label=str(r))
+    ax.axvspan(it.start, it.end, color="red", alpha=0.1, label="contact")
+    ax.set_xlabel("s")
+    ax.set_ylabel("m/s (relative to the pelvis)")
+    ax.legend(fontsize=7)
+    fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    fig.savefig(path, dpi=80)
+    plt.close(fig)
+    return True
+
+
 def _side_axis(pelvis: np.ndarray) -> np.ndarray:
     """Unit ground axis the side view runs along: from the first to the second character, or +X."""
     if len(pelvis) == 2:
@@ -128,6 +188,7 @@ def main(argv=None) -> int:
     ap.add_argument("--out", type=Path, default=Path("docs/images"))
     ap.add_argument("--model-dir", type=Path, default=None)
     ap.add_argument("--threads", type=int, default=None)
+    ap.add_argument("--close-up", action="store_true", help="also <job>_contact.png: the first contact close up")
     args = ap.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
     for job in args.jobs:
@@ -137,6 +198,9 @@ def main(argv=None) -> int:
         version = next(iter(motions.values())).metadata["model_version"]
         render(cast, motions, f"{job.name} ({len(motions)} characters, seed {cast.seed}, {version})", path)
         print(path)
+        close = args.out / f"{job.stem}_contact.png"
+        if args.close_up and render_contact(cast, motions, f"{job.name}: {version}", close):
+            print(close)
     return 0
 
 
