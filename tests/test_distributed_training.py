@@ -10,6 +10,7 @@ Stated tolerance: the held-out loss of the two runs differs by at most
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -77,3 +78,30 @@ def test_two_process_torchrun_matches_single_process_loss(tmp_path):
     two = held_out_loss(trained(tmp_path / "ddp" / "last.pt"), corpus)
     assert start - one > 0.03 and start - two > 0.03, (start, one, two)
     assert abs(one - two) <= TOLERANCE, (start, one, two)
+
+
+def test_two_process_torchrun_fine_tune_writes_one_complete_model(tmp_path):
+    """`--init MODEL_FOLDER` under torchrun: only rank 0 stages and exports, the folder is complete, nothing is left."""
+    corpus = write_synthetic_corpus(tmp_path / "corpus")
+    base = ["--corpus", str(corpus), "--embedding-cache", str(tmp_path), "--tiny", "--steps", "4", "--batch", "8",
+            "--threads", "1"]  # fmt: skip
+    made = subprocess.run([sys.executable, "-m", "engine.training.train", *base, "--fresh", "--out",
+                           str(tmp_path / "base"), "--checkpoints", str(tmp_path / "c1")], cwd=ROOT,
+                          capture_output=True, text=True, timeout=600)  # fmt: skip
+    assert made.returncode == 0, made.stderr[-3000:]
+    torchrun = str(Path(sys.executable).with_name("torchrun"))
+    tuned = subprocess.run([torchrun, "--standalone", "--nproc_per_node", "2", "-m", "engine.training.train", *base,
+                            "--init", str(tmp_path / "base"), "--out", str(tmp_path / "tuned"), "--checkpoints",
+                            str(tmp_path / "c2")], cwd=ROOT, capture_output=True, text=True, timeout=600)  # fmt: skip
+    assert tuned.returncode == 0, tuned.stderr[-3000:]
+    assert "distributed: 2 ranks (gloo), weights identical across ranks" in tuned.stdout
+    files = sorted(p.name for p in (tmp_path / "tuned").iterdir())
+    assert files == ["MODEL_CARD.md", "denoiser.onnx", "manifest.json", "stats.npz", "text_encoder.onnx",
+                     "tokenizer.json"]  # fmt: skip
+    assert not list(tmp_path.glob(".tuned.*"))  # no staging folder of either rank left behind
+    base_manifest = json.loads((tmp_path / "base" / "manifest.json").read_text())
+    manifest = json.loads((tmp_path / "tuned" / "manifest.json").read_text())
+    assert manifest["init"]["model_version"] == base_manifest["model_version"]
+    assert (tmp_path / "tuned" / "text_encoder.onnx").read_bytes() == (
+        tmp_path / "base" / "text_encoder.onnx"
+    ).read_bytes()

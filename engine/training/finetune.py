@@ -93,8 +93,12 @@ class FineTune:
     cpu_started: float
 
     @classmethod
-    def from_args(cls, args) -> FineTune | None:
-        """None without --init; otherwise the checked set-up (one-line errors for bad input)."""
+    def from_args(cls, args, main: bool = True) -> FineTune | None:
+        """None without --init; otherwise the checked set-up (one-line errors for bad input).
+
+        Under torchrun only the main rank (`main`) writes: the others read the
+        same init model and corpus, and end before the export.
+        """
         if not args.init or not Path(args.init).is_dir():
             return None  # no --init, or a warm start from a .onnx / .pt file (engine/training/warm_start.py)
         corpus = Path(args.corpus).expanduser()
@@ -110,9 +114,10 @@ class FineTune:
             raise MotionComposerError(f"--out {out} is the --init folder; give a new folder for the fine-tuned model")
         if out.exists() and not (out / "manifest.json").exists():
             raise MotionComposerError(f"--out {out} exists and is not a model folder; give a new folder")
-        remove_staging(out)  # a run that died earlier may have left one
         staging = staging_folder(out)
-        staging.mkdir(parents=True)
+        if main:
+            remove_staging(out)  # a run that died earlier may have left one
+            staging.mkdir(parents=True)
         stats, widened = widened_stats(init.stats, corpus)
         return cls(init, out, staging, corpus, mix, stats, widened, time.time(), time.process_time())
 
@@ -121,12 +126,10 @@ class FineTune:
         tag = hashlib.sha256(str(self.out.resolve()).encode()).hexdigest()[:8]
         return Path.home() / ".cache" / "motion_composer" / f"finetune-{self.out.name}-{tag}"
 
-    def text_files(self) -> Path:
-        """The init model's text encoder and tokenizer, copied into the staging folder."""
+    def text_files(self) -> tuple[Path, Path]:
+        """The init model's text encoder and tokenizer (read in place; `finish` copies them into the new model)."""
         files = self.init.manifest["files"]
-        for key in TEXT_FILES:
-            shutil.copy2(self.init.folder / files[key], self.staging / Path(files[key]).name)
-        return self.staging / Path(files["text_encoder"]).name
+        return self.init.folder / files["text_encoder"], self.init.folder / files["tokenizer"]
 
     def model(self, impute: bool):
         model = self.init.denoiser(impute)
@@ -161,6 +164,9 @@ class FineTune:
         manifest["init"] = {"model_version": self.init.version, "folder": str(self.init.folder),
                             "licence": init_licence(self.init)}  # fmt: skip
         try:
+            files = self.init.manifest["files"]
+            for key in TEXT_FILES:
+                shutil.copy2(self.init.folder / files[key], exported / Path(files[key]).name)
             vocabulary.extend(self.init.folder, exported, captions_seen(self.corpus), keep_base=self.mix is not None)
             write_card(exported, manifest, self.corpus)
             old = self.out.parent / f".{self.out.name}.old-{os.getpid()}"

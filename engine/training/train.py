@@ -164,19 +164,21 @@ def train(args) -> Path:
     rng = np.random.default_rng(args.seed)
     random.seed(args.seed)
     ranks = distributed.setup(args.seed)  # torchrun: join the other processes (a no-op otherwise)
-    tune = FineTune.from_args(args)  # --init MODEL_FOLDER: fine-tune it (engine/training/finetune.py)
+    tune = FineTune.from_args(args, ranks.main)  # --init MODEL_FOLDER: fine-tune it (engine/training/finetune.py)
     out = tune.staging if tune else Path(args.out)
     ckpt_dir = Path(args.checkpoints or (tune.checkpoints() if tune else DEFAULT_CACHE / "checkpoints"))
     ckpt_dir.mkdir(parents=True, exist_ok=True)
     if not tune:  # a fine-tune's own corpus was checked by FineTune.from_args
         ensure_corpus(Path(args.corpus), Path(args.data))
     stats = tune.stats if tune else dict(np.load(Path(args.corpus) / "stats.npz"))
-    text_onnx = tune.text_files() if tune else ranks.main_first(export_text_files, out)
-    embed = text_embedder(text_onnx, out / "tokenizer.json")
+    text_onnx, tokenizer = (
+        tune.text_files() if tune else (ranks.main_first(export_text_files, out), out / "tokenizer.json")
+    )
+    embed = text_embedder(text_onnx, tokenizer)
     digest = hashlib.sha256(text_onnx.read_bytes()).hexdigest()[:12]
     cache = Path(args.embedding_cache) / f"{digest}.npz"
     corpus_args = (stats, embed, args.balance, args.content_only, cache)
-    corpus = (tune.load_corpus(Corpus, corpus_args) if tune
+    corpus = (ranks.main_first(tune.load_corpus, Corpus, corpus_args) if tune
               else ranks.main_first(Corpus, Path(args.corpus) / "train.npz", *corpus_args))  # fmt: skip
     cfg = ModelConfig(width=args.width, layers=args.layers, heads=args.heads, ff=args.ff, impute=args.impute)
     model = tune.model(args.impute) if tune else Denoiser(cfg)
