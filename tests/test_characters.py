@@ -16,6 +16,7 @@ from engine.characters import cast_pipeline as cgen
 from engine.characters import parse_cast
 from engine.characters.bodies import SEGMENTS, body_distance, segment_distance
 from engine.characters.coupling import Coupling, anchored_targets, contact_targets, smooth_push
+from engine.characters.glide_steps import glides, step_glides
 from engine.characters.interactions import Apart, Contact, Face, JointRef
 from engine.characters.planner import Agent, plan_paths
 from engine.characters.reach_path import contact_path
@@ -307,6 +308,35 @@ def test_a_contact_arm_that_rose_in_two_pops_reaches_in_one_smooth_move():
     assert speed.max() == pytest.approx(1.875 * mean, rel=0.05)  # a minimum-jerk move's peak
     before = np.linalg.norm(np.diff(pos[40:60, wrist] - pos[40:60, 0], axis=0), axis=-1).max() * fps
     assert speed.max() < 0.2 * before  # the pops were several times faster
+
+
+def test_a_body_slid_over_the_floor_walks_instead():
+    """Guidance walked the high five's characters over to each other while the model kept them standing: both
+    feet slid along the floor (every frame skating), then foot planting lifted both at once. step_glides makes
+    the feet take turns: one planted while the other steps, each foot lifted; a body at rest is left alone."""
+    from engine.eval.metrics import foot_skate_ratio
+    from engine.kinematics.reach import STANDING_HEIGHT
+
+    fps, n = 30.0, 90
+    ankles = [CANONICAL.index("left_ankle"), CANONICAL.index("right_ankle")]
+    rot = np.tile(np.array([1.0, 0, 0, 0]), (n, CANONICAL.num_joints, 1))
+    still = np.tile([0.0, 0.0, STANDING_HEIGHT], (n, 1))
+    standing = Motion(fps, still, rot)
+    assert glides(standing.positions(), fps) == [] and step_glides(standing) is standing
+    root = still.copy()
+    root[:, 1] = -1.2 * np.clip(np.linspace(-0.2, 1.2, n), 0, 1)  # 1.2 m along -Y in 2 s, standing before/after
+    slid = Motion(fps, root, rot)
+    before = slid.positions()
+    assert foot_skate_ratio([before], fps) > 0.5
+    (a, b), *rest = glides(before, fps)
+    assert not rest and a <= 14 and b >= 70
+    walked = step_glides(slid)
+    pos = walked.positions()
+    assert np.allclose(pos[:, 0, :2], before[:, 0, :2])  # the body travels as it did (a straight leg lowers it)
+    lifted = pos[:, ankles, 2] - before[:, ankles, 2] > 0.03  # (T, 2) each foot off the floor
+    assert lifted[:, 0].any() and lifted[:, 1].any() and not (lifted[:, 0] & lifted[:, 1]).any()  # in turns
+    assert foot_skate_ratio([pos], fps) < 0.1
+    assert walked.contacts is not None and walked.contacts.shape == (n, 4)
 
 
 @pytest.fixture

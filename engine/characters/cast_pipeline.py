@@ -32,6 +32,7 @@ from ..skeleton import BODY_PART_NAMES
 from .cast import Cast, pins_start
 from .cleanup import clean_cast
 from .coupling import Coupling
+from .glide_steps import step_glides
 from .lockstep import Member, sample_lockstep
 from .placement import to_world
 from .report import measure_interactions, merge_reports
@@ -97,6 +98,8 @@ def generate_cast(cast: Cast, *, model_dir=None, provider: str = "auto", threads
             motions.append(motion)
             own_reports.append([Residual(**r) for r in motion.metadata.get("constraints", [])])
             continue
+        if clean:  # a body that guidance slid over the floor with both feet down walks instead
+            motion = step_glides(motion)
         motion, report = postproc.finish(motion, csets[name], post)
         motions.append(motion)
         own_reports.append(report)

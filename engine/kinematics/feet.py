@@ -78,18 +78,21 @@ def foot_contacts(motion: Motion, positions: np.ndarray | None = None) -> np.nda
     return low & (predicted | still)
 
 
-def plant_feet(motion: Motion, contacts: np.ndarray | None = None, lower_pelvis: bool = True) -> Motion:
+def plant_feet(motion: Motion, contacts: np.ndarray | None = None, lower_pelvis: bool = True,
+               hold_radius: float = HOLD_RADIUS) -> Motion:  # fmt: skip
     """A copy of `motion` with the feet planted wherever they are in contact (`contacts`: foot_contacts').
 
     Without `lower_pelvis` the root stays exactly where it is (a plant out of reach is then met as far as the leg
-    reaches): for a last pass after the upper body was put on its targets."""
+    reaches): for a last pass after the upper body was put on its targets. `hold_radius`: a contact run is cut
+    where the foot slid this far (inf: each run is one plant, for contacts that are a planned gait)."""
     n, fps = motion.num_frames, motion.fps
     if n < 2:
         return motion.copy()
     pos, world = fk(motion.rotations, motion.root_translation)
     contacts = foot_contacts(motion, pos) if contacts is None else np.asarray(contacts, bool)
     fade = max(1, int(round(FADE_S * fps)))
-    goals = {side: _foot_goals(pos[:, ankle], pos[:, ball], contacts[:, col], contacts[:, col + 1], col, fps, fade)
+    goals = {side: _foot_goals(pos[:, ankle], pos[:, ball], contacts[:, col], contacts[:, col + 1], col, fps, fade,
+                               hold_radius)
              for side, (_, ankle, ball, col) in SIDES.items()}  # fmt: skip
     root = motion.root_translation.copy()
     if lower_pelvis:
@@ -132,7 +135,8 @@ def _smooth_leg(rot: np.ndarray, joints: list[int], planted: np.ndarray, fps: fl
     return rot
 
 
-def plants(p: np.ndarray, mask: np.ndarray, fps: float, rest: float) -> list[tuple[int, int]]:
+def plants(p: np.ndarray, mask: np.ndarray, fps: float, rest: float, hold_radius: float = HOLD_RADIUS,
+           ) -> list[tuple[int, int]]:  # fmt: skip
     """[start, stop) frame ranges of the plants of one foot joint (positions (T, 3), contact mask (T,))."""
     flicker = int(round(FLICKER_S * fps))
     merged: list[list[int]] = []
@@ -145,7 +149,7 @@ def plants(p: np.ndarray, mask: np.ndarray, fps: float, rest: float) -> list[tup
     for a, b in merged:  # a sliding foot becomes a few plants
         start = a
         while True:
-            far = np.flatnonzero(np.linalg.norm(p[start + 1 : b, :2] - p[start, :2], axis=-1) > HOLD_RADIUS)
+            far = np.flatnonzero(np.linalg.norm(p[start + 1 : b, :2] - p[start, :2], axis=-1) > hold_radius)
             if not len(far):
                 break
             out.append([start, start + 1 + int(far[0])])
@@ -172,14 +176,14 @@ def plants(p: np.ndarray, mask: np.ndarray, fps: float, rest: float) -> list[tup
     return [(a, b) for a, b in out]
 
 
-def _joint_goal(p: np.ndarray, mask: np.ndarray, rest: float, fps: float, fade: int):
+def _joint_goal(p: np.ndarray, mask: np.ndarray, rest: float, fps: float, fade: int, hold_radius: float):
     """Goal (T, 3) of one foot joint, the weight of its height goal (T,), the lift between its plants (T,) and
     where it is planted (T,)."""
     n = len(p)
     offset = np.zeros((n, 2))
     held = np.zeros(n, bool)
     lift = np.zeros(n)
-    spans = plants(p, mask, fps, rest)
+    spans = plants(p, mask, fps, rest, hold_radius)
     for k, (a, b) in enumerate(spans):
         spot = p[a:b, :2].mean(axis=0)
         offset[a:b] = spot - p[a:b, :2]
@@ -205,11 +209,11 @@ def _joint_goal(p: np.ndarray, mask: np.ndarray, rest: float, fps: float, fade: 
     return goal, _near(held, fade), lift, held
 
 
-def _foot_goals(ankle, ball, ankle_down, ball_down, col: int, fps: float, fade: int):
+def _foot_goals(ankle, ball, ankle_down, ball_down, col: int, fps: float, fade: int, hold_radius: float):
     """Goals (T, 3) of one foot's ankle and ball, and where the ankle is planted (T,); with the heel up the foot
     hangs from its planted ball; a swing that grazes the floor is lifted to CLEARANCE."""
-    a_goal, a_weight, a_lift, a_held = _joint_goal(ankle, ankle_down, REST[col], fps, fade)
-    b_goal, b_weight, b_lift, b_held = _joint_goal(ball, ball_down, REST[col + 1], fps, fade)
+    a_goal, a_weight, a_lift, a_held = _joint_goal(ankle, ankle_down, REST[col], fps, fade, hold_radius)
+    b_goal, b_weight, b_lift, b_held = _joint_goal(ball, ball_down, REST[col + 1], fps, fade, hold_radius)
     lift = np.maximum(a_lift, b_lift)
     b_goal[:, 2] = ball[:, 2] + b_weight * (b_goal[:, 2] - ball[:, 2])
     heel_up = ball_down & ~ankle_down
