@@ -16,6 +16,7 @@ from . import pipeline
 from .batch.command import add_batch_parser, batch_command
 from .characters.cast import is_cast
 from .characters.command import generate_cast_command
+from .constraints.conflicts import names
 from .errors import RequestError
 from .failures import run_guarded
 from .io.json_input import read_json_file
@@ -98,9 +99,11 @@ def generate_command(args) -> int:
         if warning not in shown:
             shown.add(warning)
             warn(warning)
-    for r in motion.metadata.get("constraints", []):  # best effort: say exactly what was missed
+    for r in motion.metadata.get("constraints", []):  # best effort: say exactly what was missed, and why
         if r["max"] > MISSED_M and r["type"] in METRE_RESIDUALS:
-            warn(f"{r['label']}: missed by {100 * r['max']:.1f} cm (out of reach; the closest the body gets)")
+            warned = any(names(line, r["label"]) for line in request.warnings)
+            why = "see the warning about it above" if warned else "out of reach; the closest the body gets"
+            warn(f"{r['label']}: missed by {100 * r['max']:.1f} cm ({why})")
     write_motion(motion, args.out, args.overwrite)
     print(f"wrote {args.out} ({motion.num_frames} frames at {motion.fps:g} fps, seed {request.seed}, "
           f"model {motion.metadata['model_version']}, {elapsed:.2f} s)")  # fmt: skip

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from engine.constraints.conflicts import conflicts
+from engine import cli
+from engine.constraints.conflicts import conflicts, names
 from engine.pipeline import generation
 from engine.request import GenerationRequest
 
@@ -49,6 +51,14 @@ def test_targets_out_of_reach_of_the_body_or_the_root_path():
     assert "constraint 1 (root_path)" in far and "farther than it reaches" in far
 
 
+def test_a_conflict_line_names_exactly_its_constraints():
+    line = "constraint 0 (joint) left_wrist and constraint 1 (joint) left_wrist: targets 1.17 m apart"
+    assert names(line, "constraint 1 (joint) left_wrist") and names(line, "constraint 0 (joint) left_wrist")
+    assert not names(line, "constraint 1 (joint)") and not names(
+        "constraint 2 (joint) head", "constraint 2 (joint) head"
+    )
+
+
 MODEL_DIR = Path(__file__).resolve().parent.parent / "exported_models"
 
 
@@ -61,3 +71,15 @@ def test_conflicts_are_stored_with_the_result_and_it_is_a_best_effort():
     assert np.isfinite(out.positions()).all()
     misses = [r["max"] for r in out.metadata["constraints"]]
     assert np.allclose(misses, 0.5, atol=0.01), misses  # 1 m apart at once: the compromise misses each by half
+
+
+@pytest.mark.skipif(not (MODEL_DIR / "manifest.json").exists(), reason="needs the trained model")
+def test_the_cli_says_a_target_was_missed_because_of_the_conflict_it_warned_about(tmp_path, capsys):
+    job = tmp_path / "job.json"
+    job.write_text(json.dumps({"text": "a person stands still", "seconds": 3, "fps": 20, "constraints": [
+        WRIST_UP, {**WRIST_UP, "position": [0.3, 1.0, 1.6]}]}))  # fmt: skip
+    assert cli.main(["generate", "--job", str(job), "--out", str(tmp_path / "out.npz")]) == 0
+    err = capsys.readouterr().err
+    assert "at the same time" in err  # the conflict, before sampling
+    missed = [line for line in err.splitlines() if "missed by" in line]
+    assert len(missed) == 2 and all("see the warning about it above" in line for line in missed), err

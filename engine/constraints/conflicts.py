@@ -45,6 +45,12 @@ def conflicts(cset: ConstraintSet) -> list[str]:
     return [line for line in out if line]
 
 
+def names(line: str, label: str) -> bool:
+    """Whether a conflict line (``"A and B: ..."`` or ``"A: ..."``) is about the constraint labelled `label`."""
+    head, sep, _ = line.partition(": ")
+    return bool(sep) and label in head.split(" and ")
+
+
 def _name(joint: int) -> str:
     return CANONICAL.names[joint]
 
