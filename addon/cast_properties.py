@@ -46,7 +46,8 @@ class MOTION_COMPOSER_PG_cast_member(bpy.types.PropertyGroup):
     prompt: StringProperty(name="Prompt", description="What this character does (its tracks add more, per time "
                            "span and body part)")  # fmt: skip
     stays: BoolProperty(name="Stays", description="During contacts it stands where it is and partners that do not "
-                        "stay come to it (otherwise partners meet halfway)")  # fmt: skip
+                        "stay come to it (off: partners meet halfway, unless its prompt says it stands, waits or "
+                        "sits and nothing of walking)")  # fmt: skip
     tracks: CollectionProperty(type=MOTION_COMPOSER_PG_track, name="Tracks")
     tracks_index: IntProperty(name="Active Track", default=0)
 

@@ -20,6 +20,7 @@ from engine.characters.glide_steps import glides, step_glides
 from engine.characters.interactions import Apart, Contact, Face, JointRef
 from engine.characters.planner import Agent, plan_paths
 from engine.characters.reach_path import contact_path
+from engine.characters.stays import stays_by_prompt
 from engine.characters.terms import APPROACH_S, RELEASE_S, ContactTrack, FaceTrack
 from engine.constraints.types import JointTarget
 from engine.errors import RequestError
@@ -62,7 +63,36 @@ def test_cast_parses_characters_and_interactions():
     assert kinds == [Contact, Apart, Face]
     contact = cast.interactions[0]
     assert str(contact.a) == "ana.right_wrist" and (contact.start, contact.end, contact.distance) == (2.0, 3.0, 0.0)
-    assert cast.warnings == []
+    assert ben.stays is True and cast.character("ana").stays is None  # ben's prompt: "a person stands still"
+    assert cast.warnings == ["ben stays where it is during its contacts, as its prompt says ('a person stands "
+                             'still\'); set "stays": false to have it meet its partner halfway']  # fmt: skip
+
+
+@pytest.mark.parametrize("texts, stays", [
+    (["a person stands still"], True),
+    (["a person sits on a chair and waits"], True),
+    (["A person  is STANDING in place"], True),
+    (["a person stands still", "a person waves with the right hand"], True),  # an arm track goes nowhere
+    (["a person walks forward and shakes hands"], False),
+    (["a person stands up and walks over to the table"], False),
+    (["a person waits", "a person runs"], False),  # a later track goes
+    (["a person stands and turns around"], False),
+    (["a person waves"], False),  # says nothing of staying: meets halfway, as before
+    (["a person understands"], False),  # whole words only
+])  # fmt: skip
+def test_stays_is_read_from_the_prompt_when_the_job_leaves_it_out(texts, stays):
+    assert stays_by_prompt(texts) is stays
+    tracks = [{"text": t, "start": 0.0, "end": 4.0} for t in texts]
+    for given in (None, False, True):
+        data = job()
+        data["characters"][1] = {"name": "ben", "tracks": tracks, "position": [0.0, -2.4], "facing": 180}
+        if given is not None:
+            data["characters"][1]["stays"] = given
+        ben = parse_cast(data).character("ben")
+        assert bool(ben.stays) is (stays if given is None else given)  # the job's word wins
+    data["characters"][1].pop("stays")
+    data["interactions"] = [{"type": "apart"}]
+    assert parse_cast(data).character("ben").stays is None  # only a contact needs to know
 
 
 def test_single_character_jobs_are_unchanged_and_point_casts_elsewhere():

@@ -28,6 +28,7 @@ from ..skeleton import CANONICAL
 from .crowd import Crowd, parse_crowd
 from .interactions import Apart, Contact, Interaction, parse_interactions
 from .planner import Plan, plan_paths
+from .stays import stays_by_prompt
 
 JOB_FIELDS = {"seconds", "fps", "seed", "steps", "guidance", "characters", "interactions"}
 CHARACTER_FIELDS = {"name", "position", "facing", "stays", "text", "tracks", "constraints", "edits", "seed",
@@ -45,7 +46,7 @@ class Character:
     request: GenerationRequest  # its own prompts, constraints (world frame) and edits; the job's clock
     frame: WindowFrame  # where it starts in the world and which way it faces
     crowd: str | None = None  # the crowd entry it came from
-    stays: bool | None = None  # stands where it is while partners come to it; None: as its own motion walks
+    stays: bool | None = None  # stands where it is while partners come to it; None: the job left it out
 
 
 @dataclass
@@ -115,8 +116,23 @@ def parse_cast(data: dict, base_dir: Path | None = None, allow_outside_paths: bo
             raise RequestError(f"two characters are named {c.name!r}; give each character its own name")
         seen.add(c.name)
     cast.interactions = parse_interactions(data.get("interactions"), cast.names, cast.seconds)
+    cast.warnings.extend(_infer_stays(cast))
     cast.warnings.extend(feasibility_warnings(cast))
     return cast
+
+
+def _infer_stays(cast: Cast) -> list[str]:
+    """Characters in a contact whose job leaves `stays` out stay when their prompt says they stand, wait or sit
+    and nothing of going (stays.py); one line each saying so and how to undo it."""
+    touching = {r.character for it in cast.interactions if isinstance(it, Contact) for r in (it.a, it.b)}
+    out = []
+    for c in cast.characters:
+        texts = [t.text for t in c.request.tracks]
+        if c.stays is None and c.name in touching and stays_by_prompt(texts):
+            c.stays = True
+            out.append(f"{c.name} stays where it is during its contacts, as its prompt says ({texts[0]!r}); "
+                       'set "stays": false to have it meet its partner halfway')  # fmt: skip
+    return out
 
 
 def _character(entry: Any, index: int, cast: Cast, base_dir: Path | None, allow_outside_paths: bool) -> Character:

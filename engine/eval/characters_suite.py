@@ -8,14 +8,17 @@ hands, a crowd of 12): contact error from sampling alone and after clean-up
 (goal >= the job's `apart` min_distance), crowd collisions (bones of two
 people closer than COLLISION_M; goal zero), crowd path error (pelvis against
 the planned path, every frame), each character's foot skating, and the peak
-speed of the contact joints within 0.5 s of each contact's start and end
-against the same characters generated without interactions (goal <= 1.3 x, the
-bound the reach suite holds single-character joint targets to; speeds relative to
-the pelvis, so a walk towards the partner is not counted as whip), over the
-second before each contact's start (the approach) and after its end (the
-release), and against a minimum-jerk reach between where the joint is at the
-two ends of the approach or release (goal <= 1.3 x: an arm at rest that must
-reach out has no speed of its own to compare with). For a character that `stays`: how far its pelvis moves while a
+speed of the contact joints (relative to the pelvis, so a walk towards the
+partner is not counted as whip) while each contact comes in and goes back,
+against a minimum-jerk reach between where the joint is at the two ends of the
+approach (the second before the contact) or the release (0.8 s after it): the
+goal, <= 1.3 x (the bound the reach suite holds single-character joint targets
+to), since a minimum-jerk reach is as smooth as a reach over that distance and
+time can be. The same peak against the same characters generated without
+interactions (within 0.5 s of each contact's start and end) is reported too,
+without a goal: an arm that hangs still without the contact (the handshake's,
+0.1 m/s) must still reach out with it, so any reach reads as several times "the
+same arm". For a character that `stays`: how far its pelvis moves while a
 contact comes, holds and goes (goal: a few cm). Foot
 skating is compared with the same characters without interactions. Then the
 time of a two-character 10 s cast and of crowds of 5, 10 and 20 for 10 s
@@ -221,7 +224,7 @@ def report(results: dict[str, dict], speeds: dict) -> str:
              "contacts / min_distance (cm) | collisions (pair-frames < 10 cm) | crowd path error mean / max (cm) | "
              "foot skating, mean / max over characters (%): with / without interactions | peak contact-joint speed "
              "(relative to the pelvis) coming in / going back: vs without interactions, m/s | the same / a minimum-jerk "
-             "reach over the same distance and time | pelvis of the one who "
+             "reach over the same distance and time (goal <= 1.3 x) | pelvis of the one who "
              "stays, moved during the contact, max (cm) | time (s) |",
              "|---|---|---|---|---|---|---|---|---|---|---|"]  # fmt: skip
     for name, r in results.items():
@@ -279,7 +282,7 @@ def run(ctx: Context) -> SuiteResult:
         "closest bodies outside contacts (cm)": ("closest", 100.0),
         "apart min_distance asked (cm)": ("min_distance", 100.0),
         "collisions (pair-frames closer than 10 cm)": ("collisions", 1.0),
-        "peak contact-joint speed near contacts / without interactions": ("peak_ratio", 1.0),
+        "peak contact-joint speed near contacts / without interactions (no goal)": ("peak_ratio", 1.0),
         "peak contact-joint speed coming in / going back / a minimum-jerk reach": ("min_jerk_ratio", 1.0),
         "crowd path error, max (cm)": ("path_max", 100.0),
         "pelvis of the one who stays, moved during the contact (cm)": ("stay_drift", 100.0),
@@ -293,14 +296,14 @@ def run(ctx: Context) -> SuiteResult:
     contact = max(r["contact_max"] for r in results.values() if r["contact_max"] is not None)
     apart_ok = all(r["closest"] is None or r["closest"] >= r["min_distance"] - 1e-3 for r in results.values())
     collisions = sum(r["collisions"] for r in results.values())
-    ratio = max(r.get("peak_ratio", 0.0) for r in results.values())
+    ratio = max(r.get("min_jerk_ratio", 0.0) for r in results.values())
     goals = [
         Goal("contact error after clean-up (cm)", 100 * contact, 100 * CONTACT_GOAL_M, contact <= CONTACT_GOAL_M,
              "<= 2 cm"),
         Goal("bodies outside contacts at least min_distance apart", float(apart_ok), 1.0, apart_ok, "all jobs"),
         Goal("crowd collisions", float(collisions), 0.0, collisions == 0, "== 0"),
-        Goal("peak contact-joint speed near contacts / without", ratio, SPEED_RATIO_GOAL, ratio <= SPEED_RATIO_GOAL,
-             "<= 1.3 x"),
+        Goal("peak contact-joint speed coming in / going back / a minimum-jerk reach", ratio, SPEED_RATIO_GOAL,
+             ratio <= SPEED_RATIO_GOAL, "<= 1.3 x"),
         Goal("two characters, 10 s (s)", speeds["two"], TWO_GOAL_S, speeds["two"] <= TWO_GOAL_S, "<= 1 s"),
         Goal("crowd of 20, 10 s (s)", speeds["crowd20"], CROWD_GOAL_S, speeds["crowd20"] <= CROWD_GOAL_S, "<= 10 s"),
     ]  # fmt: skip
