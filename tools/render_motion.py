@@ -5,6 +5,10 @@
 Each prompt gives one PNG: a row of evenly spaced frames seen from the side
 (the character's right), with the root path and foot contacts drawn, and the
 ground line; plus a top view of the root and feet trails.
+
+`--bvh FILE [--rest-frame 0]` draws a clip of your own library instead, mapped
+to the canonical skeleton as `engine.training.prepare --bvh` maps it (its
+first --seconds), to check a library before training on it.
 """
 
 from __future__ import annotations
@@ -21,9 +25,12 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from engine import features as feat  # noqa: E402
 from engine import generate  # noqa: E402
 from engine.request import GenerationRequest  # noqa: E402
 from engine.skeleton import BODY_PARTS, CANONICAL, FOOT_INDICES, JOINT_NAMES  # noqa: E402
+from engine.training.bvh_library import LibraryRests, list_bvh, read_library_clip  # noqa: E402
+from engine.training.corpus_build import MODEL_FPS, normalise_placement  # noqa: E402
 
 COLORS = {"legs": "tab:blue", "torso": "k", "head": "k", "left_arm": "tab:red", "right_arm": "tab:green"}
 
@@ -75,15 +82,29 @@ def slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_")[:40]
 
 
+def library_clip(path: Path, rest_frame: int | None, seconds: float):
+    """A BVH library clip as the corpus holds it: mapped, 20 fps, on the floor facing -Y, with foot contacts."""
+    rests = None if rest_frame is None else LibraryRests(list_bvh(path.parent), None, rest_frame)
+    motion, _ = read_library_clip(path, rest_frame=rest_frame, rests=rests)
+    motion = normalise_placement(motion.resample(MODEL_FPS))
+    return feat.decode(feat.encode(motion)[: max(2, int(seconds * MODEL_FPS))], MODEL_FPS)
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("prompts", nargs="+")
+    ap.add_argument("prompts", nargs="*")
+    ap.add_argument("--bvh", type=Path, action="append", default=[], help="draw this library clip (repeatable)")
+    ap.add_argument("--rest-frame", type=int, default=None, help="as for prepare --bvh")
     ap.add_argument("--out", type=Path, default=Path("docs/images"))
     ap.add_argument("--seconds", type=float, default=4.0)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--model-dir", type=Path, default=None)
     args = ap.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
+    for clip in args.bvh:
+        path = args.out / f"{slug(clip.stem)}.png"
+        render(library_clip(clip, args.rest_frame, args.seconds), f"{clip.name} as prepare --bvh maps it", path)
+        print(path)
     for prompt in args.prompts:
         req = GenerationRequest.from_text(prompt, args.seconds, seed=args.seed)
         motion = generate(req, model_dir=args.model_dir)

@@ -137,14 +137,14 @@ def align(target: TargetSkeleton, mapping: BoneMapping) -> RestAlignment:
                     f"start at the same point, so the part between them has no length; fix the rig or {EDIT_HINT}"
                 )
         if j == "pelvis":
-            comp[j] = _frame_alignment(tgt, heads[ref["left_hip"]] - heads[ref["right_hip"]], can, left)
+            comp[j] = frame_alignment(tgt, heads[ref["left_hip"]] - heads[ref["right_hip"]], can, left)
         else:
             comp[j] = quat.from_two_vectors(tgt, can)
     ground = {j: float(np.dot(heads[ref[j]], up)) for j in FOOT_JOINTS if j in ref}
     return RestAlignment(frame, scale, origin, up, comp, nxt, ground)
 
 
-def _frame_alignment(tgt_up, tgt_left, can_up, can_left) -> np.ndarray:
+def frame_alignment(tgt_up, tgt_left, can_up, can_left) -> np.ndarray:
     """Rotation taking the target pelvis frame (up, left) onto the canonical one."""
     a = quat.from_frame(_unit(tgt_up), np.cross(tgt_up, tgt_left))
     b = quat.from_frame(_unit(can_up), np.cross(can_up, can_left))

@@ -42,7 +42,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     ap.add_argument("--mapping", type=Path, help="bone mapping JSON when the automatic mapping is not enough")
     ap.add_argument("--rest-frame", type=int, default=None,
                     help="frame holding the rest pose (e.g. 0 for files that start with a T-pose); it and the "
-                         "frames before it are dropped. Default: the file's OFFSETs")  # fmt: skip
+                         "frames before it are dropped; a file whose frame is no T- or A-pose stance takes the rest "
+                         "pose of one of the same rig that has it. Default: the file's OFFSETs")  # fmt: skip
     ap.add_argument("--up", choices=("Y", "Z"), default="Y", help="up axis of the BVH files (default Y)")
     ap.add_argument("--hold-out", default="", help="comma-separated clip names kept out of training (test split)")
     ap.add_argument("--source-name", default="", help="name of the data source (default: the folder name)")
@@ -59,8 +60,9 @@ def run(args: argparse.Namespace) -> None:
     if args.bvh:
         paths = bvh_library.list_bvh(folder)
         mapping = bvh_library.read_mapping_file(args.mapping) if args.mapping else None
+        rests = None if args.rest_frame is None else bvh_library.LibraryRests(paths, mapping, args.rest_frame, args.up)
         load = functools.partial(bvh_library.read_library_clip, mapping=mapping, rest_frame=args.rest_frame,
-                                 up=args.up)  # fmt: skip
+                                 up=args.up, rests=rests)  # fmt: skip
     else:
         paths = smpl_source.list_motion_files(folder)
         load = functools.partial(smpl_source.read_amass, body_models=smpl_source.BodyModels(args.body_model))

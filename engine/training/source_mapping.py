@@ -12,11 +12,15 @@ Each frame then converts as
 so a source bone in its rest pose gives the canonical bone in its rest
 direction, and every later source rotation is carried over. Joints the
 source lacks copy their parent's world rotation (identity local rotation).
-Used by the BVH library reader and the SMPL reader alike.
+When the rest pose is a neutral T- or A-pose stance, the torso and feet are
+conformed instead of copied (engine/training/posture.py): the rig's rest
+spine counts as straight and its rest feet as flat. Used by the BVH library
+reader and the SMPL reader alike.
 """
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -27,6 +31,7 @@ from ..motion import Motion
 from ..retarget import BoneMapping, TargetSkeleton, auto_map
 from ..retarget.rest import align
 from ..skeleton import JOINT_NAMES, PARENTS
+from .posture import conformed, stance_problem
 
 
 class SourceDataError(MotionComposerError):
@@ -108,19 +113,43 @@ def leaf_compensation(mapping: BoneMapping, comp: dict, next_joint: dict) -> dic
     return out
 
 
-def to_canonical(source: SourcePose, mapping: BoneMapping | None = None, what: str = "clip") -> tuple[Motion, str]:
-    """Canonical Motion (at the source frame rate) and the mapping's preset name; raises SourceDataError."""
+def mapped_rest(source: SourcePose, mapping: BoneMapping | None, what: str) -> tuple[TargetSkeleton, BoneMapping]:
+    """The source's rest skeleton and its checked bone mapping; raises SourceDataError (one line)."""
     skeleton = rest_skeleton(source, what)
     try:
         mapping = source_mapping(skeleton, mapping)
         check_standing(skeleton, mapping, what)
-        rest = align(skeleton, mapping)
     except SourceDataError:
         raise
     except MotionComposerError as exc:
         raise SourceDataError(f"{what}: {str(exc).split('; edit the bone mapping')[0]}") from None
+    return skeleton, mapping
+
+
+def rest_stance_problem(source: SourcePose, mapping: BoneMapping | None, what: str) -> str | None:
+    """Why the source's rest pose is not a neutral T- or A-pose stance (None when it is); raises SourceDataError."""
+    return stance_problem(*mapped_rest(source, mapping, what))
+
+
+def to_canonical(source: SourcePose, mapping: BoneMapping | None = None, what: str = "clip") -> tuple[Motion, str]:
+    """Canonical Motion (at the source frame rate) and the mapping's preset name; raises SourceDataError.
+
+    A rest pose that is no neutral stance maps by bone directions only, with a warning (a note in the report).
+    """
+    skeleton, mapping = mapped_rest(source, mapping, what)
+    try:
+        rest = align(skeleton, mapping)
+    except MotionComposerError as exc:
+        raise SourceDataError(f"{what}: {str(exc).split('; edit the bone mapping')[0]}") from None
+    problem = stance_problem(skeleton, mapping)
+    if problem is None:
+        comp = conformed(rest, skeleton, mapping)
+    else:
+        comp = rest.compensation
+        warnings.warn(f"rest pose: {problem}, so spine and foot posture are copied unconformed (give --rest-frame "
+                      "of a frame that stands in a T- or A-pose)", stacklevel=2)  # fmt: skip
     frame = rest.frame
-    comp = leaf_compensation(mapping, rest.compensation, rest.next_joint)
+    comp = leaf_compensation(mapping, comp, rest.next_joint)
     t = len(source.rotations)
     world = np.zeros((t, len(JOINT_NAMES), 4))
     for j, joint in enumerate(JOINT_NAMES):
