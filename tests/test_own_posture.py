@@ -13,7 +13,7 @@ import warnings
 
 import numpy as np
 import pytest
-from test_own_library import MIXAMO, assert_same_motion, lying_with_tpose_frame, renamed
+from test_own_library import MIXAMO, assert_same_motion, lying_with_tpose_frame
 
 from engine import quaternion as quat
 from engine.eval import demo_motion

@@ -19,12 +19,14 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ..training.captions import training_captions
+from ..errors import MotionComposerError
 from ..training.export import text_embedder
+from ..training.finetune import widened_stats
 from .clips import DEFAULT_CORPUS, Split, load_split, pair_ids, pick_captions, stats_fingerprint
 from .embedder import Evaluator, find_text_encoder
 from .evaluator import EvaluatorConfig, MotionEncoder, TextProjection, export_onnx, info_nce
 from .metrics import r_precision
+from .own_split import TrainingClips, parse_own, training_clips
 
 REPO = Path(__file__).resolve().parent.parent.parent
 TEXT_DIRS = (REPO / "exported_models", Path.home() / ".cache" / "motion_composer" / "run1" / "export")
@@ -33,19 +35,17 @@ TEXT_DIRS = (REPO / "exported_models", Path.home() / ".cache" / "motion_composer
 class Batches:
     """Random training batches: a window of each clip and one of its training captions."""
 
-    def __init__(self, split: Split, embed, crop: int):
-        self.split, self.crop = split, crop
-        pairs = split.pairs
+    def __init__(self, clips: TrainingClips, embed, crop: int):
+        self.split, self.crop = clips.split, crop
+        pairs = self.split.pairs
         self.groups = pair_ids(pairs)
         unique = sorted(set(pairs))
-        self.captions = {p: training_captions(*p) for p in unique}
+        self.captions = {p: clips.captions(p) for p in unique}
         texts = sorted({c for caps in self.captions.values() for c in caps})
         print(f"embedding {len(texts)} training captions ...", flush=True)
         emb = dict(zip(texts, embed(texts), strict=True))
         self.caption_emb = {p: np.stack([emb[c] for c in caps]) for p, caps in self.captions.items()}
-        counts = np.bincount(self.groups)
-        weights = 1.0 / np.sqrt(counts[self.groups])  # soften the label imbalance
-        self.p = weights / weights.sum()
+        self.p = clips.probabilities(self.groups)
 
     def sample(self, rng: np.random.Generator, size: int):
         clips = rng.choice(len(self.split), size=size, replace=False, p=self.p)
@@ -95,10 +95,14 @@ def train(args) -> dict:
 
     text_onnx, tokenizer = find_text_encoder(*([Path(args.text_dir)] if args.text_dir else TEXT_DIRS))
     embed = text_embedder(text_onnx, tokenizer)
-    stats = np.load(Path(args.corpus) / "stats.npz")
-    train_split = load_split(args.corpus, "train")
+    stats = dict(np.load(Path(args.corpus) / "stats.npz"))
+    own = parse_own(args.own_corpus) if args.own_corpus else None
+    if own:  # channels the base corpus never moves (spine3, toes) take the own corpus' spread
+        stats, _ = widened_stats(stats, own[0])
+    clips = training_clips(Path(args.corpus), own)
+    train_split = clips.split
     val = load_split(args.corpus, "val")
-    batches = Batches(train_split, embed, args.crop)
+    batches = Batches(clips, embed, args.crop)
     val_text = {k: embed(pick_captions(val, 0, heldout=(k == "heldout"))) for k in ("train", "heldout")}
 
     cfg = EvaluatorConfig()
@@ -156,6 +160,7 @@ def train(args) -> dict:
             "train_captions": sum(len(c) for c in batches.captions.values()),
         },  # fmt: skip
         "corpus": corpus_info(Path(args.corpus)),
+        **({"own_corpus": corpus_info(own[0]) | {"share": own[1]}} if own else {}),
         "text_encoder_sha256": hashlib.sha256(Path(text_onnx).read_bytes()).hexdigest()[:16],
         "onnx_max_abs_diff": diffs,
         "history": history,
@@ -206,6 +211,10 @@ def card(info: dict) -> str:
     clips = corpus.get("train_clips_per_source", {})
     licences = corpus.get("licences", {})
     sources = ", ".join(f"{k} {clips.get(k, '?')} ({v})" for k, v in licences.items()) or "Bandai Namco"
+    own = info.get("own_corpus")
+    if own:
+        sources += (f"; plus an own captioned corpus ({', '.join(f'{k} ({v})' for k, v in own.get('licences', {}).items())}"
+                    f", {own['path']}), drawn for {own['share']:.0%} of each batch and labelled by its captions")  # fmt: skip
 
     def row(split):
         return (f"| {split} | {r[split]['train']['top1']:.3f} | {r[split]['train']['top3']:.3f} | "
@@ -280,6 +289,9 @@ def parse_args(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--corpus", default=str(DEFAULT_CORPUS))
     ap.add_argument("--out", default=str(REPO / "exported_models" / "eval"))
+    ap.add_argument("--own-corpus", default=None, metavar="CORPUS[:SHARE]",
+                    help="also learn an own captioned corpus (prepare --bvh/--smpl), drawn with this share of "
+                         "each batch (default 0.5), so the evaluator can score its captions")  # fmt: skip
     ap.add_argument("--text-dir", default=None, help="folder with text_encoder.onnx + tokenizer.json")
     ap.add_argument("--steps", type=int, default=1500)
     ap.add_argument("--max-minutes", type=float, default=10.0)
@@ -293,7 +305,11 @@ def parse_args(argv=None):
 
 
 def main(argv=None) -> int:
-    info = train(parse_args(argv))
+    try:
+        info = train(parse_args(argv))
+    except (MotionComposerError, FileNotFoundError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     print(json.dumps(info["retrieval"], indent=1))
     return 0
 
