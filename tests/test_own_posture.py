@@ -107,3 +107,19 @@ def test_a_clip_without_a_t_pose_frame_borrows_its_rigs_rest_pose(tmp_path):
         warnings.simplefilter("always")
         read_library_clip(lib / "b_walk.bvh", rest_frame=0)  # alone: its walking frame is the rest pose
     assert any("copied unconformed" in str(w.message) for w in caught)
+    write_bvh(lib / "c_walk_rooted.bvh", with_root_bone(no_tpose))  # a bone the lender lacks does not matter
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        got, _ = read_library_clip(lib / "c_walk_rooted.bvh", rest_frame=0, rests=rests)
+    assert any("rest pose from a_tpose.bvh" in str(w.message) for w in caught)
+    assert_same_motion(got, walk)
+
+
+def with_root_bone(motion: Motion) -> Motion:
+    """The same motion under an extra root bone above the pelvis (as some exporters write)."""
+    sk = motion.skeleton
+    skeleton = Skeleton(
+        ("Root", *sk.names), (-1, *(p + 1 for p in sk.parents)), np.vstack([np.zeros((1, 3)), sk.offsets])
+    )
+    rotations = np.concatenate([quat.identity((motion.num_frames, 1)), motion.rotations], axis=1)
+    return Motion(motion.fps, motion.root_translation, rotations, skeleton=skeleton)

@@ -27,7 +27,7 @@ from ..errors import MotionComposerError
 from ..io.bvh import read_bvh
 from ..motion import Motion
 from ..retarget import BoneMapping
-from .source_mapping import SourceDataError, SourcePose, rest_stance_problem, to_canonical
+from .source_mapping import SourceDataError, SourcePose, mapped_bones, rest_stance_problem, to_canonical
 
 
 def read_mapping_file(path: Path) -> BoneMapping:
@@ -61,42 +61,56 @@ def source_pose(motion: Motion, rest_frame: int | None, what: str) -> SourcePose
 class LibraryRests:
     """The rest pose of each rig in a library: the first file (sorted) whose rest frame is a neutral stance.
 
-    Files are read only when a clip needs a rest pose to borrow, and each at most once for it.
+    A file lends its rest pose to clips whose mapped bones it has (extra bones, such as a root bone above
+    the hips in some files, do not matter). Files are read only when a clip needs a rest pose to borrow,
+    and each at most once for it.
     """
 
     def __init__(self, files: list[Path], mapping: BoneMapping | None, rest_frame: int, up: str = "Y"):
         self.files, self.mapping, self.rest_frame, self.up = list(files), mapping, rest_frame, up
-        self.found: dict[tuple[str, ...], tuple[np.ndarray, str]] = {}
+        self.found: list[tuple[dict[str, np.ndarray], str]] = []  # (world rotation per bone name, file)
         self.scanned = 0
 
     def offer(self, motion: Motion, name: str) -> bool:
-        """Keep this clip's rest frame for its rig if it is a neutral stance; True when it is."""
-        rig = tuple(motion.skeleton.names)
+        """Keep this clip's rest frame as a rest pose to lend if it is a neutral stance; True when it is."""
+        source = source_pose(motion, self.rest_frame, name)
         try:
-            ok = rest_stance_problem(source_pose(motion, self.rest_frame, name), self.mapping, name) is None
+            ok = rest_stance_problem(source, self.mapping, name) is None
         except SourceDataError:
             ok = False
-        if ok:
-            self.found.setdefault(rig, (motion.rotations[self.rest_frame].copy(), name))
+        if ok and all(donor != name for _, donor in self.found):
+            self.found.append((dict(zip(source.names, source.rest_rotations, strict=True)), name))
         return ok
 
-    def borrow(self, rig: tuple[str, ...]) -> tuple[np.ndarray, str] | None:
-        """Local rotations of a neutral rest frame of this rig and the file it is from, or None."""
-        while rig not in self.found and self.scanned < len(self.files):
+    def borrow(self, bones: set[str]) -> tuple[dict[str, np.ndarray], str] | None:
+        """World rest rotations (per bone name) of a neutral stance that has all these bones, and its file."""
+        while True:
+            donor = next((d for d in self.found if bones <= d[0].keys()), None)
+            if donor is not None or self.scanned >= len(self.files):
+                return donor
             path = self.files[self.scanned]
             self.scanned += 1
             try:
-                motion = read_bvh(path, up=self.up)
+                self.offer(read_bvh(path, up=self.up), path.name)
             except (OSError, ValueError, KeyError, MotionComposerError):
                 continue
-            if tuple(motion.skeleton.names) == rig:
-                self.offer(motion, path.name)
-        return self.found.get(rig)
 
 
-def with_rest(motion: Motion, source: SourcePose, local_rotations: np.ndarray, root: np.ndarray) -> SourcePose:
-    """`source` with its rest pose rebuilt from another clip's local rotations on this clip's own bones."""
-    rest_pos, rest_rot = motion.skeleton.forward_kinematics(local_rotations, root)
+def with_rest(motion: Motion, source: SourcePose, world: dict[str, np.ndarray], root: np.ndarray) -> SourcePose:
+    """`source` with its rest pose rebuilt on its own bones from another file's world rest rotations.
+
+    Bones the other file lacks keep their parent's world rotation.
+    """
+    parents = motion.skeleton.parents
+    rest_world = quat.identity((len(source.names),))
+    for b, name in enumerate(source.names):  # parents come first
+        if name in world:
+            rest_world[b] = world[name]
+        elif parents[b] >= 0:
+            rest_world[b] = rest_world[parents[b]]
+    local = rest_world.copy()
+    local[1:] = quat.multiply(quat.conjugate(rest_world[list(parents[1:])]), rest_world[1:])
+    rest_pos, rest_rot = motion.skeleton.forward_kinematics(local, root)
     return SourcePose(source.names, source.parents, source.positions, source.rotations, rest_pos, rest_rot, source.fps)
 
 
@@ -110,7 +124,8 @@ def read_library_clip(path: Path, mapping: BoneMapping | None = None, rest_frame
     motion = read_bvh(path, up=up)
     source = source_pose(motion, rest_frame, path.name)
     if rests is not None and not rests.offer(motion, path.name):
-        donor = rests.borrow(tuple(motion.skeleton.names))
+        bones = mapped_bones(source, mapping, path.name)
+        donor = rests.borrow(bones) if bones else None
         if donor is not None:
             source = with_rest(motion, source, donor[0], motion.root_translation[rest_frame])
             warnings.warn(f"frame {rest_frame} is not a T- or A-pose stance; rest pose from {donor[1]}", stacklevel=2)

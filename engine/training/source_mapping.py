@@ -126,6 +126,14 @@ def mapped_rest(source: SourcePose, mapping: BoneMapping | None, what: str) -> t
     return skeleton, mapping
 
 
+def mapped_bones(source: SourcePose, mapping: BoneMapping | None, what: str) -> set[str]:
+    """Names of the source bones the mapping uses (found from names and hierarchy, whatever the rest pose)."""
+    try:
+        return set(source_mapping(rest_skeleton(source, what), mapping).joints.values())
+    except MotionComposerError:
+        return set()
+
+
 def rest_stance_problem(source: SourcePose, mapping: BoneMapping | None, what: str) -> str | None:
     """Why the source's rest pose is not a neutral T- or A-pose stance (None when it is); raises SourceDataError."""
     return stance_problem(*mapped_rest(source, mapping, what))
