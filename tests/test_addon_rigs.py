@@ -17,8 +17,8 @@ os.environ.setdefault("BLENDER_USER_RESOURCES", tempfile.mkdtemp(prefix="mc-user
 import bpy  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
-from mathutils import Matrix  # noqa: E402
 from test_addon_fakes import MODEL_PRESENT, NEEDS_MODEL, FakeLayout, empty_scene  # noqa: E402
+from test_retarget_blender import build_armature  # noqa: E402
 from test_retarget_rigs import cc_rows, object_matrix, rows_for, stretched_arms  # noqa: E402
 
 from addon import action_writer, gui, keep_keys, key_poses, results, rig_reader  # noqa: E402
@@ -41,24 +41,6 @@ def leave_an_empty_scene():
 
 #: the bone whose head is the right wrist, per rig (deform bones: what the mesh follows)
 HAND = {"rigify": "DEF-hand.R", "mixamo": "mixamorig:RightHand", "character_creator": "CC_Base_R_Hand"}
-
-
-def build_armature(rows, name, matrix):
-    """An armature from (name, parent, head, tail, roll) rows given in world space."""
-    arm = bpy.data.armatures.new(name)
-    obj = bpy.data.objects.new(name, arm)
-    bpy.context.scene.collection.objects.link(obj)
-    obj.matrix_world = Matrix(np.asarray(matrix).tolist())
-    inv = np.linalg.inv(matrix)
-    bpy.context.view_layer.objects.active = obj
-    bpy.ops.object.mode_set(mode="EDIT")
-    for bname, parent, head, tail, roll in rows:
-        eb = arm.edit_bones.new(bname)
-        eb.head, eb.tail, eb.roll = (inv @ np.append(head, 1.0))[:3], (inv @ np.append(tail, 1.0))[:3], roll
-        if parent:
-            eb.parent = arm.edit_bones[parent]
-    bpy.ops.object.mode_set(mode="OBJECT")
-    return obj
 
 
 def make_rig(kind: str, rigify_path: str):
