@@ -2,10 +2,11 @@
 
 - Own held-out retrieval: for each held-out clip of the user's corpus
   (test.npz), the model generates a motion from the clip's first caption
-  (as long as the clip, at most the model's window). The shipped evaluator
-  ranks (a) that motion's caption among every distinct held-out caption
+  (as long as the clip, at most the model's window). The evaluator ranks (a) that motion's caption among every distinct held-out caption
   (text retrieval; the real held-out clips scored the same way show whether
-  the evaluator understands these captions at all) and (b) the clip's own
+  the evaluator understands these captions at all: the shipped one knows
+  only the base labels, `train_evaluator --own-corpus` makes one that also
+  knows the own captions, passed here with --eval-dir) and (b) the clip's own
   real motion among all the real held-out motions, by motion embedding
   (motion retrieval: does the motion look like the real one?). Top-1 / top-3
   accuracy and mean rank (1 = best).
