@@ -123,7 +123,7 @@ def read_library_clip(path: Path, mapping: BoneMapping | None = None, rest_frame
     """
     motion = read_bvh(path, up=up)
     source = source_pose(motion, rest_frame, path.name)
-    if rests is not None and not rests.offer(motion, path.name):
+    if rests is not None and rest_frame is not None and not rests.offer(motion, path.name):
         bones = mapped_bones(source, mapping, path.name)
         donor = rests.borrow(bones) if bones else None
         if donor is not None:
