@@ -1,7 +1,7 @@
 """Cast clean-up: after each character's own clean-up, make the interactions exact on the final motions.
 
 1. `apart`: roots of bodies still too close are pushed away (a smoothed
-   detour).
+   detour), feet planted again.
 2. `face` and contacts: every contact joint is aimed at the shared meeting
    point (each side takes half the remaining gap, so the correction is
    shared) and reached with IK on both sides (engine.constraints.cleanup:
@@ -9,7 +9,8 @@
    joints meet exactly wherever both limbs reach; then each contact joint's
    way in and out becomes one smooth reach (reach_path).
 3. Both again until no pair is too close (ROUNDS), then the feet of every
-   character whose root moved are planted again, once.
+   character whose root a reach moved are planted again, once; if the
+   planted legs came too close, all of it once more (PLANTINGS).
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ ARM_SIGMA_S = 0.1  # s: Gaussian sigma over a contact arm's rotations while it c
 PASSES = 6  # apart pushes at most: a push can bring a body near a third one, and feet re-planting moves limbs
 PUSH_MARGIN = 0.01  # m beyond min_distance: a push overshoots a little, since re-planted feet give some back
 APART_TOLERANCE = 0.0002  # m: pushes (and root moves) smaller than this are not worth another pass
+PLANTINGS = 2  # feet planted again at most this often (each time the legs move, apart is checked again)
 MIN_ROUNDS, ROUNDS = 2, 4  # push-and-meet rounds: the handshake's 3rd and 4th took its closest bodies 24 -> 30 cm
 
 
@@ -46,18 +48,27 @@ def clean_cast(motions: list[Motion], names: list[str], interactions: list[Inter
         return motions
     coupling = Coupling(interactions, names, motions[0].fps, motions[0].num_frames, fixed, stays, pins)
     motions = _ease_arms(list(motions), names, coupling)
-    start = [m.root_translation for m in motions]
-    for done in range(1, ROUNDS + 1):  # a contact's root assist can bring two bodies close again: push, reach
-        motions = _push_apart(motions, coupling)
-        motions = _meet(motions, names, coupling, fixed)
-        if done >= MIN_ROUNDS and _pushes(motions, coupling) is None:
+    planted = [m.root_translation for m in motions]  # each root where its feet were last planted
+    for _ in range(PLANTINGS):
+        for done in range(1, ROUNDS + 1):  # a contact's root assist can bring two bodies close again: push, reach
+            before = list(motions)
+            motions = _push_apart(motions, coupling)  # plants the feet of those it pushes
+            planted = [m.root_translation if m is not b else p for m, b, p in zip(motions, before, planted,
+                                                                                  strict=True)]  # fmt: skip
+            motions = _meet(motions, names, coupling, fixed)
+            if done >= MIN_ROUNDS and _pushes(motions, coupling) is None:
+                break
+        motions = [_replant(m, root) for m, root in zip(motions, planted, strict=True)]
+        planted = [m.root_translation for m in motions]
+        if _pushes(motions, coupling) is None:  # planted legs can come closer than the reaching ones were
             break
-    return [_replant(m, root) for m, root in zip(motions, start, strict=True)]
+    return motions
 
 
 def _replant(motion: Motion, root: np.ndarray) -> Motion:
-    """Feet planted again (legs only) where the root moved from `root`: once, at the end, since each planting
-    of feet already planted lets them slip a little more (the high five's 1.6 % skating became 3.4 % in three)."""
+    """Feet planted again (legs only) if a contact's reach moved the root from `root`: once, after the last
+    reach, not after each, since each planting of feet already planted lets them slip a little more (the high
+    five's 1.6 % skating became 3.4 % in three plantings)."""
     if np.abs(motion.root_translation - root).max() <= APART_TOLERANCE:
         return motion
     return replace(cleanup(motion, ConstraintSet(), feet=True, root_assist=False), metadata=motion.metadata)
@@ -97,8 +108,9 @@ def arm_chain(joint: int) -> list[int]:
 
 
 def _push_apart(motions: list[Motion], coupling: Coupling) -> list[Motion]:
-    """Roots of bodies closer than their `apart` distance moved away (smoothed; the feet are planted again at the
-    end, _replant); repeated (at most PASSES) while any pair is too close (smoothing shaves each push)."""
+    """Roots of bodies closer than their `apart` distance moved away (smoothed), feet planted again (a foot
+    planted over pushed and unpushed frames comes back in between, so the legs must be measured as planted);
+    repeated (at most PASSES) while any pair is too close (smoothing and re-planted feet shave each push)."""
     for _ in range(PASSES):
         pushes = _pushes(motions, coupling)
         if pushes is None:
@@ -107,7 +119,9 @@ def _push_apart(motions: list[Motion], coupling: Coupling) -> list[Motion]:
             if push.any():
                 root = motions[k].root_translation.copy()
                 root[:, :2] += push
-                motions[k] = replace(motions[k], root_translation=root)
+                moved = replace(motions[k], root_translation=root)
+                motions[k] = replace(cleanup(moved, ConstraintSet(), feet=True, root_assist=False),
+                                     metadata=motions[k].metadata)  # fmt: skip
     return motions
 
 

@@ -25,9 +25,11 @@ from ..motion import Motion
 
 GLIDE_SPEED = 0.15  # m/s: a body moving this fast over the floor with both feet down is gliding
 MIN_GLIDE_S = 0.4  # s: a shorter glide is a shift of weight, left to foot planting
-STEP_M = 0.45  # m of the pelvis' travel per step (a slow walk's step length)
-STEP_MIN_S = 0.5  # s: the quickest step
+STEP_M = 0.35  # m of the pelvis' travel per step: at 0.45 a planted foot is near full stretch at landing and takeoff
+STEP_MIN_S = 0.45  # s: the quickest step
 SWING_SHARE = 0.85  # of a step's time the stepping foot is off the floor; the rest is double support
+GAP_S = 0.5  # s: glides this close together are one walk (the feet keep alternating across the gap)
+REST_S = 1.0  # s: a walk that starts this soon after the last step's landing steps with the other foot
 SPEED_SIGMA_S = 0.1  # s: the body's speed is smoothed this much before it is compared with GLIDE_SPEED
 
 
@@ -41,11 +43,14 @@ def step_glides(motion: Motion) -> Motion:
     if not runs:
         return motion
     gait = down.copy()
+    last, until = None, -np.inf  # the foot that stepped last, and when it landed
     for a, b in runs:
         gait[a:b] = True
-        for side, lo, hi in swings(pos, a, b, fps):
+        first = None if a - until > REST_S * fps else next(s for s in SIDES if s != last)
+        for side, lo, hi in swings(pos, a, b, fps, first):
             col = SIDES[side][3]
             gait[lo:hi, col : col + 2] = False
+            last, until = side, hi
     out = plant_feet(motion, gait, hold_radius=np.inf)
     return replace(out, contacts=gait.astype(np.float64), metadata=motion.metadata)
 
@@ -59,7 +64,13 @@ def glides(pos: np.ndarray, fps: float) -> list[tuple[int, int]]:
     on = body > GLIDE_SPEED
     for _, ankle, _, col in SIDES.values():
         on &= contact.low(pos[:, ankle, 2], contact.FOOT_REST[col]) & (_speed(pos[:, ankle], fps) > 0.5 * body)
-    return [(a, b) for a, b in contact.contact_runs(on) if b - a >= MIN_GLIDE_S * fps]
+    runs: list[list[int]] = []
+    for a, b in contact.contact_runs(on):
+        if runs and a - runs[-1][1] <= GAP_S * fps:
+            runs[-1][1] = b  # a shuffle between two glides is part of one walk
+        else:
+            runs.append([a, b])
+    return [(a, b) for a, b in runs if b - a >= MIN_GLIDE_S * fps]
 
 
 def _speed(points: np.ndarray, fps: float) -> np.ndarray:
@@ -68,10 +79,10 @@ def _speed(points: np.ndarray, fps: float) -> np.ndarray:
     return gaussian(np.concatenate([v[:1], v]), SPEED_SIGMA_S * fps)
 
 
-def swings(pos: np.ndarray, a: int, b: int, fps: float) -> list[tuple[str, int, int]]:
+def swings(pos: np.ndarray, a: int, b: int, fps: float, first: str | None = None) -> list[tuple[str, int, int]]:
     """(side, first frame, stop) of each step over the glide [a, b): one per STEP_M of the pelvis' ground
-    travel, feet alternating, the one behind (along the travel) first; each step off the floor for SWING_SHARE
-    of its time."""
+    travel, feet alternating, `first` first (default: the one behind along the travel); each step off the floor
+    for SWING_SHARE of its time."""
     root = pos[a:b, 0, :2]
     travel = np.concatenate([[0.0], np.cumsum(np.linalg.norm(np.diff(root, axis=0), axis=-1))])
     count = int(min(max(1, round(travel[-1] / STEP_M)), max(1, (b - a) // max(1, round(STEP_MIN_S * fps)))))
@@ -79,6 +90,8 @@ def swings(pos: np.ndarray, a: int, b: int, fps: float) -> list[tuple[str, int, 
     edges[-1] = b
     ahead = root[-1] - root[0]
     sides = sorted(SIDES, key=lambda s: float((pos[a, SIDES[s][1], :2] - pos[a, 0, :2]) @ ahead))
+    if first is not None and sides[0] != first:
+        sides.reverse()
     out = []
     for k in range(count):
         lo, hi = int(edges[k]), int(edges[k + 1])
