@@ -100,7 +100,7 @@ def generate_cast(cast: Cast, *, model_dir=None, provider: str = "auto", threads
             continue
         if clean:  # a body that guidance slid over the floor with both feet down walks instead
             motion = step_glides(motion)
-        motion, report = postproc.finish(motion, csets[name], post)
+        motion, report = postproc.finish(motion, csets[name], post, steps)
         motions.append(motion)
         own_reports.append(report)
     if clean:

@@ -1,6 +1,8 @@
 """Filters over time: one smoothing filter, one blend curve family, and the fade built from them.
 
 - `gaussian` low-passes per-frame values (model features, paths): sigma in frames, edges held.
+- `butterworth` low-passes with a sharp knee and no lag (the output smoothing, kinematics.smoothing):
+  what lies well below its cutoff passes almost whole, what lies above is removed.
 - `moving_average` is the box filter the foot clean-up uses to turn piecewise-constant plants
   into ramps (a box of a step is a linear ramp, which is what "move from one plant to the next
   in PLANT_RAMP seconds" means).
@@ -30,6 +32,40 @@ def gaussian(values: np.ndarray, sigma: float) -> np.ndarray:
     padded = np.pad(flat, ((radius, radius), (0, 0)), mode="edge")
     windows = np.lib.stride_tricks.sliding_window_view(padded, len(kernel), axis=0)
     return (windows @ kernel).reshape(x.shape).astype(x.dtype)
+
+
+def butterworth(values: np.ndarray, cutoff_hz: float, fps: float) -> np.ndarray:
+    """Zero-phase low-pass over axis 0: a second-order Butterworth run forwards and then backwards.
+
+    The magnitude response is 1 / (1 + (f / cutoff)^4) with no delay: at a quarter of
+    the cutoff 99.6 % of the amplitude passes, at half of it 94 %, at twice it 6 %. A
+    first-order filter (1 / (1 + (f / cutoff)^2) forwards-backwards) with the same
+    effect on jitter takes several times more from slower motion. The ends are extended
+    by point reflection over a second, so the filter starts settled on the motion's trend.
+    """
+    x = np.asarray(values, dtype=np.float64)
+    n = len(x)
+    if n < 3 or cutoff_hz <= 0:
+        return x.copy()
+    k = np.tan(np.pi * min(cutoff_hz / fps, 0.49))  # bilinear transform, pre-warped to the cutoff
+    norm = 1.0 / (1.0 + np.sqrt(2.0) * k + k * k)
+    b = (k * k * norm, 2.0 * k * k * norm, k * k * norm)
+    a = (2.0 * (k * k - 1.0) * norm, (1.0 - np.sqrt(2.0) * k + k * k) * norm)
+    pad = min(int(round(fps)), n - 1)
+    ext = np.concatenate([2.0 * x[0] - x[pad:0:-1], x, 2.0 * x[-1] - x[-2 : -pad - 2 : -1]])
+    ext = _biquad(_biquad(ext, b, a)[::-1], b, a)[::-1]
+    return ext[pad : pad + n]
+
+
+def _biquad(x: np.ndarray, b: tuple, a: tuple) -> np.ndarray:
+    """One pass of y[t] = b0 x[t] + b1 x[t-1] + b2 x[t-2] - a1 y[t-1] - a2 y[t-2], at rest on x[0] before it."""
+    out = np.empty_like(x)
+    x1 = x2 = y1 = y2 = x[0]
+    for t in range(len(x)):
+        y = b[0] * x[t] + b[1] * x1 + b[2] * x2 - a[0] * y1 - a[1] * y2
+        out[t] = y
+        x2, x1, y2, y1 = x1, x[t], y1, y
+    return out
 
 
 def moving_average(values: np.ndarray, width: int, ends: str = "hold") -> np.ndarray:

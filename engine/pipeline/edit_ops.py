@@ -117,10 +117,11 @@ def _settings(edit: Edit, models: Models) -> SamplerSettings:
     return SamplerSettings.resolve(models.manifest, edit.steps, edit.guidance)
 
 
-def _cleaned_window(x0: np.ndarray, models: Models, post: PostProcessing, frame: WindowFrame) -> Motion:
+def _cleaned_window(x0: np.ndarray, models: Models, post: PostProcessing, frame: WindowFrame,
+                    steps: int) -> Motion:  # fmt: skip
     """The sampled window decoded and post-processed (smoothing, feet) before its frames are spliced in."""
     motion = postproc.decode(x0, models.mean, models.std, models.fps, frame)
-    return postproc.finish(motion, ConstraintSet(), post)[0]
+    return postproc.finish(motion, ConstraintSet(), post, steps)[0]
 
 
 def regenerate_range(motion: Motion, edit: RegenerateRange, models: Models, post: PostProcessing, *,
@@ -157,7 +158,7 @@ def regenerate_range(motion: Motion, edit: RegenerateRange, models: Models, post
                                        RANGE_TEXT_GUIDANCE if edit.guidance is None else edit.guidance)  # fmt: skip
     x0 = sample_one_window(models, edit.text, frames, frame, obs, mask, settings, edit.seed, smoothing=post.smoothing,
                            text_span=(float(new[0]), float(new[-1] + 1)), progress=progress, cancel=cancel)  # fmt: skip
-    gen = _cleaned_window(x0, models, post, frame)
+    gen = _cleaned_window(x0, models, post, frame, settings.steps)
     # the new frames (and one kept frame each side), sampled at the motion's own times
     idx = np.arange(max(start - 1, 0), min(end + 1, n))
     root, rot, contacts = gen.at((idx / fps - a) * mf)
@@ -207,9 +208,10 @@ def extend(motion: Motion, edit: Extend, models: Models, post: PostProcessing, *
     if not forward:
         frame = WindowFrame()
         mask[:, observations.PATH_SLICE] = 0.0  # the window's start is unknown, so no path
-    x0 = sample_one_window(models, edit.text, frames, frame, full, mask, _settings(edit, models), edit.seed,
+    settings = _settings(edit, models)
+    x0 = sample_one_window(models, edit.text, frames, frame, full, mask, settings, edit.seed,
                            smoothing=post.smoothing, progress=progress, cancel=cancel)  # fmt: skip
-    gen = _cleaned_window(x0, models, post, frame)
+    gen = _cleaned_window(x0, models, post, frame, settings.steps)
     if forward:
         join, anchor = m - 1, motion.num_frames - 1  # model frame of the original's last frame
         pos = join + np.arange(0, new + 1) * mf / fps
@@ -277,6 +279,6 @@ def restyle(motion: Motion, edit: Restyle, models: Models, post: PostProcessing,
     times = np.arange(motion.num_frames) / motion.fps
     path = RootPath(times, motion.root_translation[:, :2].copy(), np.full(len(times), np.nan), dense=True)
     # the path is the restyle's own promise, so it is met even where constraints are otherwise left as sampled
-    gen, _ = postproc.finish(gen, ConstraintSet(paths=[path]), replace(post, exact_constraints=True))
+    gen, _ = postproc.finish(gen, ConstraintSet(paths=[path]), replace(post, exact_constraints=True), settings.steps)
     gen.metadata = motion.metadata
     return gen

@@ -93,7 +93,7 @@ def sample_request(request: GenerationRequest, models: Models, settings: Sampler
                         cancel=cancel)  # fmt: skip
     motion = postproc.decode(x0, models.mean, models.std, fps, guides.start)
     motion = motion.frames_for(request.seconds, request.fps)
-    return postproc.finish(motion, cset, post)
+    return postproc.finish(motion, cset, post, settings.steps)
 
 
 def inbetween(keyframes: list[dict], text: str, seconds: float | None = None, *, fps: float = 30.0, seed: int = 0,

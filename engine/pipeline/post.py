@@ -3,7 +3,7 @@
 Every request kind ends here with the same PostProcessing settings (its
 smoothing runs inside the sampler, on each window's final prediction before
 the last guidance correction: sample.sample_windows): decoding from the
-window's place in the world, then speed-adaptive smoothing of the decoded motion (kinematics.smoothing),
+window's place in the world, then output smoothing of the decoded motion (kinematics.smoothing),
 clean-up (constraints reached with IK over a window around them, feet planted while in contact) and the
 per-constraint residuals before and after it.
 """
@@ -18,7 +18,7 @@ from .. import features as feat
 from ..constraints.cleanup import cleanup, measure
 from ..constraints.coordinates import WindowFrame
 from ..constraints.types import ConstraintSet
-from ..kinematics.smoothing import smooth_motion
+from ..kinematics.smoothing import cutoff_for_steps, smooth_motion
 from ..motion import Motion
 from .settings import PostProcessing
 
@@ -49,11 +49,13 @@ def decode(x0: np.ndarray, mean: np.ndarray, std: np.ndarray, fps: float, frame:
     return feat.decode(raw, fps, start_position=frame.origin, start_yaw=frame.yaw)
 
 
-def finish(motion: Motion, cset: ConstraintSet, post: PostProcessing) -> tuple[Motion, list[Residual]]:
-    """Clean-up as `post` asks, and each constraint's residual before and after it."""
+def finish(motion: Motion, cset: ConstraintSet, post: PostProcessing,
+           steps: int | None = None) -> tuple[Motion, list[Residual]]:  # fmt: skip
+    """Clean-up as `post` asks, and each constraint's residual before and after it; `steps` (the sampler's, None:
+    the default) sets the output smoothing's cutoff (kinematics.smoothing.cutoff_for_steps)."""
     before = measure(motion, cset)
     if post.adaptive_smoothing:
-        motion = smooth_motion(motion)
+        motion = smooth_motion(motion, cutoff_for_steps(steps))
     targets = cset if post.exact_constraints else ConstraintSet()
     if post.clean_feet or targets:
         motion = cleanup(motion, targets, feet=post.clean_feet)
