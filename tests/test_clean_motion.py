@@ -61,6 +61,25 @@ def test_a_plant_holds_both_ankle_and_ball_on_one_spot():
         assert np.allclose(ankle[a:b, 2], contact.FOOT_REST[0], atol=2e-3)
 
 
+def test_a_contact_flicker_inside_an_ankle_plant_does_not_lift_the_heel():
+    """The model's ankle contact drops out for one frame of a plant while its ball contact is on (toes low there
+    only): the ankle stays on its plant's spot. Taken as a heel lift, the ankle followed the ball's goal there, 2.7
+    cm off the spot; on a walk the least-jerk ease around that jump stretched the leg and the pelvis dipped 12 cm."""
+    n, fps, flicker = 31, FPS, 5
+    ankle = np.zeros((n, 3))
+    ankle[:, 0] = np.linspace(0.0, 0.08, n)  # the model's stance foot slides 8 cm (within a plant's hold radius)
+    ankle[:, 2] = contact.FOOT_REST[0]
+    ball = ankle + [0.0, 0.12, 0.0]
+    ball[:, 2] = contact.FOOT_REST[1] + 0.08  # toes up: not low ...
+    ball[flicker, 2] = contact.FOOT_REST[1]  # ... but for the flicker frame
+    ankle_down, ball_down = np.ones(n, bool), np.zeros(n, bool)
+    ankle_down[flicker], ball_down[flicker] = False, True
+    goal, _, planted = feet._foot_goals(ankle, ball, ankle_down, ball_down, 0, fps, int(round(feet.FADE_S * fps)))
+    assert planted.all()
+    assert np.ptp(goal[:, :2], axis=0).max() < 1e-6  # one spot all through the plant
+    assert np.allclose(goal[:, :2], ankle[:, :2].mean(axis=0))
+
+
 def test_no_knee_pops_and_the_pelvis_lowers_smoothly_when_a_plant_is_out_of_reach():
     from engine.constraints.coordinates import standing_root
     from engine.motion import Motion

@@ -216,7 +216,7 @@ def _foot_goals(ankle, ball, ankle_down, ball_down, col: int, fps: float, fade: 
     b_goal, b_weight, b_lift, b_held = _joint_goal(ball, ball_down, REST[col + 1], fps, fade, hold_radius)
     lift = np.maximum(a_lift, b_lift)
     b_goal[:, 2] = ball[:, 2] + b_weight * (b_goal[:, 2] - ball[:, 2])
-    heel_up = ball_down & ~ankle_down
+    heel_up = b_held & ~a_held  # the plants, not the raw contacts: a flicker inside a plant is no heel lift
     a_goal[heel_up] = ankle[heel_up] + (b_goal[heel_up] - ball[heel_up])
     a_goal[:, 2] = ankle[:, 2] + a_weight * (a_goal[:, 2] - ankle[:, 2])
     a_goal[:, 2] = np.maximum(a_goal[:, 2], REST[col] + lift)
