@@ -77,7 +77,8 @@ def test_a_contact_flicker_inside_an_ankle_plant_does_not_lift_the_heel():
     ball[flicker, 2] = contact.FOOT_REST[1]  # ... but for the flicker frame
     ankle_down, ball_down = np.ones(n, bool), np.zeros(n, bool)
     ankle_down[flicker], ball_down[flicker] = False, True
-    goal, _, planted = feet._foot_goals(ankle, ball, ankle_down, ball_down, 0, fps, int(round(feet.FADE_S * fps)))
+    fade = int(round(feet.FADE_S * fps))
+    goal, _, planted = feet._foot_goals(ankle, ball, ankle_down, ball_down, 0, fps, fade, feet.HOLD_RADIUS)
     assert planted.all()
     assert np.ptp(goal[:, :2], axis=0).max() < 1e-6  # one spot all through the plant
     assert np.allclose(goal[:, :2], ankle[:, :2].mean(axis=0))
