@@ -97,3 +97,17 @@ def test_butterworth_passes_slow_motion_whole_removes_fast_jitter_and_adds_no_la
     assert gain(8.0) < 0.07
     ramp = np.linspace(0.0, 1.0, 40)[:, None]
     assert np.allclose(filters.butterworth(ramp, cutoff, fps), ramp)  # a steady drift is followed to the ends
+
+
+def test_two_bone_keeps_a_knee_bent_forward_when_the_foot_goes_ahead_of_it():
+    """The bend side is taken from where the knee is off the leg's current hip-ankle line. Measured off the new
+    line, a knee bent forward (10 cm) bent backward once the ankle goal went ahead of the knee: foot planting for a
+    walked glide did that at every landing (knees up to 20 cm behind the hip-ankle line)."""
+    hip, knee, ankle = np.array([[0.0, 0.0, 0.9]]), np.array([[0.0, -0.1, 0.5]]), np.array([[0.0, 0.0, 0.1]])
+    for ahead in (0.05, 0.2, 0.3):  # facing -Y: ahead is -Y; the knee is at -0.1 (in front of the line)
+        goal = np.array([[0.0, -ahead, 0.15]])
+        new_knee, new_ankle = ik.two_bone_points(hip, knee, ankle, goal, np.array([[0.0, -1.0, 0.0]]))
+        assert np.allclose(new_ankle, goal, atol=1e-6)
+        line = new_ankle - hip
+        off = new_knee - hip - ((new_knee - hip) @ line[0]) / (line[0] @ line[0]) * line
+        assert off[0, 1] < -0.02, (ahead, off)  # still in front of the new hip-ankle line

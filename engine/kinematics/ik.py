@@ -70,7 +70,11 @@ def two_bone_points(a: np.ndarray, b: np.ndarray, c: np.ndarray, target: np.ndar
         excess = np.maximum(d - start, 0.0)  # only reaches past `start` are softened
         d = np.where(d > start, start + room * (1.0 - np.exp(-excess / room)), d)
     d = np.maximum(d, np.abs(l1 - l2) + 1e-6 * np.maximum(full, 1.0))
-    perp = _perpendicular(b - a, direction)
+    # the bend: where the middle joint is off the limb's current line, kept on that side of the new line (measured
+    # off the new line instead, a knee bent forward flipped backward once the foot went ahead of the knee)
+    now = c - a
+    bend = _perpendicular(b - a, now / np.maximum(np.linalg.norm(now, axis=-1, keepdims=True), 1e-9))
+    perp = _perpendicular(bend, direction)
     straight = np.linalg.norm(perp, axis=-1) < 1e-4 * np.maximum(full, 1.0)
     perp = _unit(np.where(straight[:, None], _perpendicular(bend_hint, direction), perp))
     along = (l1**2 - l2**2 + d**2) / (2 * d)
