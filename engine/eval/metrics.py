@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..kinematics import contact
-from ..skeleton import FOOT_INDICES
+from ..skeleton import FOOT_INDICES, JOINT_NAMES
 
 FOOT_COLUMNS = list(FOOT_INDICES)
 FOOT_REST = contact.FOOT_REST
@@ -153,6 +153,15 @@ def mean_joint_speed(positions: np.ndarray, fps: float) -> float:
     """Mean speed over all joints and frames of one motion (m/s): how much it moves, whatever the action."""
     speed = joint_speed(positions, fps)
     return float(speed.mean()) if speed.size else 0.0
+
+
+WRISTS = [JOINT_NAMES.index("left_wrist"), JOINT_NAMES.index("right_wrist")]
+
+
+def wrist_speed(positions: np.ndarray, fps: float) -> float:
+    """Mean speed of the faster wrist relative to the pelvis (m/s): a gesture's energy, wherever the body goes."""
+    rel = positions[:, WRISTS] - positions[:, :1]
+    return float(np.linalg.norm(np.diff(rel, axis=0), axis=-1).mean(axis=0).max() * fps)
 
 
 def peak_speed_near(positions: np.ndarray, fps: float, joint: int, time: float, window: float = 0.5) -> float:

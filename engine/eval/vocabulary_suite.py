@@ -22,6 +22,7 @@ import numpy as np
 
 from ..skeleton import JOINT_NAMES
 from ..training.captions import canonical_caption
+from . import metrics as M
 from . import sources
 from .clips import DEFAULT_CORPUS, Split, load_split
 from .embedder import DEFAULT_EVAL_DIR, Evaluator
@@ -34,22 +35,17 @@ SIGNATURE_GOAL, WAVE_GOAL, STYLE_SPEED_GOAL, STYLE_R_GOAL = 0.7, 0.8, 0.5, 0.9
 PER_LABEL = {True: 1, False: 3}  # generated motions per label: quick, full
 _J = {n: i for i, n in enumerate(JOINT_NAMES)}
 FEET = [_J[n] for n in ("left_ankle", "right_ankle", "left_foot", "right_foot")]
-WRISTS = [_J["left_wrist"], _J["right_wrist"]]
+WRISTS = M.WRISTS
 
 
 def _speed(p: np.ndarray, fps: float) -> float:
     return float(np.linalg.norm(np.diff(p[:, 0, :2], axis=0), axis=-1).mean() * fps)
 
 
-def _wrist_speed(p: np.ndarray, fps: float) -> float:
-    rel = p[:, WRISTS] - p[:, :1]
-    return float(np.linalg.norm(np.diff(rel, axis=0), axis=-1).mean(axis=0).max() * fps)
-
-
 MEASURES = {
     "speed": ("m/s", _speed),
     "foot height": ("m", lambda p, fps: float(p[:, FEET, 2].max())),
-    "wrist speed": ("m/s", _wrist_speed),
+    "wrist speed": ("m/s", M.wrist_speed),
     "wrist height": ("m", lambda p, fps: float(p[:, WRISTS, 2].max())),
     "pelvis rise": ("m", lambda p, fps: float(np.ptp(p[:, 0, 2]))),
     "head drop": ("m", lambda p, fps: float(p[0, _J["head"], 2] - p[:, _J["head"], 2].min())),
