@@ -105,7 +105,7 @@ def test_clean_suite_puts_real_values_beside_the_generated_ones(tmp_path, monkey
     assert (
         0.0 < changed["unconstrained: generated"] < 10.0
     )  # the same samples: post-processing is not idle, nor sluggish
-    assert len(result.goals) == 13 and all(np.isfinite(g.value) for g in result.goals)
+    assert len(result.goals) == 12 and all(np.isfinite(g.value) for g in result.goals)
 
 
 @NEEDS_MODEL
