@@ -224,3 +224,10 @@ def test_concatenation():
     other = Skeleton(("a",), (-1,), np.zeros((1, 3)))
     with pytest.raises(ValueError, match="different skeletons"):
         a.concatenate(Motion(30.0, np.zeros((2, 3)), quat.identity((2, 1)), other))
+
+
+def test_cross_equals_numpys_for_broadcast_shapes():
+    rng = np.random.default_rng(0)
+    for a_shape, b_shape in (((3,), (3,)), ((5, 3), (3,)), ((4, 22, 3), (4, 22, 3)), ((7, 1, 3), (1, 6, 3))):
+        a, b = rng.standard_normal(a_shape), rng.standard_normal(b_shape)
+        np.testing.assert_allclose(quat.cross(a, b), np.cross(a, b), rtol=0, atol=1e-12)

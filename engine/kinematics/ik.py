@@ -118,7 +118,7 @@ def two_bone_world(hip: np.ndarray, knee: np.ndarray, ankle: np.ndarray, goal: n
 def turn_matrix(u: np.ndarray, v: np.ndarray) -> np.ndarray:
     """Shortest-arc rotation matrices (F, 3, 3) taking directions u to v (Rodrigues)."""
     u, v = _unit(u), _unit(v)
-    axis = np.cross(u, v)
+    axis = quat.cross(u, v)
     s = np.linalg.norm(axis, axis=-1)
     c = np.sum(u * v, axis=-1)
     k = axis / np.maximum(s, 1e-12)[:, None]
