@@ -41,25 +41,22 @@ def deform_parents(bones: list[RestBone]) -> dict[str, str | None]:
     """New parent of every deform bone (None for the one root); other bones are dropped."""
     by_name = {b.name: b for b in bones}
     deform = [b for b in bones if b.deform]
-    parents: dict[str, str | None] = {}
-    for bone in deform:
-        parents[bone.name] = _holder(bone, by_name, deform)
+    children: dict[str | None, list[str]] = {}
+    for d in deform:
+        children.setdefault(d.parent, []).append(d.name)
+    parents = {bone.name: _holder(bone, by_name, deform, _descendants(bone.name, children)) for bone in deform}
     for name in parents:  # a loop (not seen on real rigs) is cut where it closes
-        seen, at = set(), name
-        while parents.get(at) is not None and at not in seen:
-            seen.add(at)
-            at = parents[at]
-        if at in seen:
-            parents[at] = None
+        top, looped = _walk_up(name, parents)
+        if looped:
+            parents[top] = None
     roots = [n for n, p in parents.items() if p is None]
     if len(roots) > 1:  # what no ancestor ties in goes under the root with the most bones below it
-        main = max(roots, key=lambda r: sum(_root_of(n, parents) == r for n in parents))
+        main = max(roots, key=lambda r: sum(_walk_up(n, parents)[0] == r for n in parents))
         parents.update({r: main for r in roots if r != main})
     return parents
 
 
-def _holder(bone: RestBone, by_name: dict[str, RestBone], deform: list[RestBone]) -> str | None:
-    below = _descendants(bone.name, deform)
+def _holder(bone: RestBone, by_name: dict[str, RestBone], deform: list[RestBone], below: set[str]) -> str | None:
     parent = by_name[bone.parent] if bone.parent else None
     while parent is not None:
         if parent.deform:
@@ -73,11 +70,8 @@ def _holder(bone: RestBone, by_name: dict[str, RestBone], deform: list[RestBone]
     return None
 
 
-def _descendants(name: str, deform: list[RestBone]) -> set[str]:
-    """The bone and every deform bone whose original parent chain passes through it (a parent among them is a loop)."""
-    children: dict[str | None, list[str]] = {}
-    for d in deform:
-        children.setdefault(d.parent, []).append(d.name)
+def _descendants(name: str, children: dict[str | None, list[str]]) -> set[str]:
+    """The bone and every deform bone below it through deform bones (a holder among them would make a loop)."""
     out, todo = {name}, [name]
     while todo:
         for child in children.get(todo.pop(), []):
@@ -87,12 +81,13 @@ def _descendants(name: str, deform: list[RestBone]) -> set[str]:
     return out
 
 
-def _root_of(name: str, parents: dict[str, str | None]) -> str:
+def _walk_up(name: str, parents: dict[str, str | None]) -> tuple[str, bool]:
+    """The topmost bone above `name` under `parents`, and whether the walk closed a loop (then: where)."""
     seen = set()
     while parents.get(name) is not None and name not in seen:
         seen.add(name)
         name = parents[name]
-    return name
+    return name, name in seen
 
 
 def needs_rebuild(obj) -> bool:

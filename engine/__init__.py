@@ -1,19 +1,12 @@
 """Motion Composer engine: text, tracks and constraints to canonical-skeleton motion.
 
 Plain Python + numpy (+ onnxruntime and tokenizers when generating); never
-imports bpy or torch. Heavy pieces load lazily so `import engine` is cheap.
+imports bpy or torch. onnxruntime loads when models are first loaded.
 """
 
 from .errors import MotionComposerError
 from .motion import Motion
+from .pipeline import generate
 from .skeleton import CANONICAL, Skeleton
 
 __all__ = ["CANONICAL", "Motion", "MotionComposerError", "Skeleton", "generate"]
-
-
-def generate(request, **kwargs):
-    """Generate a Motion for a request (see engine.request.GenerationRequest)."""
-    # deferred for start-up cost only: the pipeline adds ~110 ms to `import engine` (python -X importtime)
-    from .pipeline import generate as _generate
-
-    return _generate(request, **kwargs)

@@ -52,11 +52,7 @@ def render(cast, motions: dict, title: str, path: Path, panels: int = 6) -> None
         axis = _side_axis(pos[:, f, 0])
         centre = pos[:, f, 0, :2].mean(axis=0)
         for c in range(len(names)):
-            p = pos[c, f]
-            u = (p[:, :2] - centre) @ axis
-            for j, parent in enumerate(CANONICAL.parents):
-                if parent >= 0:
-                    ax.plot([u[parent], u[j]], [p[parent, 2], p[j, 2]], color=COLOURS[c % 10], lw=1.6)
+            _side_bones(ax, pos[c, f], centre, axis, COLOURS[c % 10], 1.6)
         for it in contacts:
             if it.start - 1e-6 <= f / fps <= it.end + 1e-6:
                 for ref in (it.a, it.b):
@@ -120,10 +116,7 @@ def render_contact(cast, motions: dict, title: str, path: Path, panels: int = 10
         centre = np.mean([pos[r.character][f, r.joint, :2] for _, r in refs], axis=0)
         for c, r in refs:
             p = pos[r.character][f]
-            u = (p[:, :2] - centre) @ axis
-            for j, parent in enumerate(CANONICAL.parents):
-                if parent >= 0:
-                    ax.plot([u[parent], u[j]], [p[parent, 2], p[j, 2]], color=COLOURS[c % 10], lw=1.4)
+            u = _side_bones(ax, p, centre, axis, COLOURS[c % 10], 1.4)
             held = it.start - 1e-6 <= f / fps <= it.end + 1e-6
             ax.plot([u[r.joint]], [p[r.joint, 2]], "o", ms=5, mfc="red" if held else "none", mec="red")
         half = max(0.6, float(np.abs((ends - centre) @ axis).max()) + 0.3)
@@ -147,6 +140,16 @@ def render_contact(cast, motions: dict, title: str, path: Path, panels: int = 10
     fig.savefig(path, dpi=80)
     plt.close(fig)
     return True
+
+
+def _side_bones(ax, p: np.ndarray, centre: np.ndarray, axis: np.ndarray, colour, lw: float) -> np.ndarray:
+    """One skeleton's bones (joint positions `p`) seen from the side along `axis` about `centre`; returns the
+    joints' horizontal coordinates in that view."""
+    u = (p[:, :2] - centre) @ axis
+    for j, parent in enumerate(CANONICAL.parents):
+        if parent >= 0:
+            ax.plot([u[parent], u[j]], [p[parent, 2], p[j, 2]], color=colour, lw=lw)
+    return u
 
 
 def _side_axis(pelvis: np.ndarray) -> np.ndarray:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..constraints.trajectory import rotate_xy
 from ..features import heading
 from ..kinematics.filters import gaussian, minimum_jerk
 from ..motion import Motion
@@ -74,5 +75,5 @@ def _smooth_heading(motion: Motion, fps: float) -> np.ndarray:
 
 def _to_body(v: np.ndarray, yaw: np.ndarray) -> np.ndarray:
     """World offsets (F, 3) turned by -yaw about +Z (into the body's frame; -yaw turns them back)."""
-    c, s = np.cos(-yaw), np.sin(-yaw)
-    return np.stack([c * v[:, 0] - s * v[:, 1], s * v[:, 0] + c * v[:, 1], v[:, 2]], axis=-1)
+    x, y = rotate_xy(v[:, 0], v[:, 1], -yaw)
+    return np.stack([x, y, v[:, 2]], axis=-1)

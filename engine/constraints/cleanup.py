@@ -74,7 +74,8 @@ def cleanup(motion: Motion, cset: ConstraintSet, blend_seconds: float = 0.3, fee
     """
     fps, n = motion.fps, motion.num_frames
     if feet and root_assist and not _root_held(cset):
-        motion = anchor_stance(motion, foot_contacts(motion))
+        pos = motion.positions()
+        motion = anchor_stance(motion, foot_contacts(motion, pos), pos)
     # root assist for explicit foot plants is measured from here, and capped
     home = (motion.root_translation.copy(), assist_max) if root_assist else None
     step, start = (assist_max if root_assist else 0.0), motion.root_translation
@@ -112,8 +113,9 @@ def _reach_all(rot, root, fps: float, joints: list[JointTarget], paths: list[Roo
     """Every joint target reached; the body steps closer (up to `step`) for targets at times no root path holds,
     and at most PATH_STEP where one does: a full step there would break the path (a wrist target behind a walker
     once dragged the pelvis 1 m back against its waypoints at 17 m/s)."""
-    held = [j for j in joints if any(_on_path(j, p) for p in paths)]
-    free = [j for j in joints if not any(_on_path(j, p) for p in paths)]
+    held, free = [], []
+    for j in joints:
+        (held if any(_on_path(j, p) for p in paths) else free).append(j)
     if held:
         rot, root = reach_targets(rot, root, fps, held, max_step=min(step, PATH_STEP), home=home)
     if free:

@@ -18,6 +18,7 @@ import numpy as np
 
 from ..errors import MotionComposerError
 from ..training.captions import training_captions
+from ..training.finetune import corpus_share
 from ..training.library_captions import CAPTION_SEPARATOR
 from .clips import Split, load_split
 
@@ -27,21 +28,8 @@ DEFAULT_SHARE = 0.5
 
 def parse_own(text: str) -> tuple[Path, float]:
     """'CORPUS' or 'CORPUS:SHARE' -> (folder, share of each batch drawn from it)."""
-    path, sep, tail = text.rpartition(":")
-    if not sep or "/" in tail:
-        path, share = text, DEFAULT_SHARE
-    else:
-        try:
-            share = float(tail)
-        except ValueError:
-            share = -1.0
-    folder = Path(path).expanduser()
-    if not 0.0 < share < 1.0:
-        raise MotionComposerError(f"--own-corpus {text!r}: write CORPUS or CORPUS:SHARE with a share between 0 and 1")
-    if not (folder / "train.npz").exists():
-        raise MotionComposerError(f"--own-corpus {folder}: no train.npz there (build it with "
-                                  "python -m engine.training.prepare --bvh ... --out CORPUS)")  # fmt: skip
-    return folder, share
+    return corpus_share(text, "--own-corpus", "CORPUS or CORPUS:SHARE with a share between 0 and 1", DEFAULT_SHARE,
+                        "python -m engine.training.prepare --bvh ... --out CORPUS")  # fmt: skip
 
 
 def own_train_split(corpus: Path) -> tuple[Split, dict[tuple[str, str], list[str]]]:

@@ -29,10 +29,11 @@ MAX_DRIFT = 0.12  # m/s: ... and no faster than this (a slow walk moves its body
 EASE_S = 0.2  # s: the correction eases in and out at a stretch's ends
 
 
-def anchor_stance(motion: Motion, contacts: np.ndarray) -> Motion:
+def anchor_stance(motion: Motion, contacts: np.ndarray, positions: np.ndarray | None = None) -> Motion:
     """A copy of `motion` without the horizontal glide of its double-support stretches.
 
-    `contacts`: (T, 4) foot-joint contacts in FOOT_JOINTS order (left ankle, left ball, right ankle, right ball).
+    `contacts`: (T, 4) foot-joint contacts in FOOT_JOINTS order (left ankle, left ball, right ankle, right ball);
+    `positions`: the motion's joint positions when the caller has them.
     """
     n, fps = motion.num_frames, motion.fps
     c = np.asarray(contacts, bool)
@@ -40,7 +41,8 @@ def anchor_stance(motion: Motion, contacts: np.ndarray) -> Motion:
     runs = [(a, b) for a, b in contact.contact_runs(both) if b - a >= MIN_STANCE_S * fps]
     if n < 3 or not runs:
         return motion.copy()
-    centre = motion.positions()[:, list(FOOT_INDICES), :2].mean(axis=1)  # (T, 2)
+    pos = motion.positions() if positions is None else positions
+    centre = pos[:, list(FOOT_INDICES), :2].mean(axis=1)  # (T, 2)
     step = np.diff(centre, axis=0)  # (T-1, 2) the feet's common move between frames
     weight = np.zeros(n - 1)
     ease = max(1, int(round(EASE_S * fps)))

@@ -71,9 +71,8 @@ class LibraryRests:
         self.found: list[tuple[dict[str, np.ndarray], str]] = []  # (world rotation per bone name, file)
         self.scanned = 0
 
-    def offer(self, motion: Motion, name: str) -> bool:
+    def offer(self, source: SourcePose, name: str) -> bool:
         """Keep this clip's rest frame as a rest pose to lend if it is a neutral stance; True when it is."""
-        source = source_pose(motion, self.rest_frame, name)
         try:
             ok = rest_stance_problem(source, self.mapping, name) is None
         except SourceDataError:
@@ -91,7 +90,7 @@ class LibraryRests:
             path = self.files[self.scanned]
             self.scanned += 1
             try:
-                self.offer(read_bvh(path, up=self.up), path.name)
+                self.offer(source_pose(read_bvh(path, up=self.up), self.rest_frame, path.name), path.name)
             except (OSError, ValueError, KeyError, MotionComposerError):
                 continue
 
@@ -123,7 +122,7 @@ def read_library_clip(path: Path, mapping: BoneMapping | None = None, rest_frame
     """
     motion = read_bvh(path, up=up)
     source = source_pose(motion, rest_frame, path.name)
-    if rests is not None and rest_frame is not None and not rests.offer(motion, path.name):
+    if rests is not None and rest_frame is not None and not rests.offer(source, path.name):
         bones = mapped_bones(source, mapping, path.name)
         donor = rests.borrow(bones) if bones else None
         if donor is not None:

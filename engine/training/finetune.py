@@ -54,17 +54,30 @@ def parse_mix(text: str | None) -> tuple[Path, float] | None:
     """'base_corpus:0.5' -> (path, fraction of each batch drawn from it)."""
     if not text:
         return None
-    path, _, fraction = text.rpartition(":")
-    try:
-        share = float(fraction)
-    except ValueError:
-        share = -1.0
+    return corpus_share(text, "--mix", "CORPUS:FRACTION with a fraction between 0 and 1, e.g. "
+                        "~/.cache/motion_composer/corpus:0.5")  # fmt: skip
+
+
+def corpus_share(text: str, option: str, usage: str, default: float | None = None,
+                 build: str = "python -m engine.training.prepare") -> tuple[Path, float]:  # fmt: skip
+    """'CORPUS:SHARE' (or 'CORPUS' alone, taking `default`) -> (folder, share of each batch drawn from it).
+
+    One-line errors name `option`; `usage` says how to write it, `build` how to make the corpus.
+    """
+    path, sep, tail = text.rpartition(":")
+    if default is not None and (not sep or "/" in tail):
+        path, share = text, default
+    else:
+        try:
+            share = float(tail)
+        except ValueError:
+            share = -1.0
     if not path or not 0.0 < share < 1.0:
-        raise MotionComposerError(f"--mix {text!r}: write CORPUS:FRACTION with a fraction between 0 and 1, e.g. "
-                                  "~/.cache/motion_composer/corpus:0.5")  # fmt: skip
-    if not (Path(path).expanduser() / "train.npz").exists():
-        raise MotionComposerError(f"--mix {path}: no train.npz there (build it with python -m engine.training.prepare)")
-    return Path(path).expanduser(), share
+        raise MotionComposerError(f"{option} {text!r}: write {usage}")
+    folder = Path(path).expanduser()
+    if not (folder / "train.npz").exists():
+        raise MotionComposerError(f"{option} {folder}: no train.npz there (build it with {build})")
+    return folder, share
 
 
 class MixedCorpus:

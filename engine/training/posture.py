@@ -41,10 +41,19 @@ def _angle(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.degrees(np.arccos(np.clip(np.dot(a, b), -1.0, 1.0))))
 
 
+def _joint_heads(skeleton: TargetSkeleton, mapping: BoneMapping) -> dict[str, np.ndarray]:
+    """Rest head of each mapped canonical joint."""
+    return {j: skeleton.heads[skeleton.index(mapping.reference(j))] for j in mapping.joints}
+
+
+def _trunk_top(at: dict[str, np.ndarray]) -> str | None:
+    """The highest mapped trunk joint (the trunk's line runs from the pelvis to it)."""
+    return next((j for j in ("neck", "head", "spine3", "spine2") if j in at), None)
+
+
 def stance_problem(skeleton: TargetSkeleton, mapping: BoneMapping) -> str | None:
     """Why the rest pose is not a neutral T- or A-pose stance, or None when it is."""
-    heads, up = skeleton.heads, skeleton.up_axis()
-    at = {j: heads[skeleton.index(mapping.reference(j))] for j in mapping.joints}
+    at, up = _joint_heads(skeleton, mapping), skeleton.up_axis()
     legs = [np.linalg.norm(at[f"{s}_knee"] - at[f"{s}_hip"]) + np.linalg.norm(at[f"{s}_ankle"] - at[f"{s}_knee"])
             for s in ("left", "right")]  # fmt: skip
     for s in ("left", "right"):
@@ -53,8 +62,8 @@ def stance_problem(skeleton: TargetSkeleton, mapping: BoneMapping) -> str | None
             return f"the {s} leg is not straight under the hip"
     if abs(np.dot(at["left_ankle"] - at["right_ankle"], up)) > FEET_LEVEL * np.mean(legs):
         return "the feet are not level"
-    top = next((at[j] for j in ("neck", "head", "spine3", "spine2") if j in at), None)
-    if top is not None and _angle(top - at["pelvis"], up) > TRUNK_LEAN_DEG:
+    top = _trunk_top(at)
+    if top is not None and _angle(at[top] - at["pelvis"], up) > TRUNK_LEAN_DEG:
         return "the trunk is not upright"
     left = at["left_hip"] - at["right_hip"]
     for s, side in (("left", left), ("right", -left)):
@@ -69,10 +78,9 @@ def stance_problem(skeleton: TargetSkeleton, mapping: BoneMapping) -> str | None
 
 def conformed(rest: RestAlignment, skeleton: TargetSkeleton, mapping: BoneMapping) -> dict[str, np.ndarray]:
     """Compensations that map the rest spine to the straight canonical spine and the rest feet to flat feet."""
-    heads = skeleton.heads
-    at = {j: heads[skeleton.index(mapping.reference(j))] for j in mapping.joints}
+    at = _joint_heads(skeleton, mapping)
     comp = dict(rest.compensation)
-    top = next((j for j in ("neck", "head", "spine3", "spine2") if j in at), None)
+    top = _trunk_top(at)
     if top is not None:
         can_trunk = quat.rotate(rest.frame, _REST[JOINT_NAMES.index(top)] - _REST[0])
         can_left = quat.rotate(rest.frame, np.array([1.0, 0.0, 0.0]))
