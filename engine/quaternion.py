@@ -14,9 +14,11 @@ EPS = 1e-9
 def normalize(q: np.ndarray) -> np.ndarray:
     """Unit quaternions; zero-length input becomes the identity."""
     q = np.asarray(q, dtype=np.float64)
-    n = np.linalg.norm(q, axis=-1, keepdims=True)
-    out = np.where(n > EPS, q / np.maximum(n, EPS), 0.0)
-    out[..., 0] = np.where(n[..., 0] > EPS, out[..., 0], 1.0)
+    n = np.sqrt(np.einsum("...i,...i->...", q, q))[..., None]
+    out = q / np.maximum(n, EPS)
+    zero = ~(n[..., 0] > EPS)  # zero length (or NaN): the identity
+    if zero.any():
+        out[zero] = (1.0, 0.0, 0.0, 0.0)
     return out
 
 
@@ -28,17 +30,16 @@ def identity(shape: tuple[int, ...] = ()) -> np.ndarray:
 
 def multiply(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Hamilton product a*b (apply b first, then a)."""
-    aw, ax, ay, az = np.moveaxis(np.asarray(a, dtype=np.float64), -1, 0)
-    bw, bx, by, bz = np.moveaxis(np.asarray(b, dtype=np.float64), -1, 0)
-    return np.stack(
-        [
-            aw * bw - ax * bx - ay * by - az * bz,
-            aw * bx + ax * bw + ay * bz - az * by,
-            aw * by - ax * bz + ay * bw + az * bx,
-            aw * bz + ax * by - ay * bx + az * bw,
-        ],
-        axis=-1,
-    )
+    a = np.asarray(a, dtype=np.float64)
+    b = np.asarray(b, dtype=np.float64)
+    aw, ax, ay, az = a[..., 0], a[..., 1], a[..., 2], a[..., 3]
+    bw, bx, by, bz = b[..., 0], b[..., 1], b[..., 2], b[..., 3]
+    out = np.empty(np.broadcast_shapes(a.shape, b.shape))  # filled in place: no stack of four temporaries
+    out[..., 0] = aw * bw - ax * bx - ay * by - az * bz
+    out[..., 1] = aw * bx + ax * bw + ay * bz - az * by
+    out[..., 2] = aw * by - ax * bz + ay * bw + az * bx
+    out[..., 3] = aw * bz + ax * by - ay * bx + az * bw
+    return out
 
 
 def conjugate(q: np.ndarray) -> np.ndarray:
@@ -56,7 +57,11 @@ def cross(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     b = np.asarray(b, dtype=np.float64)
     a0, a1, a2 = a[..., 0], a[..., 1], a[..., 2]
     b0, b1, b2 = b[..., 0], b[..., 1], b[..., 2]
-    return np.stack([a1 * b2 - a2 * b1, a2 * b0 - a0 * b2, a0 * b1 - a1 * b0], axis=-1)
+    out = np.empty(np.broadcast_shapes(a.shape, b.shape))
+    out[..., 0] = a1 * b2 - a2 * b1
+    out[..., 1] = a2 * b0 - a0 * b2
+    out[..., 2] = a0 * b1 - a1 * b0
+    return out
 
 
 def rotate(q: np.ndarray, v: np.ndarray) -> np.ndarray:
@@ -71,22 +76,18 @@ def rotate(q: np.ndarray, v: np.ndarray) -> np.ndarray:
 
 def to_matrix(q: np.ndarray) -> np.ndarray:
     q = normalize(q)
-    w, x, y, z = np.moveaxis(q, -1, 0)
-    m = np.stack(
-        [
-            1 - 2 * (y * y + z * z),
-            2 * (x * y - w * z),
-            2 * (x * z + w * y),
-            2 * (x * y + w * z),
-            1 - 2 * (x * x + z * z),
-            2 * (y * z - w * x),
-            2 * (x * z - w * y),
-            2 * (y * z + w * x),
-            1 - 2 * (x * x + y * y),
-        ],
-        axis=-1,
-    )
-    return m.reshape(q.shape[:-1] + (3, 3))
+    w, x, y, z = q[..., 0], q[..., 1], q[..., 2], q[..., 3]
+    m = np.empty(q.shape[:-1] + (3, 3))
+    m[..., 0, 0] = 1 - 2 * (y * y + z * z)
+    m[..., 0, 1] = 2 * (x * y - w * z)
+    m[..., 0, 2] = 2 * (x * z + w * y)
+    m[..., 1, 0] = 2 * (x * y + w * z)
+    m[..., 1, 1] = 1 - 2 * (x * x + z * z)
+    m[..., 1, 2] = 2 * (y * z - w * x)
+    m[..., 2, 0] = 2 * (x * z - w * y)
+    m[..., 2, 1] = 2 * (y * z + w * x)
+    m[..., 2, 2] = 1 - 2 * (x * x + y * y)
+    return m
 
 
 def from_matrix(m: np.ndarray) -> np.ndarray:
@@ -95,39 +96,14 @@ def from_matrix(m: np.ndarray) -> np.ndarray:
     shape = m.shape[:-2]
     m = m.reshape(-1, 3, 3)
     tr = m[:, 0, 0] + m[:, 1, 1] + m[:, 2, 2]
-    cand = np.stack(
-        [
-            np.stack([1 + tr, m[:, 2, 1] - m[:, 1, 2], m[:, 0, 2] - m[:, 2, 0], m[:, 1, 0] - m[:, 0, 1]], -1),
-            np.stack(
-                [
-                    m[:, 2, 1] - m[:, 1, 2],
-                    1 + m[:, 0, 0] - m[:, 1, 1] - m[:, 2, 2],
-                    m[:, 0, 1] + m[:, 1, 0],
-                    m[:, 0, 2] + m[:, 2, 0],
-                ],
-                -1,
-            ),
-            np.stack(
-                [
-                    m[:, 0, 2] - m[:, 2, 0],
-                    m[:, 0, 1] + m[:, 1, 0],
-                    1 - m[:, 0, 0] + m[:, 1, 1] - m[:, 2, 2],
-                    m[:, 1, 2] + m[:, 2, 1],
-                ],
-                -1,
-            ),
-            np.stack(
-                [
-                    m[:, 1, 0] - m[:, 0, 1],
-                    m[:, 0, 2] + m[:, 2, 0],
-                    m[:, 1, 2] + m[:, 2, 1],
-                    1 - m[:, 0, 0] - m[:, 1, 1] + m[:, 2, 2],
-                ],
-                -1,
-            ),
-        ],
-        axis=1,
-    )
+    m00, m01, m02 = m[:, 0, 0], m[:, 0, 1], m[:, 0, 2]
+    m10, m11, m12 = m[:, 1, 0], m[:, 1, 1], m[:, 1, 2]
+    m20, m21, m22 = m[:, 2, 0], m[:, 2, 1], m[:, 2, 2]
+    cand = np.empty((len(m), 4, 4))  # the four branches' quaternions, filled in place
+    cand[:, 0] = np.stack([1 + tr, m21 - m12, m02 - m20, m10 - m01], -1)
+    cand[:, 1] = np.stack([m21 - m12, 1 + m00 - m11 - m22, m01 + m10, m02 + m20], -1)
+    cand[:, 2] = np.stack([m02 - m20, m01 + m10, 1 - m00 + m11 - m22, m12 + m21], -1)
+    cand[:, 3] = np.stack([m10 - m01, m02 + m20, m12 + m21, 1 - m00 - m11 + m22], -1)
     diag = np.stack([tr, m[:, 0, 0], m[:, 1, 1], m[:, 2, 2]], -1)
     best = np.argmax(diag, axis=-1)
     q = cand[np.arange(len(m)), best]

@@ -22,6 +22,7 @@ class Skeleton:
     names: tuple[str, ...]
     parents: tuple[int, ...]
     offsets: np.ndarray = field(repr=False)  # (J, 3) metres, in the parent's rest frame
+    levels: list = field(init=False, repr=False, compare=False)  # depth_levels(parents)
 
     def __post_init__(self) -> None:
         offsets = np.asarray(self.offsets, dtype=np.float64).reshape(len(self.names), 3)
@@ -29,6 +30,7 @@ class Skeleton:
         for j, p in enumerate(self.parents):
             if p >= j:
                 raise ValueError(f"joint {self.names[j]!r}: parent must come before the joint")
+        object.__setattr__(self, "levels", depth_levels(self.parents))
 
     @property
     def num_joints(self) -> int:
@@ -44,18 +46,20 @@ class Skeleton:
         return [c for c, p in enumerate(self.parents) if p == j]
 
     def forward_kinematics(self, rotations: np.ndarray, root_translation: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """World positions (...,J,3) and rotations (...,J,4) from local rotations and root position."""
+        """World positions (...,J,3) and rotations (...,J,4) from local rotations and root position.
+
+        All joints of one depth are done together (8 levels instead of 22 joints: FK runs hundreds of times per
+        generation, where per-joint numpy calls were most of its cost)."""
         rotations = np.asarray(rotations, dtype=np.float64)
         root_translation = np.asarray(root_translation, dtype=np.float64)
         world_rot = np.empty_like(rotations)
         world_pos = np.empty(rotations.shape[:-1] + (3,))
-        for j, p in enumerate(self.parents):
-            if p < 0:
-                world_rot[..., j, :] = rotations[..., j, :]
-                world_pos[..., j, :] = root_translation
-            else:
-                world_rot[..., j, :] = quat.multiply(world_rot[..., p, :], rotations[..., j, :])
-                world_pos[..., j, :] = world_pos[..., p, :] + quat.rotate(world_rot[..., p, :], self.offsets[j])
+        roots, *levels = self.levels
+        world_rot[..., roots, :] = rotations[..., roots, :]
+        world_pos[..., roots, :] = root_translation[..., None, :]
+        for js, ps in levels:
+            world_rot[..., js, :] = quat.multiply(world_rot[..., ps, :], rotations[..., js, :])
+            world_pos[..., js, :] = world_pos[..., ps, :] + quat.rotate(world_rot[..., ps, :], self.offsets[js])
         return world_pos, world_rot
 
     def rest_positions(self) -> np.ndarray:
@@ -65,6 +69,19 @@ class Skeleton:
 
     def bone_lengths(self) -> np.ndarray:
         return np.linalg.norm(self.offsets, axis=-1)
+
+
+def depth_levels(parents: tuple[int, ...]) -> list:
+    """[root joints, then (joints, their parents) per depth]: the order FK can go level by level in."""
+    depth: list[int] = []
+    for p in parents:
+        depth.append(0 if p < 0 else depth[p] + 1)
+    d = np.asarray(depth)
+    out: list = [np.flatnonzero(d == 0)]
+    for k in range(1, d.max(initial=0) + 1):
+        js = np.flatnonzero(d == k)
+        out.append((js, np.asarray(parents)[js]))
+    return out
 
 
 JOINT_NAMES: tuple[str, ...] = (

@@ -215,9 +215,13 @@ def _term(rot, root, term: ErrorTerm, fps: float, blend: int, passes: int = 3):
         d = term.step(pos)
         if not np.any(np.abs(d) > 1e-6):
             break
+        moves = np.abs(d) > 1e-6
+        rows = np.flatnonzero(np.any(moves, axis=(1, 2)))  # IK where the term moves a joint (elsewhere a no-op)
         new_rot, new_root = rot[frames], root[frames]
-        for j in sorted(np.flatnonzero(np.any(np.abs(d) > 1e-6, axis=(0, 2))), key=lambda j: DEPTH[j]):
-            new_rot, new_root = ik.reach(new_rot, new_root, int(j), pos[:, j] + d[:, j])
+        sub_rot, sub_root = new_rot[rows], new_root[rows]
+        for j in sorted(np.flatnonzero(np.any(moves, axis=(0, 2))), key=lambda j: DEPTH[j]):
+            sub_rot, sub_root = ik.reach(sub_rot, sub_root, int(j), pos[rows, j] + d[rows, j])
+        new_rot[rows], new_root[rows] = sub_rot, sub_root
         rot, root = _blend_in(rot, root, frames, new_rot, new_root, blend)
     return rot, root
 

@@ -114,14 +114,14 @@ def plant_feet(motion: Motion, contacts: np.ndarray | None = None, lower_pelvis:
 def _above_floor(rot: np.ndarray, root: np.ndarray, side: str) -> np.ndarray:
     """Frames where smoothing took the ankle or ball below its standing height, solved again with it there."""
     _, ankle, ball, col = SIDES[side]
-    pos, world = fk(rot, root)
-    a_goal, b_goal = pos[:, ankle].copy(), pos[:, ball].copy()
+    _, _, world, pos = path_fk(rot, root, ball)  # the leg's chain only: pelvis, hip, knee, ankle, ball
+    a_goal, b_goal = pos[:, -2].copy(), pos[:, -1].copy()
     a_goal[:, 2] = np.maximum(a_goal[:, 2], REST[col])
     b_goal[:, 2] = np.maximum(b_goal[:, 2], REST[col + 1])
-    low = np.flatnonzero((a_goal[:, 2] > pos[:, ankle, 2]) | (b_goal[:, 2] > pos[:, ball, 2]))
+    low = np.flatnonzero((a_goal[:, 2] > pos[:, -2, 2]) | (b_goal[:, 2] > pos[:, -1, 2]))
     if len(low):
         rot = rot.copy()
-        rot[low] = _solve_leg(rot[low], root[low], world[low, ankle], ankle, ball, a_goal[low], b_goal[low])
+        rot[low] = _solve_leg(rot[low], root[low], world[low, -2], ankle, ball, a_goal[low], b_goal[low])
     return rot
 
 

@@ -21,13 +21,12 @@ def fk(rotations: np.ndarray, root: np.ndarray) -> tuple[np.ndarray, np.ndarray]
     local = quat.to_matrix(rotations)
     mats = np.empty_like(local)
     pos = np.empty(rotations.shape[:-1] + (3,))
-    for j, p in enumerate(PARENTS):
-        if p < 0:
-            mats[:, j] = local[:, j]
-            pos[:, j] = root
-        else:
-            mats[:, j] = mats[:, p] @ local[:, j]
-            pos[:, j] = pos[:, p] + mats[:, p] @ OFFSETS[j]
+    roots, *levels = CANONICAL.levels  # a depth at a time (Skeleton.forward_kinematics)
+    mats[:, roots] = local[:, roots]
+    pos[:, roots] = root[:, None]
+    for js, ps in levels:
+        mats[:, js] = mats[:, ps] @ local[:, js]
+        pos[:, js] = pos[:, ps] + (mats[:, ps] @ OFFSETS[js][..., None])[..., 0]
     return pos, mats
 
 
