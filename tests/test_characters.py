@@ -340,6 +340,34 @@ def test_a_contact_arm_that_rose_in_two_pops_reaches_in_one_smooth_move():
     assert speed.max() < 0.2 * before  # the pops were several times faster
 
 
+def test_a_release_joins_the_arms_own_motion_without_a_speed_step():
+    """cam's high five ended its release on a lull between two humps of its own arm (where the arm was slow for
+    a frame or two), and the arm's own motion then went from 0 to 1.1 m/s in three frames. The release now ends
+    where the arm stays at rest (SETTLE_S), here after its own second drop, and joins it with its velocity."""
+    fps, n = 30.0, 180
+    wrist, shoulder = CANONICAL.index("right_wrist"), CANONICAL.index("right_shoulder")
+    x1, x2 = (np.clip((np.arange(n) - a) / 13, 0.0, 1.0) for a in (100, 115))
+    # raised, then two drops with a 2-frame lull between: the second sets off at once (a smoothstep)
+    lift = 1.4 - 0.5 * x1**3 * (10 - 15 * x1 + 6 * x1**2) - 0.8 * x2**2 * (3 - 2 * x2)
+    rot = np.tile(np.array([1.0, 0, 0, 0]), (n, CANONICAL.num_joints, 1))
+    rot[:, shoulder] = quat.from_axis_angle(np.outer(lift, [0.0, 1.0, 0.0]))
+    root = np.tile([0.0, 0.0, 0.94], (n, 1))
+    motion = Motion(fps, root, rot)
+    term = ContactTrack(wrist, 2.6, 2.9)
+    term.frames(fps, n)
+    pos = motion.positions()
+    term.aim(pos[term.span_index, wrist] + [0.0, -0.1, 0.1])
+    own = np.linalg.norm(np.diff(pos[:, wrist], axis=0), axis=-1) * fps
+    assert own[113:115].max() < 0.1 and own[116] > 0.5  # the lull, then the second drop picks up within 3 frames
+    frames, path = contact_path(motion, term)
+    assert frames[-1] >= 128  # past the second drop: there the arm rests
+    joined = np.concatenate([path, pos[frames[-1] + 1 : frames[-1] + 15, wrist]])
+    speed = np.linalg.norm(np.diff(joined, axis=0), axis=-1) * fps
+    release = np.flatnonzero(frames >= term.span_index[-1])[0]
+    assert speed[release:].max() < 1.5  # one release hump: about 0.6 m in 1.4 s
+    assert np.abs(np.diff(speed[release:])).max() < 0.1  # m/s per frame: no step where the own motion resumes
+
+
 def test_a_body_slid_over_the_floor_walks_instead():
     """Guidance walked the high five's characters over to each other while the model kept them standing: both
     feet slid along the floor (every frame skating), then foot planting lifted both at once. step_glides makes

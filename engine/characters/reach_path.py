@@ -10,6 +10,14 @@ is replaced instead: from where the joint rests just before the approach
 to the contact's first target, one minimum-jerk move; from the contact's
 last target to where its own path rests just after the release, another. The limb follows by IK (clean-up's reach), so each way
 has one speed hump, as a person's reach does.
+
+Where the replaced path meets the arm's own motion again, the speed must not
+step: "rests" means slow there and for SETTLE_S beyond it (cam's high five
+once ended its release on a lull between two humps of its own arm and went
+from 0 to 1.1 m/s in three frames), searched up to MAX_SEARCH_S when the
+first REST_SEARCH_S has no such frame; and each move ends with the own path's
+velocity where it joins it (a quintic Hermite term on top of the
+minimum-jerk curve), so what is left of the arm's own speed there carries on.
 """
 
 from __future__ import annotations
@@ -23,7 +31,9 @@ from ..motion import Motion
 from .terms import APPROACH_S, RELEASE_S, ContactTrack
 
 REST_SEARCH_S = 0.5  # s before the approach (after the release) searched for the joint's slowest moment
-REST_SPEED = 0.2  # m/s: a joint slower than this (relative to the body) is at rest
+MAX_SEARCH_S = 1.0  # s searched at most, when the first REST_SEARCH_S has no joint at rest
+REST_SPEED = 0.2  # m/s: a joint slower than this (relative to the body) is at rest ...
+SETTLE_S = 0.2  # s: ... if it stays that slow this long beyond the frame (before a reach, after a release)
 HEADING_SIGMA_S = 0.25  # s: the body frame turns with the walk's heading, not with each step's pelvis sway
 
 
@@ -43,30 +53,63 @@ def contact_path(motion: Motion, term: ContactTrack) -> tuple[np.ndarray, np.nda
     out[(frames >= s) & (frames <= e)] = hold
     for lo, hi, a, b in ((frames[0], s, local[frames[0]], hold[0]), (e, frames[-1], hold[-1], local[frames[-1]])):
         if hi > lo:
-            x = minimum_jerk((np.arange(lo, hi + 1) - lo) / (hi - lo))[:, None]
-            out[lo - frames[0] : hi - frames[0] + 1] = a + x * (b - a)
+            x = (np.arange(lo, hi + 1) - lo) / (hi - lo)
+            move = a + minimum_jerk(x)[:, None] * (b - a)
+            seconds = (hi - lo) / fps
+            if lo == frames[0]:  # the reach leaves the arm's own path with its velocity there ...
+                move -= carry(1.0 - x)[:, None] * _own_velocity(local, lo, -1, fps) * seconds
+            else:  # ... and the release joins it with its velocity there
+                move += carry(x)[:, None] * _own_velocity(local, hi, 1, fps) * seconds
+            out[lo - frames[0] : hi - frames[0] + 1] = move
     world = pelvis[frames] + _to_body(out, -yaw[frames])
     world[(frames >= s) & (frames <= e)] = term.position  # exact where the contact holds
     return frames, world
 
 
+def carry(x):
+    """x^3 (-4 + 7x - 3x^2) on [0, 1]: zero position, velocity and acceleration at 0, zero position and
+    acceleration and unit velocity at 1 (the quintic Hermite term that ends a move with a given velocity)."""
+    x = np.clip(x, 0.0, 1.0)
+    return x * x * x * (-4 + 7 * x - 3 * x * x)
+
+
+def _own_velocity(local: np.ndarray, frame: int, direction: int, fps: float) -> np.ndarray:
+    """(3,) the joint's own velocity (m/s, body frame) at `frame`, taken on the side it keeps (direction -1:
+    the frames before, +1: after); zero at the clip's ends."""
+    other = frame + direction
+    if not 0 <= other < len(local):
+        return np.zeros(3)
+    return direction * (local[other] - local[frame]) * fps
+
+
 def _rest(local: np.ndarray, frame: int, fps: float, direction: int, contact: int) -> int:
     """Where a reach can start (direction -1) or a release end (+1) without a jolt: the frame farthest from the
-    contact within REST_SEARCH_S beyond `frame` at which the body-frame joint moves slower than REST_SPEED (the
-    arm's own moves before it are kept, those after it replaced), else the slowest one there; clipped to the
-    clip."""
+    contact within REST_SEARCH_S beyond `frame` from which on the body-frame joint moves slower than REST_SPEED
+    for SETTLE_S (the arm's own moves before a reach and after a release are kept, those between replaced); if
+    none, the nearest such frame up to MAX_SEARCH_S; else the one with the slowest SETTLE_S there. Clipped to
+    the clip."""
     n = len(local)
     frame = int(np.clip(frame, 0, n - 1))
-    far = int(np.clip(frame + direction * round(REST_SEARCH_S * fps), 0, n - 1))
-    lo, hi = sorted((frame, far))
-    if hi == lo or (direction < 0 and frame >= contact) or (direction > 0 and frame <= contact):
+    if n < 3 or (direction < 0 and frame >= contact) or (direction > 0 and frame <= contact):
         return frame
     speed = np.linalg.norm(np.diff(local, axis=0), axis=-1) * fps
-    at = np.concatenate([[speed[0]], np.maximum(speed[1:], speed[:-1]), [speed[-1]]])[lo : hi + 1]
-    slow = np.flatnonzero(at < REST_SPEED)
-    if not len(slow):
-        return lo + int(np.argmin(at))
-    return lo + int(slow[0] if direction < 0 else slow[-1])
+    at = np.concatenate([[speed[0]], np.maximum(speed[1:], speed[:-1]), [speed[-1]]])
+    settle = max(1, int(round(SETTLE_S * fps)))
+    idx = np.arange(n)[:, None] + direction * np.arange(settle + 1)  # each frame and SETTLE_S on the kept side
+    settled = at[np.clip(idx, 0, n - 1)].max(axis=1)
+    near = (frame, int(np.clip(frame + direction * round(REST_SEARCH_S * fps), 0, n - 1)))
+    far = int(np.clip(frame + direction * round(MAX_SEARCH_S * fps), 0, n - 1))
+    lo, hi = sorted(near)
+    slow = lo + np.flatnonzero(settled[lo : hi + 1] < REST_SPEED)
+    if len(slow):
+        return int(slow[0] if direction < 0 else slow[-1])
+    lo, hi = sorted((frame, far))
+    if hi == lo:
+        return frame
+    slow = lo + np.flatnonzero(settled[lo : hi + 1] < REST_SPEED)
+    if len(slow):
+        return int(slow[-1] if direction < 0 else slow[0])  # the nearest to the contact
+    return lo + int(np.argmin(settled[lo : hi + 1]))
 
 
 def _smooth_heading(motion: Motion, fps: float) -> np.ndarray:
