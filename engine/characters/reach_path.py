@@ -11,13 +11,15 @@ to the contact's first target, one minimum-jerk move; from the contact's
 last target to where its own path rests just after the release, another. The limb follows by IK (clean-up's reach), so each way
 has one speed hump, as a person's reach does.
 
-Where the replaced path meets the arm's own motion again, the speed must not
-step: "rests" means slow there and for SETTLE_S beyond it (cam's high five
-once ended its release on a lull between two humps of its own arm and went
-from 0 to 1.1 m/s in three frames), searched up to MAX_SEARCH_S when the
-first REST_SEARCH_S has no such frame; and each move ends with the own path's
-velocity where it joins it (a quintic Hermite term on top of the
-minimum-jerk curve), so what is left of the arm's own speed there carries on.
+Where the release meets the arm's own motion again, the speed must not step:
+there "rests" means slow and staying slow for SETTLE_S (cam's high five once
+ended its release on a lull between two humps of its own arm and went from 0
+to 1.1 m/s in three frames), searched up to MAX_SEARCH_S when the first
+REST_SEARCH_S has no such frame; and the release ends with the own path's
+velocity where it joins it (a quintic Hermite term on top of the minimum-jerk
+curve), so what is left of the arm's own speed there carries on. (The reach's
+start keeps the plain rule: moved earlier the same way, a reach starting
+amid a walker's arm swing took twice as long and lost its one-hump shape.)
 """
 
 from __future__ import annotations
@@ -31,9 +33,9 @@ from ..motion import Motion
 from .terms import APPROACH_S, RELEASE_S, ContactTrack
 
 REST_SEARCH_S = 0.5  # s before the approach (after the release) searched for the joint's slowest moment
-MAX_SEARCH_S = 1.0  # s searched at most, when the first REST_SEARCH_S has no joint at rest
+MAX_SEARCH_S = 1.0  # s after the release searched at most, when the first REST_SEARCH_S has no joint at rest
 REST_SPEED = 0.2  # m/s: a joint slower than this (relative to the body) is at rest ...
-SETTLE_S = 0.2  # s: ... if it stays that slow this long beyond the frame (before a reach, after a release)
+SETTLE_S = 0.2  # s: ... where a release ends, if it stays that slow this long after the frame
 HEADING_SIGMA_S = 0.25  # s: the body frame turns with the walk's heading, not with each step's pelvis sway
 
 
@@ -46,8 +48,8 @@ def contact_path(motion: Motion, term: ContactTrack) -> tuple[np.ndarray, np.nda
     local = _to_body(pos[:, term.joint] - pelvis, yaw)
     span = term.span_index
     s, e = int(span[0]), int(span[-1])
-    frames = np.arange(_rest(local, s - round(APPROACH_S * fps), fps, -1, s), _rest(local, e + round(RELEASE_S * fps),
-                                                                                  fps, 1, e) + 1)  # fmt: skip
+    frames = np.arange(_reach_start(local, s - round(APPROACH_S * fps), fps, s),
+                       _release_end(local, e + round(RELEASE_S * fps), fps, e) + 1)  # fmt: skip
     out = local[frames].copy()
     hold = _to_body(term.position - pelvis[span], yaw[span])
     out[(frames >= s) & (frames <= e)] = hold
@@ -55,11 +57,8 @@ def contact_path(motion: Motion, term: ContactTrack) -> tuple[np.ndarray, np.nda
         if hi > lo:
             x = (np.arange(lo, hi + 1) - lo) / (hi - lo)
             move = a + minimum_jerk(x)[:, None] * (b - a)
-            seconds = (hi - lo) / fps
-            if lo == frames[0]:  # the reach leaves the arm's own path with its velocity there ...
-                move -= carry(1.0 - x)[:, None] * _own_velocity(local, lo, -1, fps) * seconds
-            else:  # ... and the release joins it with its velocity there
-                move += carry(x)[:, None] * _own_velocity(local, hi, 1, fps) * seconds
+            if lo == e:  # the release joins the arm's own path with its velocity there
+                move += carry(x)[:, None] * _own_velocity(local, hi, fps) * (hi - lo) / fps
             out[lo - frames[0] : hi - frames[0] + 1] = move
     world = pelvis[frames] + _to_body(out, -yaw[frames])
     world[(frames >= s) & (frames <= e)] = term.position  # exact where the contact holds
@@ -73,43 +72,54 @@ def carry(x):
     return x * x * x * (-4 + 7 * x - 3 * x * x)
 
 
-def _own_velocity(local: np.ndarray, frame: int, direction: int, fps: float) -> np.ndarray:
-    """(3,) the joint's own velocity (m/s, body frame) at `frame`, taken on the side it keeps (direction -1:
-    the frames before, +1: after); zero at the clip's ends."""
-    other = frame + direction
-    if not 0 <= other < len(local):
+def _own_velocity(local: np.ndarray, frame: int, fps: float) -> np.ndarray:
+    """(3,) the joint's own velocity (m/s, body frame) leaving `frame` (zero at the clip's end)."""
+    if frame + 1 >= len(local):
         return np.zeros(3)
-    return direction * (local[other] - local[frame]) * fps
+    return (local[frame + 1] - local[frame]) * fps
 
 
-def _rest(local: np.ndarray, frame: int, fps: float, direction: int, contact: int) -> int:
-    """Where a reach can start (direction -1) or a release end (+1) without a jolt: the frame farthest from the
-    contact within REST_SEARCH_S beyond `frame` from which on the body-frame joint moves slower than REST_SPEED
-    for SETTLE_S (the arm's own moves before a reach and after a release are kept, those between replaced); if
-    none, the nearest such frame up to MAX_SEARCH_S; else the one with the slowest SETTLE_S there. Clipped to
-    the clip."""
+def _speeds(local: np.ndarray, fps: float) -> np.ndarray:
+    """(T,) body-frame speed of the joint at each frame: the larger of the steps into and out of it."""
+    speed = np.linalg.norm(np.diff(local, axis=0), axis=-1) * fps
+    return np.concatenate([[speed[0]], np.maximum(speed[1:], speed[:-1]), [speed[-1]]])
+
+
+def _reach_start(local: np.ndarray, frame: int, fps: float, contact: int) -> int:
+    """Where a reach can start without a jolt: the frame farthest from the contact within REST_SEARCH_S before
+    `frame` at which the body-frame joint moves slower than REST_SPEED (the arm's own moves before it are kept,
+    those after it replaced), else the slowest one there; clipped to the clip."""
     n = len(local)
     frame = int(np.clip(frame, 0, n - 1))
-    if n < 3 or (direction < 0 and frame >= contact) or (direction > 0 and frame <= contact):
+    lo = int(np.clip(frame - round(REST_SEARCH_S * fps), 0, n - 1))
+    if frame == lo or frame >= contact:
         return frame
-    speed = np.linalg.norm(np.diff(local, axis=0), axis=-1) * fps
-    at = np.concatenate([[speed[0]], np.maximum(speed[1:], speed[:-1]), [speed[-1]]])
+    at = _speeds(local, fps)[lo : frame + 1]
+    slow = np.flatnonzero(at < REST_SPEED)
+    return lo + int(slow[0] if len(slow) else np.argmin(at))
+
+
+def _release_end(local: np.ndarray, frame: int, fps: float, contact: int) -> int:
+    """Where a release can end without a speed step: the frame farthest from the contact within REST_SEARCH_S
+    after `frame` from which on the body-frame joint stays slower than REST_SPEED for SETTLE_S (the arm's own
+    moves after it are kept, those before it replaced); if none, the nearest such frame up to MAX_SEARCH_S; else
+    (an arm that keeps moving) the farthest frame within REST_SEARCH_S that is slow itself, or the slowest there.
+    Clipped to the clip."""
+    n = len(local)
+    frame = int(np.clip(frame, 0, n - 1))
+    if n < 3 or frame <= contact:
+        return frame
+    speed = _speeds(local, fps)
     settle = max(1, int(round(SETTLE_S * fps)))
-    idx = np.arange(n)[:, None] + direction * np.arange(settle + 1)  # each frame and SETTLE_S on the kept side
-    settled = at[np.clip(idx, 0, n - 1)].max(axis=1)
-    near = (frame, int(np.clip(frame + direction * round(REST_SEARCH_S * fps), 0, n - 1)))
-    far = int(np.clip(frame + direction * round(MAX_SEARCH_S * fps), 0, n - 1))
-    lo, hi = sorted(near)
-    slow = lo + np.flatnonzero(settled[lo : hi + 1] < REST_SPEED)
-    if len(slow):
-        return int(slow[0] if direction < 0 else slow[-1])
-    lo, hi = sorted((frame, far))
-    if hi == lo:
-        return frame
-    slow = lo + np.flatnonzero(settled[lo : hi + 1] < REST_SPEED)
-    if len(slow):
-        return int(slow[-1] if direction < 0 else slow[0])  # the nearest to the contact
-    return lo + int(np.argmin(settled[lo : hi + 1]))
+    ahead = np.minimum(np.arange(n)[:, None] + np.arange(settle + 1), n - 1)  # each frame and SETTLE_S after it
+    settled = speed[ahead].max(axis=1)
+    near = int(min(frame + round(REST_SEARCH_S * fps), n - 1))
+    for hi, farthest in ((near, True), (int(min(frame + round(MAX_SEARCH_S * fps), n - 1)), False)):
+        slow = frame + np.flatnonzero(settled[frame : hi + 1] < REST_SPEED)
+        if len(slow):
+            return int(slow[-1] if farthest else slow[0])
+    slow = frame + np.flatnonzero(speed[frame : near + 1] < REST_SPEED)
+    return int(slow[-1]) if len(slow) else frame + int(np.argmin(speed[frame : near + 1]))
 
 
 def _smooth_heading(motion: Motion, fps: float) -> np.ndarray:
