@@ -37,7 +37,8 @@ for _j, _p in enumerate(CANONICAL.parents):
 def _blend_in(rot, root, frames, new_rot, new_root, blend: int):
     """Apply per-frame changes exactly on `frames` and faded with distance to the nearest of them."""
     frames = np.asarray(frames)
-    d_rot = quat.multiply(new_rot, quat.conjugate(rot[frames]))
+    joints = np.flatnonzero(np.any(new_rot != rot[frames], axis=(0, 2)))  # the rest keep their rotations exactly
+    d_rot = quat.multiply(new_rot[:, joints], quat.conjugate(rot[frames][:, joints]))
     d_root = new_root - root[frames]
     t = np.arange(len(rot))
     pos = np.clip(np.searchsorted(frames, t), 0, len(frames) - 1)
@@ -48,8 +49,9 @@ def _blend_in(rot, root, frames, new_rot, new_root, blend: int):
     on = w > 0
     rot = rot.copy()
     root = root.copy()
-    rot[on] = quat.multiply(quat.slerp(quat.identity(d_rot[nearest[on]].shape[:-1]), d_rot[nearest[on]],
-                                       w[on, None, None]), rot[on])  # fmt: skip
+    if len(joints):
+        turn = quat.slerp(quat.identity(d_rot[nearest[on]].shape[:-1]), d_rot[nearest[on]], w[on, None, None])
+        rot[np.ix_(np.flatnonzero(on), joints)] = quat.multiply(turn, rot[on][:, joints])
     rot[frames] = new_rot  # exact where asked
     root[on] += w[on, None] * d_root[nearest[on]]
     root[frames] = new_root
