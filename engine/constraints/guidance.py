@@ -249,23 +249,30 @@ class Guide:
         steps += [(None, frames, self._plant_step(p, world[frames])) for p, frames in self.plants]
         for term, frames, d in steps:
             w = min(1.0, k * (term.weight if term is not None else 1.0))
-            d = self.frame.vectors_to_window(d) * w
+            # the joints the step moves (a joint target moves one): the sums below skip only zeros, so are exact
+            joints = np.any(d != 0, axis=(0, 2))
+            if isinstance(term, JointPosition):
+                joints[term.joint] = True
+            joints = np.flatnonzero(joints)
+            d = self.frame.vectors_to_window(d[:, joints]) * w
             sb, sr, sy = term.shares if term is not None else (0.8, 0.2, 0.0)
             excess = np.zeros((len(frames), 2))
             if isinstance(term, JointPosition) and term.joint > 0:
                 excess = self._root_excess(term, traj, world, frames) * w
-                d[:, term.joint, :2] -= excess
-            active = np.any(np.abs(d) > 0, axis=-1)  # (F, J)
-            body[frames, 1:] += sb * d[:, 1:]
-            body[frames, 0, 2] += d[:, 0, 2]  # the pelvis height is the root's own
+                d[:, np.searchsorted(joints, term.joint), :2] -= excess
+            active = np.any(np.abs(d) > 0, axis=-1)  # (F, moved joints)
+            limbs = joints > 0
+            body[np.ix_(frames, joints[limbs])] += sb * d[:, limbs]
+            pelvis = d[:, 0] if len(joints) and joints[0] == 0 else np.zeros((len(frames), 3))
+            body[frames, 0, 2] += pelvis[:, 2]  # the pelvis height is the root's own
             # the pelvis' ground displacement is the root's; other joints lend it a share
-            root[frames] += excess + d[:, 0, :2] + sr * _mean_over(d[:, 1:, :2], active[:, 1:])
+            root[frames] += excess + pelvis[:, :2] + sr * _mean_over(d[:, limbs, :2], active[:, limbs])
             # overlapping terms share the root by their weight profiles (a count would jump where a window ends)
             share = getattr(term, "weights", None) if term is not None else None
             share = np.ones(len(frames)) if share is None else share
             root_n[frames] += share
             if sy > 0:
-                yaw[frames] += sy * _turn_step(traj, frames, d, active)
+                yaw[frames] += sy * _turn_step(traj, frames, joints, d, active)
                 yaw_n[frames] += share
         c, s = np.cos(-traj.yaw)[:, None], np.sin(-traj.yaw)[:, None]
         traj.rel[:, 1:, 0] += c * body[:, 1:, 0] - s * body[:, 1:, 1]
@@ -326,9 +333,10 @@ class Guide:
                 traj.yaw[:] += w * _interp_correction(np.asarray(ff), err, len(traj.yaw), fps=self.fps)
 
 
-def _turn_step(traj: Trajectory, frames, d: np.ndarray, active: np.ndarray) -> np.ndarray:
-    """Heading change (F,) that best realises joint displacements `d` by turning about the pelvis."""
-    lever = traj.rel[frames, :, :2]
+def _turn_step(traj: Trajectory, frames, joints, d: np.ndarray, active: np.ndarray) -> np.ndarray:
+    """Heading change (F,) that best realises displacements `d` (F, len(joints), 3) of `joints` by turning about
+    the pelvis."""
+    lever = traj.rel[np.ix_(frames, joints)][..., :2]
     c, s = np.cos(traj.yaw[frames, None]), np.sin(traj.yaw[frames, None])
     wx = c * lever[..., 0] - s * lever[..., 1]
     wy = s * lever[..., 0] + c * lever[..., 1]
