@@ -115,13 +115,17 @@ class MOTION_COMPOSER_PG_settings(bpy.types.PropertyGroup):
     frame_start: IntProperty(name="Start Frame", description="Scene frame of the motion's first key", default=1)
     seed: IntProperty(name="Seed", description="Same seed and settings give the same motion", default=0, min=0)
     start_pose: EnumProperty(
-        name="Start", description="How the motion begins", default="free",
-        items=[("free", "Free", "Wherever the model starts it"),
+        name="Start", description="How the motion begins", default="auto",
+        items=[("auto", "Auto", "Standing when the prompt only stands (the model has no standing-idle clips), "
+                "else free"),
+               ("free", "Free", "Wherever the model starts it"),
                ("rest", "Standing", "In a neutral standing pose (arms down), to follow an idle clip")],
     )  # fmt: skip
     end_pose: EnumProperty(
-        name="End", description="How the motion ends", default="free",
-        items=[("free", "Free", "Wherever the model ends it"),
+        name="End", description="How the motion ends", default="auto",
+        items=[("auto", "Auto", "Standing when the prompt only stands (the model has no standing-idle clips), "
+                "else free"),
+               ("free", "Free", "Wherever the model ends it"),
                ("rest", "Standing", "In a neutral standing pose (arms down), to lead into an idle clip")],
     )  # fmt: skip
     use_steps: BoolProperty(name="Custom Steps", description="Override the model's number of sampling steps")

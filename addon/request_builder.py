@@ -51,8 +51,8 @@ class PanelSpec:
     guidance: float | None = None
     tracks: list[TrackSpec] = field(default_factory=list)
     constraints: list[ConstraintSpec] = field(default_factory=list)
-    start: str = "free"  # "rest": begin in the neutral standing pose (job field "start")
-    end: str = "free"
+    start: str = "auto"  # "rest": begin in the neutral standing pose (job field "start"); "auto": the engine's choice
+    end: str = "auto"
 
     @property
     def frame_end(self) -> int:
@@ -86,7 +86,7 @@ def job_dict(spec: PanelSpec, space: EngineSpace | None = None) -> dict:
     ]  # fmt: skip
     to_engine = space.to_canonical if space is not None else np.asarray
     job["constraints"] = [_constraint(spec, c, to_engine) for c in spec.constraints]
-    job.update({k: v for k, v in (("start", spec.start), ("end", spec.end)) if v != "free"})
+    job.update({k: v for k, v in (("start", spec.start), ("end", spec.end)) if v != "auto"})
     return job
 
 

@@ -17,7 +17,7 @@ from typing import Any
 
 from .constraints.conflicts import conflicts
 from .constraints.parse import parse_items
-from .constraints.standing import check_end, rest_keyframes
+from .constraints.standing import check_end, resolve_ends, rest_keyframes
 from .constraints.types import ConstraintSet
 from .edits import Edit, check_against_length, parse_edit
 from .errors import RequestError
@@ -52,14 +52,17 @@ class GenerationRequest:
     constraints: list[Any] = field(default_factory=list)  # typed (constraints.types), in the order given
     edits: list[Edit] = field(default_factory=list)  # engine.edits, applied after generating
     warnings: list[str] = field(default_factory=list, compare=False)
-    start: str = "free"  # "rest": the clip begins in the neutral standing pose (constraints.standing)
-    end: str = "free"  # "rest": ... and ends in it
+    start: str = "auto"  # "rest": the clip begins in the neutral standing pose (constraints.standing); "free":
+    end: str = "auto"  # where the model puts it; "auto": "rest" for a prompt that only stands, else "free"
 
     def __post_init__(self) -> None:
         """Validate and type everything once; typed items pass through, so `replace` stays cheap."""
         self.validate()
         self.start, self.end = check_end(self.start, "start"), check_end(self.end, "end")
         self.tracks = [_track(asdict(t) if isinstance(t, Track) else t, i, self) for i, t in enumerate(self.tracks)]
+        self.start, self.end, note = resolve_ends(self.start, self.end, self.tracks, self.seconds)
+        if note and note not in self.warnings:
+            self.warnings.append(note)
         if not isinstance(self.constraints, list):
             raise RequestError("'constraints' must be a list of objects with a 'type'")
         check_count("constraints", len(self.constraints), "constraints")
@@ -138,8 +141,8 @@ class GenerationRequest:
             tracks=tracks,
             constraints=parse_items(constraints, seconds, fps, base_dir, allow_outside_paths),
             edits=data.get("edits") or [],
-            start=data.get("start", "free"),
-            end=data.get("end", "free"),
+            start=data.get("start", "auto"),
+            end=data.get("end", "auto"),
         )
 
     @classmethod
@@ -171,7 +174,8 @@ class GenerationRequest:
             "seconds": self.seconds, "fps": self.fps, "seed": self.seed, "steps": self.steps,
             "guidance": self.guidance, "tracks": [asdict(t) for t in self.tracks],
             "constraints": [dict(c.source) for c in self.constraints], "edits": [e.to_dict() for e in self.edits],
-        } | {k: v for k, v in (("start", self.start), ("end", self.end)) if v != "free"}  # fmt: skip
+            "start": self.start, "end": self.end,  # resolved ("free" or "rest"): a regenerate repeats the choice
+        }  # fmt: skip
 
 
 def _check_range(seconds: float, fps: float) -> None:

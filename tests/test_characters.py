@@ -20,11 +20,11 @@ from engine.characters.glide_steps import glides, step_glides
 from engine.characters.interactions import Apart, Contact, Face, JointRef
 from engine.characters.planner import Agent, plan_paths
 from engine.characters.reach_path import contact_path
-from engine.characters.stays import stays_by_prompt
 from engine.characters.terms import APPROACH_S, RELEASE_S, ContactTrack, FaceTrack
 from engine.constraints.types import JointTarget
 from engine.errors import RequestError
 from engine.motion import Motion
+from engine.prompt_words import stays_put
 from engine.request import GenerationRequest
 from engine.sampling import SamplingRun
 from engine.skeleton import CANONICAL
@@ -81,7 +81,7 @@ def test_cast_parses_characters_and_interactions():
     (["a person understands"], False),  # whole words only
 ])  # fmt: skip
 def test_stays_is_read_from_the_prompt_when_the_job_leaves_it_out(texts, stays):
-    assert stays_by_prompt(texts) is stays
+    assert stays_put(texts) is stays
     tracks = [{"text": t, "start": 0.0, "end": 4.0} for t in texts]
     for given in (None, False, True):
         data = job()

@@ -263,11 +263,66 @@ def test_start_and_end_rest_put_the_standing_pose_on_the_first_and_last_frame():
     assert np.abs((free[0] - free[0, 0]) - (want - want[0])).max() > 0.05  # the model alone starts elsewhere
 
 
+@pytest.mark.parametrize(
+    "texts, idle",
+    [
+        (["a person stands still"], True),
+        (["someone is standing idle"], True),
+        (["a person stands and waves the right hand"], True),
+        (["a person stands up after lying face up"], False),  # getting up, not standing
+        (["a person stands still", "a person walks forward"], False),
+        (["a person stands then sits down"], False),
+        (["a person waves the right hand"], False),
+    ],
+)
+def test_a_standing_idle_prompt_is_told_from_getting_up_going_and_sitting(texts, idle):
+    from engine.prompt_words import stands_idle
+
+    assert stands_idle(texts) is idle
+
+
+def test_auto_ends_stand_an_idle_prompt_up_and_say_so_once():
+    from engine.request import GenerationRequest
+
+    request = GenerationRequest.from_dict({"text": "a person stands still", "seconds": 4})
+    assert (request.start, request.end) == ("rest", "rest")
+    assert len(request.warnings) == 1 and '"start" and "end" to "free"' in request.warnings[0]
+    assert GenerationRequest.from_dict(request.to_dict()).to_dict() == request.to_dict()  # the choice is stored
+    kept = GenerationRequest.from_dict({"text": "a person stands still", "seconds": 4, "start": "free"})
+    assert (kept.start, kept.end) == ("free", "rest") and '"end" to "free"' in kept.warnings[0]
+    timeline = GenerationRequest.from_dict(
+        {
+            "seconds": 6,
+            "tracks": [
+                {"text": "a person stands still", "start": 0, "end": 3},
+                {"text": "a person walks forward", "start": 3},
+            ],
+        }
+    )
+    assert (timeline.start, timeline.end) == ("rest", "free")
+    walk = GenerationRequest.from_dict({"text": "a person walks forward", "seconds": 4})
+    assert (walk.start, walk.end, walk.warnings) == ("free", "free", [])
+
+
+@NEEDS_MODEL
+def test_a_person_who_stands_still_stands_upright_where_the_model_alone_crouches_and_wanders():
+    from engine.pipeline import generate
+    from engine.request import GenerationRequest
+
+    head = CANONICAL.index("head")
+    job = {"text": "a person stands still", "seconds": 4.0, "fps": 20, "seed": 0}
+    stood = generate(GenerationRequest.from_dict(job)).positions()
+    model = generate(GenerationRequest.from_dict({**job, "start": "free", "end": "free"})).positions()
+    travel = [np.linalg.norm(p[-1, 0, :2] - p[0, 0, :2]) for p in (stood, model)]
+    assert stood[:, head, 2].min() > 1.35 and travel[0] < 0.1  # the rest pose's head is at 1.42 m
+    assert model[:, head, 2].min() < 1.3 and travel[1] > 0.3  # measured: 1.19 m, 0.94 m at 30 fps
+
+
 def test_an_unknown_start_is_a_clear_error():
     from engine.errors import RequestError
     from engine.request import GenerationRequest
 
-    with pytest.raises(RequestError, match="'start' must be one of 'free', 'rest'"):
+    with pytest.raises(RequestError, match="'start' must be one of 'auto', 'free', 'rest'"):
         GenerationRequest.from_dict({"text": "a person waves", "start": "idle"})
 
 

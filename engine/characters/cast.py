@@ -23,12 +23,12 @@ from ..constraints.types import ConstraintSet
 from ..errors import RequestError
 from ..io.json_input import read_json_file
 from ..limits import as_int
+from ..prompt_words import stays_put
 from ..request import GenerationRequest
 from ..skeleton import CANONICAL
 from .crowd import Crowd, parse_crowd
 from .interactions import Apart, Contact, Interaction, parse_interactions
 from .planner import Plan, plan_paths
-from .stays import stays_by_prompt
 
 JOB_FIELDS = {"seconds", "fps", "seed", "steps", "guidance", "characters", "interactions"}
 CHARACTER_FIELDS = {"name", "position", "facing", "stays", "text", "tracks", "constraints", "edits", "seed",
@@ -123,12 +123,12 @@ def parse_cast(data: dict, base_dir: Path | None = None, allow_outside_paths: bo
 
 def _infer_stays(cast: Cast) -> list[str]:
     """Characters in a contact whose job leaves `stays` out stay when their prompt says they stand, wait or sit
-    and nothing of going (stays.py); one line each saying so and how to undo it."""
+    and nothing of going (prompt_words.py); one line each saying so and how to undo it."""
     touching = {r.character for it in cast.interactions if isinstance(it, Contact) for r in (it.a, it.b)}
     out = []
     for c in cast.characters:
         texts = [t.text for t in c.request.tracks]
-        if c.stays is None and c.name in touching and stays_by_prompt(texts):
+        if c.stays is None and c.name in touching and stays_put(texts):
             c.stays = True
             out.append(f"{c.name} stays where it is during its contacts, as its prompt says ({texts[0]!r}); "
                        'set "stays": false to have it meet its partner halfway')  # fmt: skip
@@ -153,8 +153,9 @@ def _character(entry: Any, index: int, cast: Cast, base_dir: Path | None, allow_
             raise RequestError(f"{label}: {key} {entry[key]!r} differs from the job's {value!r}; "
                                "characters share one clock (set it once at the top of the job)")  # fmt: skip
     fields = {k: entry[k] for k in ("text", "tracks", "constraints", "edits", "guidance") if k in entry}
+    # a character starts and ends where the model and the interactions put it: no standing pose from "auto"
     fields |= {"seconds": cast.seconds, "fps": cast.fps, "steps": cast.steps,
-               "seed": entry.get("seed", cast.seed + index)}  # fmt: skip
+               "seed": entry.get("seed", cast.seed + index), "start": "free", "end": "free"}  # fmt: skip
     if "guidance" not in entry:
         fields["guidance"] = cast.guidance
     try:

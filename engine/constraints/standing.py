@@ -13,12 +13,18 @@ import numpy as np
 
 from .. import quaternion as quat
 from ..errors import RequestError
+from ..prompt_words import stands_idle
 from ..skeleton import CANONICAL
 from .types import KeyframePose
 
 ARM_DOWN = 1.35  # rad: from the T-pose's horizontal arm to hanging, a little away from the thigh
 ELBOW_BEND = 0.2  # rad, forearm forwards
-ENDS = ("free", "rest")  # values of the job's "start" and "end" fields
+ENDS = ("auto", "free", "rest")  # values of the job's "start" and "end" fields; "auto" resolves to one of the others
+#: why "auto" stands an idle prompt up: said once, in the request's warnings
+IDLE_NOTE = (
+    "the model learned no standing-idle clips (it crouches and wanders for such a prompt), so the clip {what} "
+    'in the standing pose; set {fields} to "free" to keep the model\'s own'
+)
 
 
 def standing_rotations() -> np.ndarray:
@@ -35,6 +41,20 @@ def check_end(value, name: str) -> str:
     if value not in ENDS:
         raise RequestError(f"'{name}' must be one of {', '.join(repr(e) for e in ENDS)} (got {value!r})")
     return value
+
+
+def resolve_ends(start: str, end: str, tracks, seconds: float) -> tuple[str, str, str | None]:
+    """(start, end, note): an "auto" end is "rest" where the prompts on at that end only stand (a standing-idle
+    prompt: prompt_words.stands_idle), else "free"; the note says which ends were stood up (None: none)."""
+    on = {"start": [t.text for t in tracks if t.start <= 0.0], "end": [t.text for t in tracks if t.end >= seconds]}
+    asked = {"start": start, "end": end}
+    stood = [name for name, value in asked.items() if value == "auto" and stands_idle(on[name])]
+    out = {name: ("rest" if name in stood else "free") if value == "auto" else value for name, value in asked.items()}
+    if not stood:
+        return out["start"], out["end"], None
+    what = {("start",): "starts", ("end",): "ends", ("start", "end"): "starts and ends"}[tuple(stood)]
+    fields = " and ".join(f'"{name}"' for name in stood)
+    return out["start"], out["end"], f"{on[stood[0]][0]!r}: " + IDLE_NOTE.format(what=what, fields=fields)
 
 
 def rest_keyframes(start: str, end: str, seconds: float) -> list[KeyframePose]:
