@@ -168,12 +168,48 @@ def test_smoothing_takes_the_jitter_off_a_wave_but_not_its_speed():
     assert M.mean_jerk([smooth.positions()], FPS) < 0.06 * M.mean_jerk([noisy.positions()], FPS)
 
 
+def tremor(motion, amount: float, hz: float = 8.0, seed: int = 0):
+    """`motion` with every joint shaking `amount` rad at `hz` about a random axis, in random phases."""
+    t = np.arange(motion.num_frames) / motion.fps
+    rng = np.random.default_rng(seed)
+    axes = rng.normal(size=(CANONICAL.num_joints, 3))
+    axes /= np.linalg.norm(axes, axis=-1, keepdims=True)
+    angle = amount * np.sin(2 * np.pi * hz * t[:, None] + rng.uniform(0, 2 * np.pi, CANONICAL.num_joints))
+    return replace(motion, rotations=quat.multiply(quat.from_axis_angle(angle[..., None] * axes), motion.rotations))
+
+
+def test_a_quick_swing_within_the_jitter_budget_keeps_its_speed():
+    """The sampler's waves flutter at 3-4 Hz, the low-pass's transition band: alone it keeps 58 % of a 3.5 Hz
+    forearm swing's wrist speed. The swing's quick band holds 30 m/s^3 of mean jerk, within the budget (50): the
+    output smoothing keeps all of it."""
+    wave = arm_wave(hz=3.5)
+    assert wrist_speed(smoothing.low_pass(wave)) < 0.6 * wrist_speed(wave)
+    assert wrist_speed(smoothing.smooth_motion(wave)) == pytest.approx(wrist_speed(wave), rel=0.01)
+    assert smoothing.smooth_motion(wave, budget=0).rotations == pytest.approx(smoothing.low_pass(wave).rotations)
+
+
+def test_a_tremor_over_the_jitter_budget_is_removed_and_the_share_moves_slowly():
+    still = standing()
+    shaking = tremor(still, 0.005)  # 0.3 degrees at 8 Hz on every joint: mean jerk 125 m/s^3
+    jerk = [M.mean_jerk([m.positions()], FPS) for m in (shaking, smoothing.smooth_motion(shaking))]
+    assert jerk[0] == pytest.approx(125.0, rel=0.01)
+    assert jerk[1] < 0.1 * jerk[0]
+    # a 3.5 Hz swing for 2 s, then the arm held and shaking: the kept share falls from 1 to almost 0 over a second
+    wave = arm_wave(hz=3.5)
+    n = wave.num_frames
+    held = tremor(replace(wave, rotations=np.tile(wave.rotations[n // 2], (n, 1, 1))), 0.01)
+    both = replace(wave, rotations=np.where((np.arange(n) < n // 2)[:, None, None], wave.rotations, held.rotations))
+    share = smoothing.kept_share(both.positions() - smoothing.low_pass(both).positions(), FPS)
+    assert share[: n // 4].min() > 0.9 and share[-n // 4 :].max() < 0.01 and share.max() <= 1.0
+    assert np.abs(np.diff(share)).max() < 0.05  # per frame at 30 fps: the share adds no jerk of its own
+
+
 def test_more_sampling_steps_get_a_lower_smoothing_cutoff():
     """50-step sampling leaves more energy at 2-6 Hz than 10 steps (jerk 1.36 x real after the 4 Hz filter against
     1.13 x on the quick benchmark's items), so its output is smoothed harder; finish takes the sampler's steps."""
-    assert smoothing.cutoff_for_steps(None) == smoothing.cutoff_for_steps(10) == smoothing.CUTOFF_HZ == 4.0
-    assert smoothing.cutoff_for_steps(50) == smoothing.cutoff_for_steps(200) == 3.5
-    assert 3.5 < smoothing.cutoff_for_steps(25) < 4.0
+    assert smoothing.cutoff_for_steps(None) == smoothing.cutoff_for_steps(10) == smoothing.CUTOFF_HZ == 3.75
+    assert smoothing.cutoff_for_steps(50) == smoothing.cutoff_for_steps(200) == 3.25
+    assert 3.25 < smoothing.cutoff_for_steps(25) < 3.75
     noisy = jittery(canonical_walk(3.0, FPS), 0.02)
     only_smoothing = PostProcessing(clean_feet=False)
     jerk = {steps: M.mean_jerk([finish(noisy, ConstraintSet(), only_smoothing, steps)[0].positions()], FPS)

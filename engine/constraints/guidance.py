@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import features as feat
-from ..kinematics.smoothing import smooth_motion
+from ..kinematics.smoothing import PLAIN_HZ, low_pass
 from ..kinematics.spline import least_jerk
 from ..motion import Motion
 from ..observations import (
@@ -224,7 +224,7 @@ class Guide:
         part = ConstraintSet(keyframes=c.keyframes, joints=c.joints if joints else [], plants=c.plants,
                              functions=c.functions, paths=c.paths)  # fmt: skip
         if joints:  # smoothed first: IK'd arms compensate the body's jitter, and smoothing that away afterwards
-            motion = smooth_motion(motion)  # would leave the compensation as jitter (a whip near the target)
+            motion = low_pass(motion, PLAIN_HZ)  # would leave the compensation as jitter (a whip near the target)
         before = motion.root_translation
         motion = cleanup(motion, part, feet=False, passes=1, assist_max=PROJECTION_ASSIST)
         # frame 0 is the window origin: the features cannot move it, so a shift there would drag every
