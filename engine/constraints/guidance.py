@@ -247,12 +247,14 @@ class Guide:
             (term, frames, term.step(world[frames])) for term, frames in zip(self.terms, self.term_frames, strict=True)
         ]
         steps += [(None, frames, self._plant_step(p, world[frames])) for p, frames in self.plants]
+        moved = np.zeros(NUM_JOINTS, bool)
         for term, frames, d in steps:
             w = min(1.0, k * (term.weight if term is not None else 1.0))
             # the joints the step moves (a joint target moves one): the sums below skip only zeros, so are exact
             joints = np.any(d != 0, axis=(0, 2))
             if isinstance(term, JointPosition):
                 joints[term.joint] = True
+            moved |= joints
             joints = np.flatnonzero(joints)
             d = self.frame.vectors_to_window(d[:, joints]) * w
             sb, sr, sy = term.shares if term is not None else (0.8, 0.2, 0.0)
@@ -274,10 +276,11 @@ class Guide:
             if sy > 0:
                 yaw[frames] += sy * _turn_step(traj, frames, joints, d, active)
                 yaw_n[frames] += share
+        limbs = np.flatnonzero(moved[1:]) + 1  # the other joints' body corrections are zero
         c, s = np.cos(-traj.yaw)[:, None], np.sin(-traj.yaw)[:, None]
-        traj.rel[:, 1:, 0] += c * body[:, 1:, 0] - s * body[:, 1:, 1]
-        traj.rel[:, 1:, 1] += s * body[:, 1:, 0] + c * body[:, 1:, 1]
-        traj.rel[:, 1:, 2] += body[:, 1:, 2]
+        traj.rel[:, limbs, 0] += c * body[:, limbs, 0] - s * body[:, limbs, 1]
+        traj.rel[:, limbs, 1] += s * body[:, limbs, 0] + c * body[:, limbs, 1]
+        traj.rel[:, limbs, 2] += body[:, limbs, 2]
         traj.height += body[:, 0, 2]
         # root and heading corrections: exact on the constrained frames, linear in between, held after the
         # last one and ramped in from the window origin (frame 0 stays put): the path bends, it does not wobble
