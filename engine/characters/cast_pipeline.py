@@ -34,6 +34,7 @@ from .cleanup import clean_cast
 from .coupling import Coupling
 from .glide_steps import step_glides
 from .lockstep import Member, sample_lockstep
+from .parallel import each
 from .placement import to_world
 from .report import measure_interactions, merge_reports
 
@@ -84,7 +85,7 @@ def generate_cast(cast: Cast, *, model_dir=None, provider: str = "auto", threads
     if members:
         partners = {n: _at_model_frames(m, models.fps, frames) for n, m in fixed.items()}
         raws = sample_lockstep(models, members, coupling, steps, fixed=partners, smoothing=post.smoothing,
-                               progress=stage, cancel=cancel)  # fmt: skip
+                               progress=stage, cancel=cancel, threads=threads)  # fmt: skip
         n = int(round(cast.seconds * models.fps)) + 1
         for raw, m in zip(raws, members, strict=True):
             frame = m.guide.frame
@@ -92,19 +93,19 @@ def generate_cast(cast: Cast, *, model_dir=None, provider: str = "auto", threads
             sampled[m.name] = motion[:n].resample(cast.fps)
     ordered = [sampled[n] for n in names]
     model_rows = measure_interactions(ordered, names, cast.interactions, frozenset(coupling.stays))
-    motions, own_reports = [], []
-    for name, motion in zip(names, ordered, strict=True):
+
+    def own_cleanup(name: str, motion: Motion) -> tuple[Motion, list[Residual]]:
         if name in fixed:  # cleaned up when it was generated
-            motions.append(motion)
-            own_reports.append([Residual(**r) for r in motion.metadata.get("constraints", [])])
-            continue
+            return motion, [Residual(**r) for r in motion.metadata.get("constraints", [])]
         if clean:  # a body that guidance slid over the floor with both feet down walks instead
             motion = step_glides(motion)
-        motion, report = postproc.finish(motion, csets[name], post, steps)
-        motions.append(motion)
-        own_reports.append(report)
+        return postproc.finish(motion, csets[name], post, steps)
+
+    done = each(own_cleanup, threads, names, ordered)
+    motions, own_reports = [m for m, _ in done], [r for _, r in done]
     if clean:
-        motions = clean_cast(motions, names, cast.interactions, stays=frozenset(coupling.stays), pins=pins)
+        motions = clean_cast(motions, names, cast.interactions, stays=frozenset(coupling.stays), pins=pins,
+                             threads=threads)  # fmt: skip
     for k, c in enumerate(cast.characters):
         for edit in c.request.edits:
             motions[k] = apply_edit(motions[k], edit, models, post)

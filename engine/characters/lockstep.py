@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 
@@ -25,6 +26,7 @@ from ..kinematics.filters import gaussian
 from ..runtime import Models
 from ..sampling import Cancelled, DDIMSampler, SamplingRun, guide
 from .coupling import Coupling
+from .parallel import each
 
 BATCH = 8  # characters per network call (2 rows each); bounds memory for crowds
 
@@ -46,8 +48,9 @@ def world_positions(raw: np.ndarray, guide: Guide) -> np.ndarray:
 def sample_lockstep(models: Models, members: list[Member], coupling: Coupling, steps: int, *,
                     fixed: dict[str, np.ndarray] | None = None, smoothing: float = 0.0,
                     progress: Callable[[float], None] | None = None,
-                    cancel: Callable[[], bool] | None = None) -> list[np.ndarray]:  # fmt: skip
-    """Raw features (T, F) per member, sampled together under the coupling.
+                    cancel: Callable[[], bool] | None = None, threads: int | None = None) -> list[np.ndarray]:  # fmt: skip
+    """Raw features (T, F) per member, sampled together under the coupling; each member's guidance on up to
+    `threads` threads (parallel.each).
 
     `fixed` maps the names of characters that are not sampled here to their
     world joint positions (T, J, 3) on the same model frames. `smoothing`
@@ -76,7 +79,7 @@ def sample_lockstep(models: Models, members: list[Member], coupling: Coupling, s
         for k, m in enumerate(members):
             worlds[order[m.name]] = world_positions(raw[k], m.guide)
         coupling.aim(worlds)
-        guided = np.stack([m.guide.apply(x0[k], last_step=last, t=t) for k, m in enumerate(members)])
+        guided = np.stack(each(partial(_guided, last_step=last, t=t), threads, [m.guide for m in members], x0))
         if coupling.aparts:
             guided = _separate(models, members, coupling, guided, worlds, order)
         for run, g in zip(runs, guided, strict=True):
@@ -84,6 +87,10 @@ def sample_lockstep(models: Models, members: list[Member], coupling: Coupling, s
         if progress is not None:
             progress(lead.fraction)
     return [m.guide.last for m in members]
+
+
+def _guided(guide: Guide, x0: np.ndarray, last_step: bool, t: int) -> np.ndarray:
+    return guide.apply(x0, last_step=last_step, t=t)
 
 
 def _noise(member: Member, frames: int, dim: int) -> np.ndarray:
