@@ -35,7 +35,7 @@ from .terms import APPROACH_S, RELEASE_S, ContactTrack
 REST_SEARCH_S = 0.5  # s before the approach (after the release) searched for the joint's slowest moment
 MAX_SEARCH_S = 1.0  # s after the release searched at most, when the first REST_SEARCH_S has no joint at rest
 REST_SPEED = 0.2  # m/s: a joint slower than this (relative to the body) is at rest ...
-SETTLE_S = 0.2  # s: ... where a release ends, if it stays that slow this long after the frame
+SETTLE_S, SETTLE_SPEED = 0.2, 0.4  # ... where a release ends, if it stays below SETTLE_SPEED this long after it
 HEADING_SIGMA_S = 0.25  # s: the body frame turns with the walk's heading, not with each step's pelvis sway
 
 
@@ -101,10 +101,10 @@ def _reach_start(local: np.ndarray, frame: int, fps: float, contact: int) -> int
 
 def _release_end(local: np.ndarray, frame: int, fps: float, contact: int) -> int:
     """Where a release can end without a speed step: the frame farthest from the contact within REST_SEARCH_S
-    after `frame` from which on the body-frame joint stays slower than REST_SPEED for SETTLE_S (the arm's own
-    moves after it are kept, those before it replaced); if none, the nearest such frame up to MAX_SEARCH_S; else
-    (an arm that keeps moving) the farthest frame within REST_SEARCH_S that is slow itself, or the slowest there.
-    Clipped to the clip."""
+    after `frame` at which the body-frame joint is slower than REST_SPEED and stays below SETTLE_SPEED for
+    SETTLE_S (the arm's own moves after it are kept, those before it replaced); if none, the nearest such frame
+    up to MAX_SEARCH_S; else (an arm that keeps moving) the farthest frame within REST_SEARCH_S that is slow
+    itself, or the slowest there. Clipped to the clip."""
     n = len(local)
     frame = int(np.clip(frame, 0, n - 1))
     if n < 3 or frame <= contact:
@@ -112,10 +112,10 @@ def _release_end(local: np.ndarray, frame: int, fps: float, contact: int) -> int
     speed = _speeds(local, fps)
     settle = max(1, int(round(SETTLE_S * fps)))
     ahead = np.minimum(np.arange(n)[:, None] + np.arange(settle + 1), n - 1)  # each frame and SETTLE_S after it
-    settled = speed[ahead].max(axis=1)
+    settled = (speed < REST_SPEED) & (speed[ahead].max(axis=1) < SETTLE_SPEED)
     near = int(min(frame + round(REST_SEARCH_S * fps), n - 1))
     for hi, farthest in ((near, True), (int(min(frame + round(MAX_SEARCH_S * fps), n - 1)), False)):
-        slow = frame + np.flatnonzero(settled[frame : hi + 1] < REST_SPEED)
+        slow = frame + np.flatnonzero(settled[frame : hi + 1])
         if len(slow):
             return int(slow[-1] if farthest else slow[0])
     slow = frame + np.flatnonzero(speed[frame : near + 1] < REST_SPEED)
