@@ -29,7 +29,7 @@ import numpy as np  # noqa: E402
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from engine.characters import generate_cast, load_cast  # noqa: E402
 from engine.characters.interactions import Contact  # noqa: E402
-from engine.characters.reach_path import REST_SEARCH_S  # noqa: E402
+from engine.characters.reach_path import MAX_SEARCH_S, REST_SEARCH_S  # noqa: E402
 from engine.characters.terms import APPROACH_S, RELEASE_S  # noqa: E402
 from engine.skeleton import CANONICAL  # noqa: E402
 
@@ -105,7 +105,7 @@ def render_contact(cast, motions: dict, title: str, path: Path, panels: int = 10
     last = len(pos[names[0]]) - 1
     lo, hi = (
         int(np.clip(round(t * fps), 0, last))
-        for t in (it.start - APPROACH_S - REST_SEARCH_S, it.end + RELEASE_S + REST_SEARCH_S)
+        for t in (it.start - APPROACH_S - REST_SEARCH_S, it.end + RELEASE_S + MAX_SEARCH_S)
     )
     refs = [(names.index(r.character), r) for r in (it.a, it.b)]
     fig = plt.figure(figsize=(1.6 * panels, 7.0))
