@@ -22,8 +22,9 @@ class PostProcessing:
       few-step sampling leaves frame-to-frame jitter, 1 frame divides the jerk by about 5.
     adaptive_smoothing: after decoding, a zero-phase low-pass with a sharp knee (kinematics.smoothing) removes the
       jitter the sampler leaves above real motion's frequencies and keeps the motion below them (a wave, a
-      punch); its cutoff follows the sampler's step count (more steps, more jitter: 4 Hz at 10, 3.5 Hz at 50).
-      The name is kept for job files and provenance; the filter no longer adapts to speed.
+      punch); what it removes is put back where the whole body holds no more of it than real motion does (the
+      jitter budget: the model's quick waves keep their swing); its cutoff follows the sampler's step count
+      (more steps, more jitter: 3.75 Hz at 10, 3.25 Hz at 50). The name is kept for job files and provenance.
     clean_feet: plant the feet while in contact (kinematics.feet: the model's contact channels checked against
       the contact definition's height and speed), legs by IK, pelvis lowered where a plant is out of reach.
     exact_constraints: IK clean-up puts every constraint on target (reported as residuals either way).
