@@ -79,8 +79,12 @@ def sample_lockstep(models: Models, members: list[Member], coupling: Coupling, s
         for k, m in enumerate(members):
             worlds[order[m.name]] = world_positions(raw[k], m.guide)
         coupling.aim(worlds)
-        guided = np.stack(each(partial(_guided, last_step=last, t=t), threads, [m.guide for m in members], x0))
+        done = each(partial(_guided, last_step=last, t=t, world=bool(coupling.aparts)), threads,
+                    [m.guide for m in members], x0)  # fmt: skip
+        guided = np.stack([g for g, _ in done])
         if coupling.aparts:
+            for m, (_, w) in zip(members, done, strict=True):
+                worlds[order[m.name]] = w
             guided = _separate(models, members, coupling, guided, worlds, order)
         for run, g in zip(runs, guided, strict=True):
             run.advance(g.astype(np.float32))
@@ -89,8 +93,10 @@ def sample_lockstep(models: Models, members: list[Member], coupling: Coupling, s
     return [m.guide.last for m in members]
 
 
-def _guided(guide: Guide, x0: np.ndarray, last_step: bool, t: int) -> np.ndarray:
-    return guide.apply(x0, last_step=last_step, t=t)
+def _guided(guide: Guide, x0: np.ndarray, last_step: bool, t: int, world: bool) -> tuple[np.ndarray, np.ndarray | None]:
+    """The guided prediction and, with `world`, the world joint positions it decodes to (for `apart`)."""
+    guided = guide.apply(x0, last_step=last_step, t=t)
+    return guided, world_positions(guide.last, guide) if world else None
 
 
 def _noise(member: Member, frames: int, dim: int) -> np.ndarray:
@@ -117,9 +123,8 @@ def _predict(models: Models, members: list[Member], emb: np.ndarray, cfg: np.nda
 
 def _separate(models: Models, members: list[Member], coupling: Coupling, guided: np.ndarray,
               worlds: list[np.ndarray], order: dict[str, int]) -> np.ndarray:  # fmt: skip
-    """Push apart the roots of bodies that come closer than their `apart` distance (after guidance)."""
-    for m in members:
-        worlds[order[m.name]] = world_positions(m.guide.last, m.guide)
+    """Push apart the roots of bodies that come closer than their `apart` distance (after guidance; `worlds`
+    holds the guided members' world positions)."""
     pushes = coupling.pushes(worlds)
     out = guided.copy()
     for k, m in enumerate(members):
