@@ -69,7 +69,7 @@ def test_conflicts_are_stored_with_the_result_and_it_is_a_best_effort():
     out = generation.generate(req, model_dir=MODEL_DIR)
     assert conflicts(req.constraint_set())[0] in out.metadata["warnings"]
     assert np.isfinite(out.positions()).all()
-    misses = [r["max"] for r in out.metadata["constraints"]]
+    misses = [r["max"] for r in out.metadata["constraints"] if r["type"] == "JointTarget"]  # "stands": + rest keys
     assert np.allclose(misses, 0.5, atol=0.01), misses  # 1 m apart at once: the compromise misses each by half
 
 
