@@ -13,6 +13,7 @@ from engine import quaternion as quat
 from engine.constraints.types import ConstraintSet
 from engine.eval import metrics as M
 from engine.kinematics import contact, feet, reach, smoothing, stance
+from engine.kinematics.filters import butterworth
 from engine.motion import Motion
 from engine.pipeline import PostProcessing
 from engine.pipeline.post import finish
@@ -181,11 +182,32 @@ def tremor(motion, amount: float, hz: float = 8.0, seed: int = 0):
 def test_a_quick_swing_within_the_jitter_budget_keeps_its_speed():
     """The sampler's waves flutter at 3-4 Hz, the low-pass's transition band: alone it keeps 58 % of a 3.5 Hz
     forearm swing's wrist speed. The swing's quick band holds 30 m/s^3 of mean jerk, within the budget (50): the
-    output smoothing keeps all of it."""
+    output smoothing keeps it up to the ceiling (7 Hz), 96 % of its wrist speed."""
     wave = arm_wave(hz=3.5)
     assert wrist_speed(smoothing.low_pass(wave)) < 0.6 * wrist_speed(wave)
-    assert wrist_speed(smoothing.smooth_motion(wave)) == pytest.approx(wrist_speed(wave), rel=0.01)
+    assert wrist_speed(smoothing.smooth_motion(wave)) == pytest.approx(wrist_speed(wave), rel=0.05)
     assert smoothing.smooth_motion(wave, budget=0).rotations == pytest.approx(smoothing.low_pass(wave).rotations)
+
+
+def test_a_hand_tremor_rides_on_no_swing_through_the_budget():
+    """A 3.5 Hz wave with a 9 Hz tremor on the waving arm alone: the whole body's quick band stays within the
+    budget, so the budget keeps the swing, and the ceiling still takes the tremor off (before it, all of it came
+    back: the model's waves held 1.5-4.7 x the real waves' wrist motion above 6 Hz)."""
+    wave = arm_wave(hz=3.5)
+    n, arm = wave.num_frames, [J["right_elbow"], J["right_wrist"]]
+    t = np.arange(n) / FPS
+    shake = np.zeros((n, CANONICAL.num_joints, 3))
+    shake[:, arm, 0] = 0.03 * np.sin(2 * np.pi * 9.0 * t)[:, None]
+    trembling = replace(wave, rotations=quat.multiply(quat.from_axis_angle(shake), wave.rotations))
+    smooth = smoothing.smooth_motion(trembling)
+
+    def tremor_mm(motion) -> float:  # how far the right wrist is off the clean wave, above 6 Hz (RMS, mm)
+        off = motion.positions()[:, J["right_wrist"]] - wave.positions()[:, J["right_wrist"]]
+        return 1000 * float(np.sqrt(((off - butterworth(off, 6.0, FPS)) ** 2).sum(-1).mean()))
+
+    assert smoothing.kept_share(trembling.positions() - smoothing.low_pass(trembling).positions(), FPS).min() > 0.9
+    assert tremor_mm(smooth) < 0.3 * tremor_mm(trembling)  # 27 % (the ceiling's gain at 9 Hz); without it 100 %
+    assert wrist_speed(smooth) == pytest.approx(wrist_speed(wave), rel=0.06)
 
 
 def test_a_tremor_over_the_jitter_budget_is_removed_and_the_share_moves_slowly():
