@@ -59,12 +59,12 @@ def pick_target(pos: np.ndarray, fps: float, rng: np.random.Generator) -> tuple[
 
 def target_cases(model_dir, seed: int) -> list[dict]:
     """The fixed set: per case the job, its unconstrained motion's positions, the target time and position."""
-    rng = np.random.default_rng(seed)
     out = []
     for s in SEEDS:
-        for text in PROMPTS:
+        for k, text in enumerate(PROMPTS):
             job = {"text": text, "seconds": SECONDS, "fps": FPS, "seed": seed * 1000 + s}
             free = _generate(job, model_dir).positions()
+            rng = np.random.default_rng([seed, s, k])  # per case: one prompt's motion cannot move another's target
             t, goal = pick_target(free, FPS, rng)
             out.append({"job": job, "free": free, "time": t, "goal": goal})
     return out
