@@ -34,7 +34,6 @@ from .cleanup import clean_cast
 from .coupling import Coupling
 from .glide_steps import step_glides
 from .lockstep import Member, sample_lockstep
-from .parallel import each
 from .placement import to_world
 from .report import measure_interactions, merge_reports
 
@@ -85,7 +84,7 @@ def generate_cast(cast: Cast, *, model_dir=None, provider: str = "auto", threads
     if members:
         partners = {n: _at_model_frames(m, models.fps, frames) for n, m in fixed.items()}
         raws = sample_lockstep(models, members, coupling, steps, fixed=partners, smoothing=post.smoothing,
-                               progress=stage, cancel=cancel, threads=threads)  # fmt: skip
+                               progress=stage, cancel=cancel)  # fmt: skip
         n = int(round(cast.seconds * models.fps)) + 1
         for raw, m in zip(raws, members, strict=True):
             frame = m.guide.frame
@@ -93,19 +92,19 @@ def generate_cast(cast: Cast, *, model_dir=None, provider: str = "auto", threads
             sampled[m.name] = motion[:n].resample(cast.fps)
     ordered = [sampled[n] for n in names]
     model_rows = measure_interactions(ordered, names, cast.interactions, frozenset(coupling.stays))
-
-    def own_cleanup(name: str, motion: Motion) -> tuple[Motion, list[Residual]]:
+    motions, own_reports = [], []
+    for name, motion in zip(names, ordered, strict=True):
         if name in fixed:  # cleaned up when it was generated
-            return motion, [Residual(**r) for r in motion.metadata.get("constraints", [])]
+            motions.append(motion)
+            own_reports.append([Residual(**r) for r in motion.metadata.get("constraints", [])])
+            continue
         if clean:  # a body that guidance slid over the floor with both feet down walks instead
             motion = step_glides(motion)
-        return postproc.finish(motion, csets[name], post, steps)
-
-    done = each(own_cleanup, threads, names, ordered)
-    motions, own_reports = [m for m, _ in done], [r for _, r in done]
+        motion, report = postproc.finish(motion, csets[name], post, steps)
+        motions.append(motion)
+        own_reports.append(report)
     if clean:
-        motions = clean_cast(motions, names, cast.interactions, stays=frozenset(coupling.stays), pins=pins,
-                             threads=threads)  # fmt: skip
+        motions = clean_cast(motions, names, cast.interactions, stays=frozenset(coupling.stays), pins=pins)
     for k, c in enumerate(cast.characters):
         for edit in c.request.edits:
             motions[k] = apply_edit(motions[k], edit, models, post)

@@ -27,7 +27,6 @@ from ..motion import Motion
 from ..skeleton import CANONICAL
 from .coupling import Coupling
 from .interactions import Interaction
-from .parallel import each
 from .reach_path import contact_path
 from .terms import ContactTrack
 
@@ -42,10 +41,9 @@ MIN_ROUNDS, ROUNDS = 2, 4  # push-and-meet rounds: the handshake's 3rd and 4th t
 
 def clean_cast(motions: list[Motion], names: list[str], interactions: list[Interaction],
                fixed: frozenset[str] = frozenset(), stays: frozenset[str] = frozenset(),
-               pins: dict[str, list] | None = None, threads: int | None = None) -> list[Motion]:  # fmt: skip
+               pins: dict[str, list] | None = None) -> list[Motion]:  # fmt: skip
     """The motions with apart, face and contact interactions met (fixed characters are left as they are;
-    those that stay move their arms only; a contact joint pinned by its own joint target meets there).
-    Characters' reaches and plantings run on up to `threads` threads (parallel.each)."""
+    those that stay move their arms only; a contact joint pinned by its own joint target meets there)."""
     if not interactions:
         return motions
     coupling = Coupling(interactions, names, motions[0].fps, motions[0].num_frames, fixed, stays, pins)
@@ -57,10 +55,10 @@ def clean_cast(motions: list[Motion], names: list[str], interactions: list[Inter
             motions = _push_apart(motions, coupling)  # plants the feet of those it pushes
             planted = [m.root_translation if m is not b else p for m, b, p in zip(motions, before, planted,
                                                                                   strict=True)]  # fmt: skip
-            motions = _meet(motions, names, coupling, fixed, threads)
+            motions = _meet(motions, names, coupling, fixed)
             if done >= MIN_ROUNDS and _pushes(motions, coupling) is None:
                 break
-        motions = each(_replant, threads, motions, planted)
+        motions = [_replant(m, root) for m, root in zip(motions, planted, strict=True)]
         planted = [m.root_translation for m in motions]
         if _pushes(motions, coupling) is None:  # planted legs can come closer than the reaching ones were
             break
@@ -136,8 +134,7 @@ def _pushes(motions: list[Motion], coupling: Coupling) -> list[np.ndarray] | Non
     return pushes if max(float(np.abs(p).max()) for p in pushes) > APART_TOLERANCE else None
 
 
-def _meet(motions: list[Motion], names: list[str], coupling: Coupling, fixed, threads: int | None = None,
-          ) -> list[Motion]:  # fmt: skip
+def _meet(motions: list[Motion], names: list[str], coupling: Coupling, fixed) -> list[Motion]:
     """Contacts exact by IK on both sides at the shared meeting point, faces turned. Those who stay reach
     first (arms only); their partners are then aimed at where those hands got to."""
     if not (coupling.contacts or coupling.faces):
@@ -146,10 +143,9 @@ def _meet(motions: list[Motion], names: list[str], coupling: Coupling, fixed, th
     first = [k for k, n in enumerate(names) if n in coupling.stays]
     for group in (first, [k for k in range(len(names)) if k not in first]):
         coupling.aim([m.positions() for m in motions], hold={names[k] for k in first} if group is not first else ())
-        group = [k for k in group if names[k] not in fixed]
-        reached = each(_reach, threads, [motions[k] for k in group], [coupling.terms[names[k]] for k in group])
-        for k, motion in zip(group, reached, strict=True):
-            motions[k] = motion
+        for k in group:
+            if names[k] not in fixed:
+                motions[k] = _reach(motions[k], coupling.terms[names[k]])
     return motions
 
 

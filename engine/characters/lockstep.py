@@ -16,7 +16,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import partial
 
 import numpy as np
 
@@ -26,7 +25,6 @@ from ..kinematics.filters import gaussian
 from ..runtime import Models
 from ..sampling import Cancelled, DDIMSampler, SamplingRun, guide
 from .coupling import Coupling
-from .parallel import each
 
 BATCH = 8  # characters per network call (2 rows each); bounds memory for crowds
 
@@ -48,9 +46,8 @@ def world_positions(raw: np.ndarray, guide: Guide) -> np.ndarray:
 def sample_lockstep(models: Models, members: list[Member], coupling: Coupling, steps: int, *,
                     fixed: dict[str, np.ndarray] | None = None, smoothing: float = 0.0,
                     progress: Callable[[float], None] | None = None,
-                    cancel: Callable[[], bool] | None = None, threads: int | None = None) -> list[np.ndarray]:  # fmt: skip
-    """Raw features (T, F) per member, sampled together under the coupling; each member's guidance on up to
-    `threads` threads (parallel.each).
+                    cancel: Callable[[], bool] | None = None) -> list[np.ndarray]:  # fmt: skip
+    """Raw features (T, F) per member, sampled together under the coupling.
 
     `fixed` maps the names of characters that are not sampled here to their
     world joint positions (T, J, 3) on the same model frames. `smoothing`
@@ -79,24 +76,14 @@ def sample_lockstep(models: Models, members: list[Member], coupling: Coupling, s
         for k, m in enumerate(members):
             worlds[order[m.name]] = world_positions(raw[k], m.guide)
         coupling.aim(worlds)
-        done = each(partial(_guided, last_step=last, t=t, world=bool(coupling.aparts)), threads,
-                    [m.guide for m in members], x0)  # fmt: skip
-        guided = np.stack([g for g, _ in done])
+        guided = np.stack([m.guide.apply(x0[k], last_step=last, t=t) for k, m in enumerate(members)])
         if coupling.aparts:
-            for m, (_, w) in zip(members, done, strict=True):
-                worlds[order[m.name]] = w
             guided = _separate(models, members, coupling, guided, worlds, order)
         for run, g in zip(runs, guided, strict=True):
             run.advance(g.astype(np.float32))
         if progress is not None:
             progress(lead.fraction)
     return [m.guide.last for m in members]
-
-
-def _guided(guide: Guide, x0: np.ndarray, last_step: bool, t: int, world: bool) -> tuple[np.ndarray, np.ndarray | None]:
-    """The guided prediction and, with `world`, the world joint positions it decodes to (for `apart`)."""
-    guided = guide.apply(x0, last_step=last_step, t=t)
-    return guided, world_positions(guide.last, guide) if world else None
 
 
 def _noise(member: Member, frames: int, dim: int) -> np.ndarray:
@@ -123,8 +110,9 @@ def _predict(models: Models, members: list[Member], emb: np.ndarray, cfg: np.nda
 
 def _separate(models: Models, members: list[Member], coupling: Coupling, guided: np.ndarray,
               worlds: list[np.ndarray], order: dict[str, int]) -> np.ndarray:  # fmt: skip
-    """Push apart the roots of bodies that come closer than their `apart` distance (after guidance; `worlds`
-    holds the guided members' world positions)."""
+    """Push apart the roots of bodies that come closer than their `apart` distance (after guidance)."""
+    for m in members:
+        worlds[order[m.name]] = world_positions(m.guide.last, m.guide)
     pushes = coupling.pushes(worlds)
     out = guided.copy()
     for k, m in enumerate(members):
