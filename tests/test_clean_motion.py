@@ -305,7 +305,7 @@ def test_a_far_target_moves_the_body_closer_and_an_unreachable_one_ends_as_close
 
 @NEEDS_MODEL
 def test_start_and_end_rest_put_the_standing_pose_on_the_first_and_last_frame():
-    from engine.constraints.coordinates import standing_root
+    from engine.constraints.coordinates import standing_root, turned_to
     from engine.constraints.standing import standing_rotations
     from engine.pipeline import generate
     from engine.request import GenerationRequest
@@ -313,10 +313,12 @@ def test_start_and_end_rest_put_the_standing_pose_on_the_first_and_last_frame():
     job = {"text": "a person waves the right hand", "seconds": 3.0, "fps": 20, "start": "rest", "end": "rest"}
     request = GenerationRequest.from_dict(job)
     assert GenerationRequest.from_dict(request.to_dict()) == request
-    pos = generate(request).positions()
-    want, _ = CANONICAL.forward_kinematics(standing_rotations(), standing_root(standing_rotations()))
-    for f in (0, -1):
-        assert np.abs((pos[f] - pos[f, 0]) - (want - want[0])).max() < 1e-3  # the pose, wherever the body is
+    motion = generate(request)
+    pos = motion.positions()
+    for f in (0, -1):  # the pose, wherever the body is and whichever way it faces
+        pose = turned_to(standing_rotations(), motion.rotations[f, 0])
+        want, _ = CANONICAL.forward_kinematics(pose, standing_root(pose))
+        assert np.abs((pos[f] - pos[f, 0]) - (want - want[0])).max() < 1e-3
     free = generate(GenerationRequest.from_dict({**job, "start": "free", "end": "free"})).positions()
     assert np.abs((free[0] - free[0, 0]) - (want - want[0])).max() > 0.05  # the model alone starts elsewhere
 
@@ -374,6 +376,23 @@ def test_a_person_who_stands_still_stands_upright_where_the_model_alone_crouches
     travel = [np.linalg.norm(p[-1, 0, :2] - p[0, 0, :2]) for p in (stood, model)]
     assert stood[:, head, 2].min() > 1.35 and travel[0] < 0.1  # the rest pose's head is at 1.42 m
     assert model[:, head, 2].min() < 1.3 and travel[1] > 0.3  # measured: 1.19 m, 0.94 m at 30 fps
+
+
+@NEEDS_MODEL
+def test_a_turning_walk_ends_standing_where_it_faces_without_spinning_back():
+    """The standing end faces wherever the body faces: it once faced -Y, so a walk that turned left spun
+    back at 454 deg/s in its last frames to meet it."""
+    from engine.features import heading
+    from engine.pipeline import generate
+    from engine.request import GenerationRequest
+
+    job = {"text": "a person walks and turns left", "seconds": 5.0, "seed": 0}
+    rates = []
+    for end in ("free", "rest"):
+        motion = generate(GenerationRequest.from_dict({**job, "end": end}))
+        yaw = np.degrees(np.unwrap(heading(motion.rotations[:, 0])))
+        rates.append(float(np.abs(np.diff(yaw)).max() * motion.fps))
+    assert rates[1] < 1.5 * rates[0]  # measured: 106 against 93 deg/s
 
 
 def test_an_unknown_start_is_a_clear_error():

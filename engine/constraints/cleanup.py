@@ -22,6 +22,7 @@ from ..kinematics.reach import reach_targets
 from ..kinematics.stance import anchor_stance
 from ..motion import Motion
 from ..skeleton import CANONICAL, FOOT_REST_HEIGHTS
+from .coordinates import turned_to
 from .programmable import ErrorTerm
 from .types import ConstraintSet, FootPlant, JointTarget, KeyframePose, RootPath, frame_at
 
@@ -103,7 +104,8 @@ def cleanup(motion: Motion, cset: ConstraintSet, blend_seconds: float = 0.3, fee
         for k in (k for k in cset.keyframes if k.weight > 0):  # last: a keyframe's pose wins over a reach's window
             f = min(frame_at(k.time, fps), n - 1)
             new_root = root[f] if k.root is None else k.root
-            rot, root = _blend_in(rot, root, [f], k.rotations[None], np.asarray(new_root)[None], blend)
+            pose = turned_to(k.rotations, rot[f, 0]) if k.any_heading else k.rotations
+            rot, root = _blend_in(rot, root, [f], pose[None], np.asarray(new_root)[None], blend)
     return replace(motion, rotations=quat.continuous(quat.normalize(rot)), root_translation=root)
 
 
@@ -258,7 +260,8 @@ def _errors(c, motion: Motion, pos: np.ndarray, fps: float, n: int) -> np.ndarra
     if isinstance(c, KeyframePose):
         f = min(frame_at(c.time, fps), n - 1)
         root = motion.root_translation[f] if c.root is None else c.root
-        want, _ = CANONICAL.forward_kinematics(c.rotations, root)
+        pose = turned_to(c.rotations, motion.rotations[f, 0]) if c.any_heading else c.rotations
+        want, _ = CANONICAL.forward_kinematics(pose, root)
         return np.linalg.norm(pos[f] - want, axis=-1)
     if isinstance(c, FootPlant):
         frames = _frames(c.start, c.end, fps, n)

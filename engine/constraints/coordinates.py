@@ -55,6 +55,14 @@ def pose_heading(rotations: np.ndarray) -> float:
     return float(feat.heading(np.asarray(rotations)[0]))
 
 
+def turned_to(rotations: np.ndarray, pelvis: np.ndarray) -> np.ndarray:
+    """A pose's rotations turned about the vertical to head where the world pelvis rotation `pelvis` heads
+    (a keyframe with `any_heading`)."""
+    rot = np.array(rotations, dtype=np.float64, copy=True)
+    rot[0] = quat.multiply(quat.about_z(float(feat.heading(pelvis)) - pose_heading(rot)), rot[0])
+    return rot
+
+
 def choose_frame(cset: ConstraintSet, fps: float) -> WindowFrame:
     """The start pinned by a keyframe or a root path at time 0; else the origin facing -Y."""
     half = 0.5 / fps

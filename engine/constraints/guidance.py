@@ -108,10 +108,11 @@ class Guide:
             raw = feat.encode(pose)[0]
             cols = np.arange(HEIGHT, feat.CONTACT_SLICE.start)
             obs[f, cols] = self._norm(raw[cols], cols)
-            yaw = float(feat.heading(rot[0]))
-            obs[f, [PATH_SIN, PATH_COS]] = np.sin(yaw), np.cos(yaw)
-            mask[f, cols] = 1.0
-            mask[f, [PATH_SIN, PATH_COS]] = 1.0
+            mask[f, cols] = 1.0  # the pose's features are heading-free; its heading is observed unless any goes
+            if not k.any_heading:
+                yaw = float(feat.heading(rot[0]))
+                obs[f, [PATH_SIN, PATH_COS]] = np.sin(yaw), np.cos(yaw)
+                mask[f, [PATH_SIN, PATH_COS]] = 1.0
             if k.root is not None:
                 obs[f, [PATH_X, PATH_Y]] = root_w[:2] / ROOT_PATH_SCALE
                 mask[f, [PATH_X, PATH_Y]] = 1.0

@@ -60,4 +60,4 @@ def resolve_ends(start: str, end: str, tracks, seconds: float) -> tuple[str, str
 def rest_keyframes(start: str, end: str, seconds: float) -> list[KeyframePose]:
     """Keyframes of the standing pose at 0 s and/or at the last frame, as the job's "start" / "end" ask."""
     times = [(name, t) for name, t, value in (("start", 0.0, start), ("end", seconds, end)) if value == "rest"]
-    return [KeyframePose(t, standing_rotations(), label=f"{name}: rest") for name, t in times]
+    return [KeyframePose(t, standing_rotations(), label=f"{name}: rest", any_heading=True) for name, t in times]

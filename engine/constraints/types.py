@@ -27,6 +27,7 @@ class KeyframePose:
     root: np.ndarray | None = None  # (3,) world root position; None: anywhere on the floor
     weight: float = 1.0
     label: str = "keyframe"
+    any_heading: bool = False  # True: the pose faces wherever the body faces then (the standing start and end)
     source: dict = field(default_factory=dict, repr=False, compare=False)  # the job-file form
 
 
