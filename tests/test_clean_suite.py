@@ -76,9 +76,9 @@ def test_the_output_smoothing_leaves_real_walks_their_speed(tmp_path):
     loss = clean_suite.smoothing_on_real(ctx)
     assert list(loss) == ["all (4)"]  # no wave among them
     joint, wrist = loss["all (4)"]
-    # %: the procedural walks are within the jitter budget, so nothing is taken (but rounding); the One-Euro filter
-    # before took 2.3 % and 10.8 % (arm swing)
-    assert joint == pytest.approx(0.0, abs=1e-6) and wrist == pytest.approx(0.0, abs=1e-6)
+    # %: the procedural walks are within the jitter budget, so only what lies above its 7 Hz ceiling is taken
+    # (measured 0.06 %); the One-Euro filter before took 2.3 % and 10.8 % (arm swing)
+    assert 0.0 <= joint < 0.2 and 0.0 <= wrist < 0.2
 
 
 @NEEDS_MODEL
