@@ -34,7 +34,7 @@ def run_cast_job(job_path: Path, outputs, args, *, context_after_load, prog: str
 
     `stop` (addon.batch.StopRequest) cancels the generation on Ctrl-C and writes nothing after it."""
     cast = characters.parse_cast(read_job(job_path, args.allow_outside_paths), base_dir=job_path.parent)
-    for warning in cast.warnings:
+    for warning in cast.all_warnings:
         print(f"{prog}: warning: {job_path.name}: {warning}", file=sys.stderr)
     if outputs.bvh is not None and outputs.bvh.suffix.lower() == ".bvh":
         raise errors.RequestError(f"--bvh {outputs.bvh}: a job with characters writes one BVH per character; "

@@ -3,7 +3,8 @@
 Each row's armature gives the character's name (made file-name safe), where
 it starts and which way it faces (its object location and Z rotation); its
 prompt and tracks what it does, and `stays` whether partners come to it; the
-Generate panel gives the clip (length, frame rate, seed, steps, guidance).
+Generate panel gives the clip (length, frame rate, seed, steps, guidance) and,
+where set, every character's standing start and end.
 Interaction frames become seconds from the motion's first frame.
 """
 
@@ -73,7 +74,7 @@ def _what(member, spec: request_builder.PanelSpec) -> dict:
         job = request_builder.job_dict(replace(spec, prompt=member.prompt, tracks=tracks, constraints=[]))
     except errors.RequestError as exc:
         raise errors.RequestError(f"{member.armature.name}: {exc}") from None
-    return {k: job[k] for k in ("text", "tracks") if job.get(k)}
+    return {k: job[k] for k in ("text", "tracks", "start", "end") if job.get(k)}  # start/end: the panel's, if set
 
 
 def cast_strips(scene) -> list[tuple[str, int, int]]:

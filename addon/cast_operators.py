@@ -130,7 +130,7 @@ class _CastGenerate(job_operators._GenerateBase):
     def _prepare(self, context) -> None:
         job, armatures = self._job_and_armatures(context)
         cast = characters.parse_cast(job)
-        for warning in cast.warnings:
+        for warning in cast.all_warnings:
             self.report({"WARNING"}, warning)
         settings = context.scene.motion_composer
         self._frame_start, self._placement, self._root_motion = (settings.frame_start, settings.placement,

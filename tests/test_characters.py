@@ -11,6 +11,7 @@ import pytest
 from test_constraints import InpaintingModels
 
 from engine import cli
+from engine import features as feat
 from engine import quaternion as quat
 from engine.characters import cast_pipeline as cgen
 from engine.characters import parse_cast
@@ -462,6 +463,63 @@ def test_a_partner_that_stays_keeps_its_place_and_the_other_comes(fake_models):
         assert len(held) == stays and all(r["characters"] == ["ben"] and r["max"] < 0.05 for r in held), held
     assert moved[True] < 0.05 and moved[False] > 0.2, moved
     assert gap[True] < 1.2, gap  # ana came to him
+
+
+def test_cast_characters_take_start_and_end_with_the_single_jobs_auto_rule():
+    """#18: a character takes every field a single job takes; "auto" stands up a prompt that only stands (with the
+    single job's warning, named), everything else stays free, and the standing start keeps position and facing."""
+    cast = parse_cast(job())
+    ana, ben = cast.character("ana"), cast.character("ben")
+    assert (ana.request.start, ana.request.end) == ("free", "free")
+    assert (ben.request.start, ben.request.end) == ("rest", "rest")
+    assert ben.frame.origin == (0.0, -2.4) and ben.frame.yaw == pytest.approx(np.pi)  # not pinned by the pose
+    idle = [w for w in cast.all_warnings if "standing pose" in w]
+    assert len(idle) == 1 and idle[0].startswith("ben: 'a person stands still': ") and '"free"' in idle[0]
+    data = job()
+    data["characters"][0] |= {"start": "rest"}
+    data["characters"][1] |= {"start": "free", "end": "free"}
+    cast = parse_cast(data)
+    assert (cast.character("ana").request.start, cast.character("ana").request.end) == ("rest", "free")
+    assert (cast.character("ben").request.start, cast.character("ben").request.end) == ("free", "free")
+    assert not [w for w in cast.all_warnings if "standing pose" in w or "ignored" in w]
+    data["characters"][0]["start"] = "idle"
+    with pytest.raises(RequestError, match="^character 'ana': 'start' must be one of 'auto', 'free', 'rest'"):
+        parse_cast(data)
+
+
+def test_a_character_starts_and_ends_standing_where_the_cast_places_it_and_its_contact_holds(fake_models):
+    """The standing start and end of a cast character: the pose on its first and last frame, facing and placed
+    where the job puts it, stored in its provenance; the contact still holds, and a character on the timeline
+    path with only standing ends is placed as one without constraints."""
+    from engine.constraints.coordinates import standing_root, turned_to
+    from engine.constraints.standing import standing_rotations
+
+    data = job(interactions=TWO["interactions"][:2])
+    data["characters"][0]["end"] = "rest"
+    out = cgen.generate_cast(parse_cast(data))
+    ana, ben = out["ana"], out["ben"]
+    assert ben.metadata["request"]["start"] == ben.metadata["request"]["end"] == "rest"
+    assert (ana.metadata["request"]["start"], ana.metadata["request"]["end"]) == ("free", "rest")
+    assert any("standing pose" in w for w in ben.metadata["warnings"])
+    assert np.allclose(ben.root_translation[0, :2], [0.0, -2.4], atol=1e-6)
+    for motion, frames in ((ben, (0, -1)), (ana, (-1,))):
+        pos = motion.positions()
+        for f in frames:
+            pose = turned_to(standing_rotations(), motion.rotations[f, 0])
+            want, _ = CANONICAL.forward_kinematics(pose, standing_root(pose))
+            assert np.abs((pos[f] - pos[f, 0]) - (want - want[0])).max() < 0.01, (f, motion.metadata["character"])
+    turn = (feat.heading(ben.rotations[0, 0]) - np.pi + np.pi) % (2 * np.pi) - np.pi
+    assert abs(np.rad2deg(turn)) < 5  # faces ana, as placed
+    assert ana.metadata["interactions"][0]["max"] < 0.02, ana.metadata["interactions"][0]
+    assert all(r["max"] < 0.01 for r in ben.metadata["constraints"]), ben.metadata["constraints"]
+    data["characters"][1]["tracks"] = [
+        {"text": "a person stands still", "start": 0.0, "end": 4.0, "body_parts": ["legs", "torso"]},
+        {"text": "a person waves", "start": 1.0, "end": 3.0, "body_parts": ["right_arm"]}]  # fmt: skip
+    out = cgen.generate_cast(parse_cast(data))
+    ben = out["ben"]
+    assert ben.metadata["generated_alone"] and ben.metadata["request"]["start"] == "rest"
+    assert np.allclose(ben.root_translation[0, :2], [0.0, -2.4], atol=1e-6)
+    assert out["ana"].metadata["interactions"][0]["max"] < 0.02
 
 
 def test_lockstep_steps_every_character_through_the_shared_sampling_run(fake_models, monkeypatch):

@@ -323,6 +323,34 @@ def test_start_and_end_rest_put_the_standing_pose_on_the_first_and_last_frame():
     assert np.abs((free[0] - free[0, 0]) - (want - want[0])).max() > 0.05  # the model alone starts elsewhere
 
 
+def test_feet_step_into_the_standing_end_instead_of_sliding_there():
+    """A body standing with its feet 12 cm wider than the standing pose's, asked to end in it: the feet are planted
+    on the pose's spots on the last frame and step there (lifted), rather than the pose's fade dragging them over
+    the floor (12 cm in 0.3 s, 0.4 m/s, every frame of it skating)."""
+    from engine.constraints.cleanup import cleanup
+    from engine.constraints.coordinates import standing_root
+    from engine.constraints.standing import rest_keyframes, standing_rotations
+
+    n = int(3 * FPS) + 1
+    wide = standing_rotations()
+    for side, sign in (("left", 1.0), ("right", -1.0)):  # hips out: each ankle 6 cm further to its side
+        wide[J[f"{side}_hip"]] = quat.from_axis_angle(np.array([0.0, -sign * 0.075, 0.0]))
+    root = np.tile(standing_root(wide), (n, 1))
+    motion = Motion(FPS, root, np.tile(wide, (n, 1, 1)))
+    cset = ConstraintSet(keyframes=rest_keyframes("free", "rest", 3.0))
+    out = cleanup(motion, cset, feet=True)
+    pos = out.positions()
+    ankles = [J["left_ankle"], J["right_ankle"]]
+    width = pos[:, ankles[0], 0] - pos[:, ankles[1], 0]
+    assert width[0] > width[-1] + 0.1  # it did change stance
+    want, _ = CANONICAL.forward_kinematics(standing_rotations(), standing_root(standing_rotations()))
+    assert np.abs((pos[-1] - pos[-1, 0]) - (want - want[0])).max() < 1e-3  # the pose, exactly
+    skating, grounded = M.foot_skate_counts(pos, FPS)
+    assert grounded > 0 and skating == 0, (skating, grounded)
+    lift = pos[:, ankles, 2] - contact.FOOT_REST[0]
+    assert lift.max() > 0.05  # a step: the foot leaves the floor on the way
+
+
 @pytest.mark.parametrize(
     "texts, idle",
     [

@@ -1,7 +1,7 @@
 """The cast: a job file's `characters` (and `interactions`) validated into per-character requests.
 
 Each character takes every field a single job takes (text or tracks,
-constraints, edits, seed, guidance) plus `name`, `position` [x, y] and
+constraints, edits, seed, guidance, start and end) plus `name`, `position` [x, y] and
 `facing` (degrees, 0 faces -Y, 90 faces +X). The job's seconds, fps and steps
 are shared: characters are sampled in lockstep on one clock. Constraints are
 in the shared world frame. Crowd entries expand into planned walkers.
@@ -32,7 +32,7 @@ from .planner import Plan, plan_paths
 
 JOB_FIELDS = {"seconds", "fps", "seed", "steps", "guidance", "characters", "interactions"}
 CHARACTER_FIELDS = {"name", "position", "facing", "stays", "text", "tracks", "constraints", "edits", "seed",
-                    "guidance", "steps", "seconds", "fps"}  # fmt: skip
+                    "guidance", "steps", "seconds", "fps", "start", "end"}  # fmt: skip
 MAX_CHARACTERS = as_int("characters")  # engine.limits: the stated limits
 NAME = re.compile(r"[A-Za-z][A-Za-z0-9_-]{0,39}")
 MAX_TRAVEL_SPEED = 4.0  # m/s: how far guidance may move a character towards a contact (as for joint targets)
@@ -69,6 +69,12 @@ class Cast:
 
     def character(self, name: str) -> Character:
         return self.characters[self.names.index(name)]
+
+    @property
+    def all_warnings(self) -> list[str]:
+        """The cast's warnings, then each character's own (its request's: an idle prompt stood up, constraints
+        that contradict each other, ...), each with the character's name."""
+        return self.warnings + [f"{c.name}: {w}" for c in self.characters for w in c.request.warnings]
 
 
 def is_cast(data: Any) -> bool:
@@ -152,10 +158,9 @@ def _character(entry: Any, index: int, cast: Cast, base_dir: Path | None, allow_
         if key in entry and entry[key] != value:
             raise RequestError(f"{label}: {key} {entry[key]!r} differs from the job's {value!r}; "
                                "characters share one clock (set it once at the top of the job)")  # fmt: skip
-    fields = {k: entry[k] for k in ("text", "tracks", "constraints", "edits", "guidance") if k in entry}
-    # a character starts and ends where the model and the interactions put it: no standing pose from "auto"
+    fields = {k: entry[k] for k in ("text", "tracks", "constraints", "edits", "guidance", "start", "end") if k in entry}
     fields |= {"seconds": cast.seconds, "fps": cast.fps, "steps": cast.steps,
-               "seed": entry.get("seed", cast.seed + index), "start": "free", "end": "free"}  # fmt: skip
+               "seed": entry.get("seed", cast.seed + index)}  # fmt: skip
     if "guidance" not in entry:
         fields["guidance"] = cast.guidance
     try:
@@ -171,8 +176,7 @@ def _character(entry: Any, index: int, cast: Cast, base_dir: Path | None, allow_
     if pins_start(cset, request.fps):  # a root path or keyframe at time 0 says where it starts
         pinned = choose_frame(cset, request.fps)
         if ("position" in entry or "facing" in entry) and not _same(pinned, frame):
-            request.warnings.append(f"{label}: its constraints pin where it starts at 0 s; position and facing "
-                                    "are ignored")  # fmt: skip
+            request.warnings.append("its constraints pin where it starts at 0 s; position and facing are ignored")
         frame = pinned
     stays = entry.get("stays")
     if stays is not None and not isinstance(stays, bool):
@@ -181,9 +185,15 @@ def _character(entry: Any, index: int, cast: Cast, base_dir: Path | None, allow_
 
 
 def pins_start(cset: ConstraintSet, fps: float) -> bool:
-    """True when a keyframe or root path fixes where the character is at time 0 (frames.choose_frame)."""
+    """True when a keyframe or root path fixes where the character is at time 0 (coordinates.choose_frame); the
+    standing start does not (it takes the heading and the place the body has)."""
     half = 0.5 / fps
-    return any(k.time < half for k in cset.keyframes) or any(p.times[0] < half for p in cset.paths)
+    return any(k.time < half and k.places for k in cset.keyframes) or any(p.times[0] < half for p in cset.paths)
+
+
+def placed_anywhere(cset: ConstraintSet) -> bool:
+    """True when some constraint is in the world frame (everything but the standing start and end)."""
+    return bool(cset.joints or cset.paths or cset.plants or cset.functions) or any(k.places for k in cset.keyframes)
 
 
 def _same(a: WindowFrame, b: WindowFrame) -> bool:

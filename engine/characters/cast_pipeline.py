@@ -29,7 +29,7 @@ from ..pipeline.provenance import Provenance
 from ..pipeline.settings import PostProcessing, SamplerSettings
 from ..runtime import load_models
 from ..skeleton import BODY_PART_NAMES
-from .cast import Cast, pins_start
+from .cast import Cast, pins_start, placed_anywhere
 from .cleanup import clean_cast
 from .coupling import Coupling
 from .glide_steps import step_glides
@@ -104,7 +104,8 @@ def generate_cast(cast: Cast, *, model_dir=None, provider: str = "auto", threads
         motions.append(motion)
         own_reports.append(report)
     if clean:
-        motions = clean_cast(motions, names, cast.interactions, stays=frozenset(coupling.stays), pins=pins)
+        motions = clean_cast(motions, names, cast.interactions, stays=frozenset(coupling.stays), pins=pins,
+                             poses={name: cset.keyframes for name, cset in csets.items()})  # fmt: skip
     for k, c in enumerate(cast.characters):
         for edit in c.request.edits:
             motions[k] = apply_edit(motions[k], edit, models, post)
@@ -142,11 +143,12 @@ def _generate_alone(character, cancel, runtime: dict) -> Motion:
     """A character on the timeline path (engine.pipeline.generate), put where the cast places it."""
     req = replace(character.request, edits=[])  # the cast applies edits after the interactions
     cset = req.constraint_set()
-    if cset and not pins_start(cset, req.fps):
+    world = placed_anywhere(cset)
+    if world and not pins_start(cset, req.fps):
         raise RequestError(f"character {character.name!r}: with tracks, its constraints must pin where it starts "
                            "(a root_path or keyframe at 0 s), or drop them and use position and facing")  # fmt: skip
     motion = generate(req, cancel=cancel, **runtime)
-    if cset:  # constraints are in the world frame already
+    if world:  # constraints are in the world frame already
         return motion
     placed = to_world(motion, character.frame.origin, character.frame.yaw)
     placed.metadata = motion.metadata

@@ -11,6 +11,10 @@
 3. Both again until no pair is too close (ROUNDS), then the feet of every
    character whose root a reach moved are planted again, once; if the
    planted legs came too close, all of it once more (PLANTINGS).
+
+Wherever feet are planted again, the character's own keyframes (`poses`:
+a keyframe, the standing start and end) are kept exact with them: planting
+may lower the pelvis and bend the knees, which would undo a pose.
 """
 
 from __future__ import annotations
@@ -41,37 +45,39 @@ MIN_ROUNDS, ROUNDS = 2, 4  # push-and-meet rounds: the handshake's 3rd and 4th t
 
 def clean_cast(motions: list[Motion], names: list[str], interactions: list[Interaction],
                fixed: frozenset[str] = frozenset(), stays: frozenset[str] = frozenset(),
-               pins: dict[str, list] | None = None) -> list[Motion]:  # fmt: skip
+               pins: dict[str, list] | None = None, poses: dict[str, list] | None = None) -> list[Motion]:  # fmt: skip
     """The motions with apart, face and contact interactions met (fixed characters are left as they are;
-    those that stay move their arms only; a contact joint pinned by its own joint target meets there)."""
+    those that stay move their arms only; a contact joint pinned by its own joint target meets there; each
+    character's own keyframes, `poses` by name, kept where its feet are planted again)."""
     if not interactions:
         return motions
     coupling = Coupling(interactions, names, motions[0].fps, motions[0].num_frames, fixed, stays, pins)
+    own = [ConstraintSet(keyframes=list((poses or {}).get(n, []))) for n in names]
     motions = _ease_arms(list(motions), names, coupling)
     planted = [m.root_translation for m in motions]  # each root where its feet were last planted
     for _ in range(PLANTINGS):
         for done in range(1, ROUNDS + 1):  # a contact's root assist can bring two bodies close again: push, reach
             before = list(motions)
-            motions = _push_apart(motions, coupling)  # plants the feet of those it pushes
+            motions = _push_apart(motions, coupling, own)  # plants the feet of those it pushes
             planted = [m.root_translation if m is not b else p for m, b, p in zip(motions, before, planted,
                                                                                   strict=True)]  # fmt: skip
             motions = _meet(motions, names, coupling, fixed)
             if done >= MIN_ROUNDS and _pushes(motions, coupling) is None:
                 break
-        motions = [_replant(m, root) for m, root in zip(motions, planted, strict=True)]
+        motions = [_replant(m, root, c) for m, root, c in zip(motions, planted, own, strict=True)]
         planted = [m.root_translation for m in motions]
         if _pushes(motions, coupling) is None:  # planted legs can come closer than the reaching ones were
             break
     return motions
 
 
-def _replant(motion: Motion, root: np.ndarray) -> Motion:
+def _replant(motion: Motion, root: np.ndarray, own: ConstraintSet) -> Motion:
     """Feet planted again (legs only) if a contact's reach moved the root from `root`: once, after the last
     reach, not after each, since each planting of feet already planted lets them slip a little more (the high
     five's 1.6 % skating became 3.4 % in three plantings)."""
     if np.abs(motion.root_translation - root).max() <= APART_TOLERANCE:
         return motion
-    return replace(cleanup(motion, ConstraintSet(), feet=True, root_assist=False), metadata=motion.metadata)
+    return replace(cleanup(motion, own, feet=True, root_assist=False), metadata=motion.metadata)
 
 
 def _ease_arms(motions: list[Motion], names: list[str], coupling: Coupling) -> list[Motion]:
@@ -107,7 +113,7 @@ def arm_chain(joint: int) -> list[int]:
     return chain
 
 
-def _push_apart(motions: list[Motion], coupling: Coupling) -> list[Motion]:
+def _push_apart(motions: list[Motion], coupling: Coupling, own: list[ConstraintSet]) -> list[Motion]:
     """Roots of bodies closer than their `apart` distance moved away (smoothed), feet planted again (a foot
     planted over pushed and unpushed frames comes back in between, so the legs must be measured as planted);
     repeated (at most PASSES) while any pair is too close (smoothing and re-planted feet shave each push)."""
@@ -120,7 +126,7 @@ def _push_apart(motions: list[Motion], coupling: Coupling) -> list[Motion]:
                 root = motions[k].root_translation.copy()
                 root[:, :2] += push
                 moved = replace(motions[k], root_translation=root)
-                motions[k] = replace(cleanup(moved, ConstraintSet(), feet=True, root_assist=False),
+                motions[k] = replace(cleanup(moved, own[k], feet=True, root_assist=False),
                                      metadata=motions[k].metadata)  # fmt: skip
     return motions
 

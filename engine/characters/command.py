@@ -24,7 +24,7 @@ def generate_cast_command(args) -> int:
                       allow_outside_paths=bool(getattr(args, "allow_outside_paths", False)))  # fmt: skip
     fmt = args.format or "bvh"
     check_cast_output(args.out, cast.names, fmt, args.overwrite)
-    for warning in cast.warnings:
+    for warning in cast.all_warnings:
         print(f"warning: {warning}", file=sys.stderr)
     t0 = time.perf_counter()
     threads, note = clamp_threads(args.threads)

@@ -15,7 +15,7 @@ import numpy as np
 from .. import quaternion as quat
 from ..features import heading
 from ..kinematics import ik
-from ..kinematics.feet import foot_contacts, plant_feet
+from ..kinematics.feet import PIN_STEP_S, foot_contacts, plant_feet
 from ..kinematics.filters import fade
 from ..kinematics.fk import fk, path_fk
 from ..kinematics.reach import reach_targets
@@ -75,7 +75,7 @@ def cleanup(motion: Motion, cset: ConstraintSet, blend_seconds: float = 0.3, fee
     root (a root path, a keyframe's root), a glide of the whole body while both feet are down goes first
     (kinematics.stance).
     """
-    fps, n = motion.fps, motion.num_frames
+    fps = motion.fps
     if feet and root_assist and not _root_held(cset):
         pos = motion.positions()
         motion = anchor_stance(motion, foot_contacts(motion, pos), pos)
@@ -90,8 +90,12 @@ def cleanup(motion: Motion, cset: ConstraintSet, blend_seconds: float = 0.3, fee
     joints = sorted((j for j in cset.joints if j.weight > 0), key=lambda j: DEPTH[j.joint])
     if joints:  # reached first, so the feet are planted where the body ends up
         rot, root = _reach_all(rot, root, fps, joints, cset.paths, step, start)
-    if feet:
-        planted = plant_feet(replace(motion, rotations=rot, root_translation=root), lower_pelvis=root_assist)
+    if feet:  # the keyframes' poses first too, so their feet are planted where they stand (a step, not a slide)
+        rot, root = _poses(rot, root, cset.keyframes, fps, max(1, int(round(PIN_STEP_S * fps))))
+        pinned = np.zeros(len(rot), bool)
+        pinned[[min(frame_at(k.time, fps), len(rot) - 1) for k in cset.keyframes if k.weight > 0]] = True
+        planted = plant_feet(replace(motion, rotations=rot, root_translation=root), lower_pelvis=root_assist,
+                             pinned=pinned)  # fmt: skip
         rot, root = planted.rotations, planted.root_translation
     for _ in range(passes):  # a fix's fade can disturb a neighbour's; more passes settle it
         if cset.plants:
@@ -101,12 +105,18 @@ def cleanup(motion: Motion, cset: ConstraintSet, blend_seconds: float = 0.3, fee
                 rot, root = _term(rot, root, term, fps, blend)
         if joints:
             rot, root = _reach_all(rot, root, fps, joints, cset.paths, step, start)
-        for k in (k for k in cset.keyframes if k.weight > 0):  # last: a keyframe's pose wins over a reach's window
-            f = min(frame_at(k.time, fps), n - 1)
-            new_root = root[f] if k.root is None else k.root
-            pose = turned_to(k.rotations, rot[f, 0]) if k.any_heading else k.rotations
-            rot, root = _blend_in(rot, root, [f], pose[None], np.asarray(new_root)[None], blend)
+        rot, root = _poses(rot, root, cset.keyframes, fps, blend)  # last: a keyframe's pose wins over a reach's
     return replace(motion, rotations=quat.continuous(quat.normalize(rot)), root_translation=root)
+
+
+def _poses(rot, root, keyframes: list[KeyframePose], fps: float, blend: int):
+    """Every keyframe's pose exact on its frame, faded over `blend` frames around it."""
+    for k in (k for k in keyframes if k.weight > 0):
+        f = min(frame_at(k.time, fps), len(rot) - 1)
+        new_root = root[f] if k.root is None else k.root
+        pose = turned_to(k.rotations, rot[f, 0]) if k.any_heading else k.rotations
+        rot, root = _blend_in(rot, root, [f], pose[None], np.asarray(new_root)[None], blend)
+    return rot, root
 
 
 def _root_held(cset: ConstraintSet) -> bool:

@@ -64,10 +64,11 @@ def turned_to(rotations: np.ndarray, pelvis: np.ndarray) -> np.ndarray:
 
 
 def choose_frame(cset: ConstraintSet, fps: float) -> WindowFrame:
-    """The start pinned by a keyframe or a root path at time 0; else the origin facing -Y."""
+    """The start pinned by a keyframe or a root path at time 0; else the origin facing -Y. A keyframe that places
+    nothing (the standing start: any heading, anywhere on the floor) leaves the choice to the others."""
     half = 0.5 / fps
     for k in cset.keyframes:
-        if k.time < half:
+        if k.time < half and k.places:
             origin = (0.0, 0.0) if k.root is None else (float(k.root[0]), float(k.root[1]))
             return WindowFrame(origin, pose_heading(k.rotations))
     for p in cset.paths:

@@ -30,6 +30,11 @@ class KeyframePose:
     any_heading: bool = False  # True: the pose faces wherever the body faces then (the standing start and end)
     source: dict = field(default_factory=dict, repr=False, compare=False)  # the job-file form
 
+    @property
+    def places(self) -> bool:
+        """True when it says where the body is or which way it faces (False for the standing start and end)."""
+        return self.root is not None or not self.any_heading
+
 
 @dataclass
 class JointTarget:

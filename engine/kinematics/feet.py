@@ -24,6 +24,11 @@ ankle is farther from its hip than REACH of the leg, the pelvis lowers
 (smoothly, at most MAX_DROP); the leg IK is soft near full stretch, so the
 knee never snaps straight. Feet never go below their standing height.
 Only leg rotations and the root height change: bone lengths stay exact.
+
+`pinned` frames (a keyframe's: the standing start and end) are plants of
+their own, on the spot where the foot is on that frame: a foot that has to
+get there from elsewhere steps there (lifted as any move between plants),
+instead of being dragged over the floor by the keyframe's fade afterwards.
 """
 
 from __future__ import annotations
@@ -45,6 +50,7 @@ PREDICTED_MAX_SPEED = 1.5  # m/s: a predicted contact moving faster than this is
 FLICKER_S = 0.1  # s: contact gaps this short are closed
 HOLD_RADIUS = 0.1  # m: a plant ends where the model has slid the joint this far from where it began
 STEP_S = 0.2  # s: the shortest move from one plant to the next
+PIN_STEP_S = 0.4  # s: ... into or out of a pinned plant (a deliberate step into a pose, not a stride)
 FADE_S = 0.25  # s: easing out of / into a plant
 LIFT_MIN = 0.05  # m: a move between plants longer than this is a step, lifted off the floor ...
 LIFT_BASE, LIFT_PER_M, LIFT = 0.08, 0.3, 0.16  # ... by LIFT_BASE + LIFT_PER_M x its length (m), at most LIFT
@@ -79,20 +85,22 @@ def foot_contacts(motion: Motion, positions: np.ndarray | None = None) -> np.nda
 
 
 def plant_feet(motion: Motion, contacts: np.ndarray | None = None, lower_pelvis: bool = True,
-               hold_radius: float = HOLD_RADIUS) -> Motion:  # fmt: skip
+               hold_radius: float = HOLD_RADIUS, pinned: np.ndarray | None = None) -> Motion:  # fmt: skip
     """A copy of `motion` with the feet planted wherever they are in contact (`contacts`: foot_contacts').
 
     Without `lower_pelvis` the root stays exactly where it is (a plant out of reach is then met as far as the leg
     reaches): for a last pass after the upper body was put on its targets. `hold_radius`: a contact run is cut
-    where the foot slid this far (inf: each run is one plant, for contacts that are a planned gait)."""
+    where the foot slid this far (inf: each run is one plant, for contacts that are a planned gait). `pinned`
+    (T,) bool: frames whose low foot joints are planted exactly where they are (a keyframe's pose)."""
     n, fps = motion.num_frames, motion.fps
+    pinned = np.zeros(n, bool) if pinned is None else np.asarray(pinned, bool)
     if n < 2:
         return motion.copy()
     pos, world = fk(motion.rotations, motion.root_translation)
     contacts = foot_contacts(motion, pos) if contacts is None else np.asarray(contacts, bool)
     fade = max(1, int(round(FADE_S * fps)))
     goals = {side: _foot_goals(pos[:, ankle], pos[:, ball], contacts[:, col], contacts[:, col + 1], col, fps, fade,
-                               hold_radius)
+                               hold_radius, pinned)
              for side, (_, ankle, ball, col) in SIDES.items()}  # fmt: skip
     root = motion.root_translation.copy()
     if lower_pelvis:
@@ -136,8 +144,9 @@ def _smooth_leg(rot: np.ndarray, joints: list[int], planted: np.ndarray, fps: fl
 
 
 def plants(p: np.ndarray, mask: np.ndarray, fps: float, rest: float, hold_radius: float = HOLD_RADIUS,
-           ) -> list[tuple[int, int]]:  # fmt: skip
-    """[start, stop) frame ranges of the plants of one foot joint (positions (T, 3), contact mask (T,))."""
+           pinned: np.ndarray | None = None) -> list[tuple[int, int]]:  # fmt: skip
+    """[start, stop) frame ranges of the plants of one foot joint (positions (T, 3), contact mask (T,)); each
+    `pinned` frame where the joint is low is a plant of its own (it may grow by the frames held next to it)."""
     flicker = int(round(FLICKER_S * fps))
     merged: list[list[int]] = []
     for a, b in contact.contact_runs(mask):
@@ -155,17 +164,26 @@ def plants(p: np.ndarray, mask: np.ndarray, fps: float, rest: float, hold_radius
             out.append([start, start + 1 + int(far[0])])
             start = out[-1][1]
         out.append([start, b])
-    step = max(1, int(round(STEP_S * fps)))
-    for k in range(1, len(out)):  # room to move from one plant to the next
-        short = step - (out[k][0] - out[k - 1][1])
-        if short > 0:
-            out[k - 1][1] -= (short + 1) // 2
-            out[k][0] += short // 2
-    out = [[a, b] for a, b in out if b > a]
     low = contact.low(p[:, 2], rest)
+    pins = set() if pinned is None else {int(f) for f in np.flatnonzero(np.asarray(pinned) & low)}
+    out = _split_at(out, pins)
+    step, pin_step = (max(1, int(round(s * fps))) for s in (STEP_S, PIN_STEP_S))
+
+    def is_pin(span: list[int]) -> bool:
+        return span[0] in pins and span[1] == span[0] + 1
+
+    for k in range(1, len(out)):  # room to move from one plant to the next (a pinned plant keeps its frame)
+        pin_a, pin_b = is_pin(out[k - 1]), is_pin(out[k])
+        short = (pin_step if pin_a or pin_b else step) - (out[k][0] - out[k - 1][1])
+        if short > 0 and not (pin_a and pin_b):
+            cut = 0 if pin_a else short if pin_b else (short + 1) // 2
+            out[k - 1][1] -= cut
+            out[k][0] += short - cut
+    out = [[a, b] for a, b in out if b > a]
+    gaps = [pin_step if is_pin(x) or is_pin(y) else step for x, y in zip(out, out[1:], strict=False)]
     for k, (a, b) in enumerate(out):  # still on the floor next to a plant, and close to it: held too
-        first = out[k - 1][1] + step if k else 0
-        stop = out[k + 1][0] - step if k + 1 < len(out) else len(p)
+        first = min(a, out[k - 1][1] + gaps[k - 1]) if k else 0  # (a plant cut away may leave less room)
+        stop = max(b, out[k + 1][0] - gaps[k]) if k + 1 < len(out) else len(p)
         spot = p[a:b, :2].mean(axis=0)
         close = low[first:stop] & (np.linalg.norm(p[first:stop, :2] - spot, axis=-1) < HOLD_RADIUS)
         while a > first and close[a - 1 - first]:
@@ -176,16 +194,34 @@ def plants(p: np.ndarray, mask: np.ndarray, fps: float, rest: float, hold_radius
     return [(a, b) for a, b in out]
 
 
-def _joint_goal(p: np.ndarray, mask: np.ndarray, rest: float, fps: float, fade: int, hold_radius: float):
+def _split_at(spans: list[list[int]], pins: set[int]) -> list[list[int]]:
+    """Spans with every pinned frame a one-frame span of its own (the span around it cut there)."""
+    out = []
+    for a, b in spans:
+        inside = sorted(f for f in pins if a <= f < b)
+        for f in inside:
+            if f > a:
+                out.append([a, f])
+            a = f + 1
+        if b > a:
+            out.append([a, b])
+    out.extend([f, f + 1] for f in pins)
+    return sorted(out)
+
+
+def _joint_goal(p: np.ndarray, mask: np.ndarray, rest: float, fps: float, fade: int, hold_radius: float,
+                pinned: np.ndarray | None = None):  # fmt: skip
     """Goal (T, 3) of one foot joint, the weight of its height goal (T,), the lift between its plants (T,) and
     where it is planted (T,)."""
     n = len(p)
     offset = np.zeros((n, 2))
     held = np.zeros(n, bool)
     lift = np.zeros(n)
-    spans = plants(p, mask, fps, rest, hold_radius)
+    spans = plants(p, mask, fps, rest, hold_radius, pinned)
+    pins = np.zeros(n, bool) if pinned is None else np.asarray(pinned, bool)
     for k, (a, b) in enumerate(spans):
-        spot = p[a:b, :2].mean(axis=0)
+        at = np.flatnonzero(pins[a:b])
+        spot = p[a + at[0], :2] if len(at) else p[a:b, :2].mean(axis=0)  # a pinned plant: where the pose has it
         offset[a:b] = spot - p[a:b, :2]
         held[a:b] = True
         if k:
@@ -209,11 +245,12 @@ def _joint_goal(p: np.ndarray, mask: np.ndarray, rest: float, fps: float, fade: 
     return goal, _near(held, fade), lift, held
 
 
-def _foot_goals(ankle, ball, ankle_down, ball_down, col: int, fps: float, fade: int, hold_radius: float):
+def _foot_goals(ankle, ball, ankle_down, ball_down, col: int, fps: float, fade: int, hold_radius: float,
+                pinned: np.ndarray | None = None):  # fmt: skip
     """Goals (T, 3) of one foot's ankle and ball, and where the ankle is planted (T,); with the heel up the foot
     hangs from its planted ball; a swing that grazes the floor is lifted to CLEARANCE."""
-    a_goal, a_weight, a_lift, a_held = _joint_goal(ankle, ankle_down, REST[col], fps, fade, hold_radius)
-    b_goal, b_weight, b_lift, b_held = _joint_goal(ball, ball_down, REST[col + 1], fps, fade, hold_radius)
+    a_goal, a_weight, a_lift, a_held = _joint_goal(ankle, ankle_down, REST[col], fps, fade, hold_radius, pinned)
+    b_goal, b_weight, b_lift, b_held = _joint_goal(ball, ball_down, REST[col + 1], fps, fade, hold_radius, pinned)
     lift = np.maximum(a_lift, b_lift)
     b_goal[:, 2] = ball[:, 2] + b_weight * (b_goal[:, 2] - ball[:, 2])
     heel_up = b_held & ~a_held  # the plants, not the raw contacts: a flicker inside a plant is no heel lift
