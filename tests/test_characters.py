@@ -278,6 +278,21 @@ def test_body_distance_matches_brute_force_and_pushes_apart():
     assert smooth[20, 0] == pytest.approx(0.1, abs=0.02) and np.abs(np.diff(smooth[:, 0])).max() < 0.05
 
 
+def test_body_distance_below_a_bound_measures_only_what_can_come_that_close():
+    """`only_below` (what the apart pushes ask) skips segments that cannot come within the bound: below it the
+    distance and push direction are the full measurement's, above it at least the bound."""
+    rng = np.random.default_rng(2)
+    pa = rng.normal(size=(60, 22, 3)) * 0.25
+    pb = pa + np.stack([np.linspace(0.2, 1.6, 60), np.zeros(60), np.zeros(60)], -1)[:, None]  # one walks away
+    skip = rng.random((60, len(SEGMENTS))) < 0.2
+    full, away = body_distance(pa, pb, skip, None, 0.3)
+    part, part_away = body_distance(pa, pb, skip, None, 0.3, only_below=True)
+    below = full < 0.3
+    assert below.any() and (~below).any()
+    assert np.array_equal(part[below], full[below]) and np.allclose(part_away[below], away[below])
+    assert np.all(part[~below] >= 0.3)
+
+
 def test_planner_keeps_crossing_agents_apart():
     agents = [Agent(np.array([0.0, 0.0]), np.array([8.0, 0.0]), 1.2, 0.0),
               Agent(np.array([8.0, 0.1]), np.array([0.0, 0.1]), 1.2, 0.3)]  # fmt: skip

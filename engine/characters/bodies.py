@@ -22,6 +22,7 @@ _SEGMENT_NAMES = [("pelvis", "spine3"), ("spine3", "head"), ("left_shoulder", "r
 ]  # fmt: skip
 SEGMENTS = np.array([(CANONICAL.index(a), CANONICAL.index(b)) for a, b in _SEGMENT_NAMES])  # (14, 2) joints
 NEAR = 10.0  # m: bodies farther apart than this are not measured (reads inf)
+GATHER_SHARE = 0.4  # below this share of segment pairs to measure, they are gathered (else all are, broadcast)
 
 
 def limb_bones(joint: int) -> np.ndarray:
@@ -54,11 +55,13 @@ def segment_distance(p0, p1, q0, q1) -> tuple[np.ndarray, np.ndarray, np.ndarray
 
 
 def body_distance(pa: np.ndarray, pb: np.ndarray, skip_a=None, skip_b=None, within: float = NEAR,
-                  radii: tuple[np.ndarray, np.ndarray] | None = None) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+                  radii: tuple[np.ndarray, np.ndarray] | None = None,
+                  only_below: bool = False) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
     """Per frame: the smallest segment-to-segment distance (T,) between two bodies (T, J, 3) and the ground
     direction (T, 2) that pushes body a away from b. `skip_a`/`skip_b` (T, 14) bool leave segments out.
     Frames where the bodies' bounding cylinders (`radii`, body_radius of each) are at least `within` apart
-    read inf (not measured)."""
+    read inf (not measured). With `only_below`, distances are exact below `within` only (a larger one reads
+    at least `within`, or inf): segments that cannot come that close to the other body are not measured."""
     t = len(pa)
     dist = np.full(t, np.inf)
     away = np.zeros((t, 2))
@@ -70,17 +73,37 @@ def body_distance(pa: np.ndarray, pb: np.ndarray, skip_a=None, skip_b=None, with
         return dist, away
     a0, a1 = pa[near][:, SEGMENTS[:, 0]], pa[near][:, SEGMENTS[:, 1]]  # (F, 14, 3)
     b0, b1 = pb[near][:, SEGMENTS[:, 0]], pb[near][:, SEGMENTS[:, 1]]
-    d, cp, cq = segment_distance(a0[:, :, None], a1[:, :, None], b0[:, None], b1[:, None])  # (F, 14, 14)
+    pairs = np.ones((len(near), len(SEGMENTS), len(SEGMENTS)), bool)  # the segment pairs measured
     if skip_a is not None:
-        d = np.where(skip_a[near][:, :, None], np.inf, d)
+        pairs &= ~skip_a[near][:, :, None]
     if skip_b is not None:
-        d = np.where(skip_b[near][:, None, :], np.inf, d)
-    flat = d.reshape(len(near), -1).argmin(axis=1)
-    i, k = np.unravel_index(flat, d.shape[1:])
+        pairs &= ~skip_b[near][:, None, :]
+    if only_below:
+        pairs &= _near_segments(a0, a1, pb[near, 0], radius_b[near], within)[:, :, None]
+        pairs &= _near_segments(b0, b1, pa[near, 0], radius_a[near], within)[:, None, :]
+    if pairs.mean() < GATHER_SHARE:  # few pairs: measure those alone
+        f, i, k = np.nonzero(pairs)
+        d = np.full(pairs.shape, np.inf)
+        d[f, i, k] = segment_distance(a0[f, i], a1[f, i], b0[f, k], b1[f, k])[0]
+    else:
+        d = segment_distance(a0[:, :, None], a1[:, :, None], b0[:, None], b1[:, None])[0]  # (F, 14, 14)
+        d[~pairs] = np.inf
+    i, k = np.unravel_index(d.reshape(len(near), -1).argmin(axis=1), d.shape[1:])
     rows = np.arange(len(near))
     dist[near] = d[rows, i, k]
-    push = cp[rows, i, k, :2] - cq[rows, i, k, :2]
+    _, cp, cq = segment_distance(a0[rows, i], a1[rows, i], b0[rows, k], b1[rows, k])  # the closest pairs' points
+    push = cp[:, :2] - cq[:, :2]
     norm = np.linalg.norm(push, axis=-1, keepdims=True)
     fallback = gap[near] / np.maximum(np.linalg.norm(gap[near], axis=-1, keepdims=True), 1e-9)
     away[near] = np.where(norm > 1e-4, push / np.maximum(norm, 1e-9), fallback)
     return dist, away
+
+
+def _near_segments(p0: np.ndarray, p1: np.ndarray, pelvis: np.ndarray, radius: np.ndarray,
+                   within: float) -> np.ndarray:  # fmt: skip
+    """(F, 14) segments p0-p1 (F, 14, 3) that may come within `within` of a body standing in the upright
+    cylinder of `radius` (F,) around `pelvis` (F, 3): the segment's bounding sphere (its midpoint, half its
+    length) is no farther than that from the cylinder."""
+    mid = 0.5 * (p0 + p1)
+    half = 0.5 * np.linalg.norm(p1 - p0, axis=-1)
+    return np.linalg.norm(mid[..., :2] - pelvis[:, None, :2], axis=-1) - half - radius[:, None] < within

@@ -175,7 +175,7 @@ class Coupling:
         `margin` where they are closer than it)."""
         out = [np.zeros((len(w), 2)) for w in worlds]
         for ap in self.aparts:
-            for i, k, dist, away in self.pair_distances(worlds, ap.min_distance, ap):
+            for i, k, dist, away in self.pair_distances(worlds, ap.min_distance, ap, only_below=True):
                 a, b = self.names[i], self.names[k]
                 short = np.isfinite(dist) & (dist < ap.min_distance)
                 deficit = np.where(short, ap.min_distance + margin - dist, 0.0)
@@ -186,10 +186,12 @@ class Coupling:
                 out[k] -= self.share(b, a) * push
         return [smooth_push(p, self.fps) for p in out]
 
-    def pair_distances(self, worlds: list[np.ndarray], within: float, apart: Apart | None = None):
+    def pair_distances(
+        self, worlds: list[np.ndarray], within: float, apart: Apart | None = None, only_below: bool = False
+    ):
         """(i, k, distance (T,), away (T, 2)) for each pair of characters (i < k) that comes within `within`
         (frames farther read inf), contact limbs left out; pairs that never come that close are skipped
-        after one cheap check of their bounding cylinders."""
+        after one cheap check of their bounding cylinders; `only_below`: see bodies.body_distance."""
         radii = [body_radius(w) for w in worlds]
         reach = np.array([r.max() for r in radii])
         pelvis = np.stack([w[:, 0, :2] for w in worlds])  # (N, T, 2)
@@ -202,7 +204,9 @@ class Coupling:
                 if apart is not None and not apart.applies(a, b):
                     continue
                 skip_a, skip_b = self.skips.get((a, b), (None, None))
-                dist, away = body_distance(worlds[i], worlds[k], skip_a, skip_b, within, (radii[i], radii[k]))
+                dist, away = body_distance(
+                    worlds[i], worlds[k], skip_a, skip_b, within, (radii[i], radii[k]), only_below
+                )
                 yield i, int(k), dist, away
 
 
