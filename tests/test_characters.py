@@ -604,6 +604,30 @@ def test_characters_suite_measures_a_job(fake_models):
     r = suite.measure_job(data)
     assert r["characters"] == 2 and r["contact_max"] < 0.02 and r["contact_model_max"] >= r["contact_max"]
     assert r["closest"] is not None and r["collisions"] >= 0 and len(r["skate"]) == 2
-    assert r["peak_ratio"] > 0 and r["peak_speed"] > 0 and len(r["skate_free"]) == 2
-    table = suite.report({"holding hands": r}, {"single": 0.2, "two": 0.5, "crowd5": 1.0, "crowd20": 4.0})
+    assert r["peak_ratio"] > 0 and r["peak_speed"] > 0 and len(r["skate_free"]) == 2 and r["crowd"] == [False] * 2
+    speeds = {"single": 0.2, "two": 0.5, "crowd5": 1.0, "crowd20": 4.0}
+    table = suite.report({"holding hands": r}, speeds)
     assert "| holding hands | 2 |" in table and "crowd of 20 | 4.00 (0.200 per person) | 20.0 | <= 10 s |" in table
+    real = {"all": 0.1, "walks": 0.3}
+    with_real = suite.report({suite.JOBS[0]: r}, speeds, real)
+    assert f"{suite.JOBS[0]} {suite.skate_against_real(r, real):.2f}" in with_real and "walks 30.0 %" in with_real
+
+
+def test_characters_suite_holds_each_character_to_real_clips_of_its_kind():
+    from engine.eval import characters_suite as suite
+
+    result = {"skate": [0.05, 0.12], "crowd": [False, True]}
+    assert suite.skate_against_real(result, {"all": 0.10, "walks": 0.30}) == pytest.approx(0.5)  # 5/10, 12/30
+    assert suite.skate_against_real(dict(result, crowd=[False, False]), {"all": 0.10, "walks": 0.30}) == 1.2
+
+
+def test_real_walks_skate_far_more_than_all_real_clips():
+    """The crowd's reference: by the metric a walk's take-offs and landings skate (real walks about 33 % at
+    30 fps, all real clips about 9 %), so a crowd of walkers is held to the real walks."""
+    from engine.eval import characters_suite as suite
+    from engine.eval.clips import DEFAULT_CORPUS, load_split
+
+    if not (DEFAULT_CORPUS / "test.npz").exists():
+        pytest.skip("the prepared corpus is absent")
+    real = suite.real_skating(load_split(DEFAULT_CORPUS, "test"), 30.0)
+    assert 0.05 < real["all"] < 0.15 and 0.25 < real["walks"] < 0.45
