@@ -111,3 +111,26 @@ def test_two_bone_keeps_a_knee_bent_forward_when_the_foot_goes_ahead_of_it():
         line = new_ankle - hip
         off = new_knee - hip - ((new_knee - hip) @ line[0]) / (line[0] @ line[0]) * line
         assert off[0, 1] < -0.02, (ahead, off)  # still in front of the new hip-ankle line
+
+
+def test_a_straight_arm_bends_where_its_upper_arm_is_turned():
+    """A straight limb has no bend plane of its own: the bend hint turns with the upper bone (its twist), not with
+    the pelvis, so an arm that a reach straightened bends again the way its own upper arm faces (ben's elbow in
+    the handshake swung 60 degrees in a frame where straightened frames met bent ones)."""
+    n = CANONICAL.num_joints
+    shoulder, elbow, wrist = (CANONICAL.index(f"right_{j}") for j in ("shoulder", "elbow", "wrist"))
+    rot = quat.identity((1, n))
+    rot[0, shoulder] = [np.cos(np.pi / 4), np.sin(np.pi / 4), 0.0, 0.0]  # a quarter twist about the arm (X)
+    root = np.zeros((1, 3))
+    pos, _ = fk(rot, root)
+    target = pos[:, wrist] + 0.15 * (pos[:, shoulder] - pos[:, wrist]) / np.linalg.norm(
+        pos[0, shoulder] - pos[0, wrist]
+    )
+    new, _ = fk(ik.two_bone(rot, root, wrist, target), root)
+    assert np.linalg.norm(new[0, wrist] - target[0]) < 1e-6
+    line = new[0, wrist] - new[0, shoulder]
+    off = new[0, elbow] - new[0, shoulder]
+    off -= (off @ line) / (line @ line) * line
+    hint = quat.rotate(rot[0, shoulder], np.array([0.0, 1.0, -0.3]))  # the rest hint, turned with the upper arm
+    hint -= (hint @ line) / (line @ line) * line
+    assert off @ hint / (np.linalg.norm(off) * np.linalg.norm(hint)) > 0.99  # up, where it pointed back untwisted

@@ -90,7 +90,7 @@ def two_bone(rotations: np.ndarray, root: np.ndarray, end: int, target: np.ndarr
     path, _, w, p = path_fk(rotations, root, end)
     iu, im = path.index(upper), path.index(middle)
     a, b, c = p[:, iu], p[:, im], p[:, -1]
-    new_b, new_c = two_bone_points(a, b, c, target, w[:, 0] @ np.asarray(_BEND_HINT[end]), soft)
+    new_b, new_c = two_bone_points(a, b, c, target, w[:, iu] @ np.asarray(_BEND_HINT[end]), soft)
     r1 = turn_matrix(b - a, new_b - a)
     w_upper = r1 @ w[:, iu]
     moved_c = new_b + (r1 @ (c - b)[..., None])[..., 0]
