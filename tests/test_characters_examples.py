@@ -1,0 +1,49 @@
+"""The example casts with the trained model: what the characters suite measures, held so it cannot slip back."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from engine.characters import generate_cast, parse_cast
+from engine.eval import metrics as M
+from engine.skeleton import CANONICAL
+
+ROOT = Path(__file__).resolve().parent.parent
+NEEDS_MODEL = pytest.mark.skipif(not (ROOT / "exported_models" / "manifest.json").exists(),
+                                 reason="needs the trained model: exported_models/manifest.json is missing")  # fmt: skip
+REAL_SKATE = {"all": 0.099, "walks": 0.328}  # real test clips at 30 fps (engine.eval.characters_suite.real_skating)
+
+
+def _cast(name: str) -> dict:
+    data = json.loads((ROOT / "examples" / f"{name}.json").read_text())
+    return generate_cast(parse_cast(data, base_dir=ROOT / "examples"), threads=2)
+
+
+def _speed_steps(motion, joint: str) -> np.ndarray:
+    """(T-2,) frame-to-frame change of a joint's speed relative to the pelvis (m/s): a pop is one large step."""
+    p = motion.positions()
+    rel = p[:, CANONICAL.index(joint)] - p[:, 0]
+    speed = np.linalg.norm(np.diff(rel, axis=0), axis=-1) * motion.fps
+    return np.abs(np.diff(speed))
+
+
+@NEEDS_MODEL
+def test_handshake_contact_is_exact_and_the_arm_that_stays_does_not_pop():
+    """ben's elbow swung its bend plane in one frame after the release (2.7 m/s in a frame; now under 1)."""
+    out = _cast("characters_handshake")
+    contact = [r for r in out["ben"].metadata["interactions"] if r["type"] == "contact"][0]
+    assert contact["max"] < 0.02
+    assert _speed_steps(out["ben"], "right_elbow").max() < 1.5
+
+
+@NEEDS_MODEL
+def test_example_casts_skate_no_more_than_real_clips_of_their_kind():
+    """Everyone in the contact jobs against all real clips (9.9 %), crowd members against real walks (32.8 %)."""
+    for name in ("characters_high_five", "characters_crowd"):
+        for motion in _cast(name).values():
+            kind = "walks" if motion.metadata["character"]["crowd"] else "all"
+            assert M.foot_skate_ratio([motion.positions()], motion.fps) < 0.6 * REAL_SKATE[kind], name
