@@ -20,6 +20,9 @@ GOING = re.compile(r"\b(walk|walks|walking|run|runs|running|jog|jogs|jogging|ste
                    r"forwards|backward|backwards|around|across|over to|away)\b")  # fmt: skip
 #: standing upright without going anywhere ("stands up" is getting up, not standing)
 STANDING = re.compile(r"\b(stand|stands|standing|stood|idle|idles|idling)\b(?! up\b)")
+#: the words of a prompt that says nothing but standing ("a person is standing idle", "someone stands still")
+IDLE_WORDS = frozenset("a an the person man woman someone somebody he she they is are just stands stand standing "
+                       "still idle idly idling quietly calmly there in place on spot and relaxed waits waiting".split())  # fmt: skip
 #: leaving the upright stance: to the floor, onto a seat, into the air or round over
 POSTURE_CHANGE = re.compile(r"\b(sit|sits|sitting|sat|seated|kneel|kneels|kneeling|knelt|lie|lies|lying|lay|lays|"
                             r"crouch|crouches|crouching|squat|squats|squatting|fall|falls|falling|fell|down|up|"
@@ -46,3 +49,10 @@ def stands_idle(texts: list[str]) -> bool:
     return any(STANDING.search(w) for w in words) and not any(
         GOING.search(w) or POSTURE_CHANGE.search(w) for w in words
     )
+
+
+def only_stands(texts: list[str]) -> bool:
+    """True when the texts stand idle and say nothing else (every word is one of IDLE_WORDS): "a person stands
+    and waves" stands too, but it asks for a wave, which holding the body in place would change."""
+    words = [re.findall(r"[a-z]+", plain(t)) for t in texts]
+    return stands_idle(texts) and all(w in IDLE_WORDS for ws in words for w in ws)

@@ -17,7 +17,7 @@ from typing import Any
 
 from .constraints.conflicts import conflicts
 from .constraints.parse import parse_items
-from .constraints.standing import check_end, resolve_ends, rest_keyframes
+from .constraints.standing import check_end, in_place, resolve_ends, rest_keyframes
 from .constraints.types import ConstraintSet
 from .edits import Edit, check_against_length, parse_edit
 from .errors import RequestError
@@ -77,10 +77,17 @@ class GenerationRequest:
     def __eq__(self, other: object) -> bool:
         return isinstance(other, GenerationRequest) and self.to_dict() == other.to_dict()
 
-    def constraint_set(self) -> ConstraintSet:
-        """The constraints sorted by kind, for guidance and clean-up (with the standing pose "start"/"end" ask)."""
+    def constraint_set(self, origin: tuple[float, float] = (0.0, 0.0), yaw: float = 0.0,
+                       hold: bool = True) -> ConstraintSet:  # fmt: skip
+        """The constraints sorted by kind, for guidance and clean-up: with the standing pose "start"/"end" ask,
+        and for a clip that only stands (and `hold`), its root held at `origin` facing `yaw` (where it starts)
+        and its feet planted (constraints.standing.in_place)."""
         cset = ConstraintSet.of(self.constraints)
         cset.keyframes.extend(rest_keyframes(self.start, self.end, self.seconds))
+        if hold:
+            held = ConstraintSet.of(in_place(self.start, self.end, self.tracks, cset, self.seconds, origin, yaw))
+            cset.paths.extend(held.paths)
+            cset.plants.extend(held.plants)
         return cset
 
     @classmethod

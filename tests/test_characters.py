@@ -537,6 +537,22 @@ def test_a_character_starts_and_ends_standing_where_the_cast_places_it_and_its_c
     assert out["ana"].metadata["interactions"][0]["max"] < 0.02
 
 
+def test_a_character_that_only_stands_outside_contacts_is_held_where_it_is_placed(fake_models):
+    """A cast character whose prompt only stands is held in place as a single clip is (its root where the job
+    places it, its feet planted); one in a contact is left to `stays`."""
+    data = job(interactions=[{"type": "apart", "min_distance": 0.35}])
+    data["characters"][1]["position"] = [5.0, -2.4]  # out of ana's way (an apart push would move it: reported)
+    out = cgen.generate_cast(parse_cast(data))
+    ben = out["ben"]
+    labels = [r["label"] for r in ben.metadata["constraints"]]
+    assert "stands in place: root" in labels and "stands in place: left foot" in labels
+    root = ben.root_translation[:, :2]
+    assert np.abs(root - [5.0, -2.4]).max() < 0.01 and all(r["max"] < 0.01 for r in ben.metadata["constraints"])
+    assert not [r for r in out["ana"].metadata["constraints"] if "in place" in r["label"]]
+    contact = cgen.generate_cast(parse_cast(job(interactions=TWO["interactions"][:2])))["ben"]
+    assert not [r for r in contact.metadata["constraints"] if "in place" in r["label"]]
+
+
 def test_lockstep_steps_every_character_through_the_shared_sampling_run(fake_models, monkeypatch):
     """#13: the cast's lockstep advances one engine.sampling.SamplingRun per character (no loop of its own)."""
     calls = []

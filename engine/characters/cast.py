@@ -188,12 +188,18 @@ def pins_start(cset: ConstraintSet, fps: float) -> bool:
     """True when a keyframe or root path fixes where the character is at time 0 (coordinates.choose_frame); the
     standing start does not (it takes the heading and the place the body has)."""
     half = 0.5 / fps
-    return any(k.time < half and k.places for k in cset.keyframes) or any(p.times[0] < half for p in cset.paths)
+    return any(k.time < half and k.places for k in cset.keyframes) or any(
+        p.times[0] < half and p.places for p in cset.paths
+    )
 
 
 def placed_anywhere(cset: ConstraintSet) -> bool:
-    """True when some constraint is in the world frame (everything but the standing start and end)."""
-    return bool(cset.joints or cset.paths or cset.plants or cset.functions) or any(k.places for k in cset.keyframes)
+    """True when some constraint is in the world frame (everything but the standing start and end, the hold in
+    place and a foot plant wherever the foot lands)."""
+    placed = [*cset.keyframes, *cset.paths]
+    return bool(cset.joints or cset.functions or any(p.position is not None for p in cset.plants)) or any(
+        c.places for c in placed
+    )
 
 
 def _same(a: WindowFrame, b: WindowFrame) -> bool:

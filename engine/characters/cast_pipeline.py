@@ -66,7 +66,9 @@ def generate_cast(cast: Cast, *, model_dir=None, provider: str = "auto", threads
     runtime = {"model_dir": model_dir, "provider": provider, "threads": threads}
     fixed = {c.name: _generate_alone(c, cancel, runtime) for c in cast.characters if c.name in alone}
     stays = {c.name for c in cast.characters if c.stays}
-    csets = {c.name: c.request.constraint_set() for c in cast.characters}
+    # a character that only stands is held where it starts, unless it is in a contact (`stays` says what it does)
+    csets = {c.name: c.request.constraint_set(c.frame.origin, c.frame.yaw, hold=c.stays is None)
+             for c in cast.characters}  # fmt: skip
     pins = {name: cset.joints for name, cset in csets.items()}
     coupling = Coupling(cast.interactions, names, models.fps, frames, set(fixed), stays, pins)
     members = []
@@ -143,7 +145,7 @@ def _generate_alone(character, cancel, runtime: dict) -> Motion:
     """A character on the timeline path (engine.pipeline.generate), put where the cast places it."""
     req = replace(character.request, edits=[])  # the cast applies edits after the interactions
     cset = req.constraint_set()
-    world = placed_anywhere(cset)
+    world = placed_anywhere(req.constraint_set(hold=False))  # a hold in place is made where it is generated
     if world and not pins_start(cset, req.fps):
         raise RequestError(f"character {character.name!r}: with tracks, its constraints must pin where it starts "
                            "(a root_path or keyframe at 0 s), or drop them and use position and facing")  # fmt: skip

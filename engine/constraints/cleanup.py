@@ -16,13 +16,13 @@ from .. import quaternion as quat
 from ..features import heading
 from ..kinematics import ik
 from ..kinematics.feet import PIN_STEP_S, foot_contacts, plant_feet
-from ..kinematics.filters import fade
+from ..kinematics.filters import fade, smoothstep
 from ..kinematics.fk import fk, path_fk
 from ..kinematics.reach import reach_targets
 from ..kinematics.stance import anchor_stance
 from ..motion import Motion
-from ..skeleton import CANONICAL, FOOT_REST_HEIGHTS
-from .coordinates import turned_to
+from ..skeleton import BODY_PARTS, CANONICAL, FOOT_REST_HEIGHTS
+from .coordinates import standing_root, turned_to
 from .programmable import ErrorTerm
 from .types import ConstraintSet, FootPlant, JointTarget, KeyframePose, RootPath, frame_at
 
@@ -30,6 +30,9 @@ ASSIST_MIN = 0.001  # m: a horizontal miss above this moves the root
 ASSIST_PASSES = 4
 ASSIST_MAX = 1.0  # m: the most the root is moved to reach one target
 PATH_STEP = 0.1  # m: ... where a root path holds the root
+POSE_SPEED = 1.0  # m/s: the upper body leaves the standing start (and comes to the end) no faster than this ...
+POSE_FADE_MAX_S = 1.5  # s: ... eased over at most this long
+UPPER = [j for j, name in enumerate(CANONICAL.names) if name not in BODY_PARTS["legs"]]  # eased by _ease_upper
 DEPTH = [0] * CANONICAL.num_joints
 for _j, _p in enumerate(CANONICAL.parents):
     DEPTH[_j] = 0 if _p < 0 else DEPTH[_p] + 1
@@ -83,7 +86,7 @@ def cleanup(motion: Motion, cset: ConstraintSet, blend_seconds: float = 0.3, fee
     home = (motion.root_translation.copy(), assist_max) if root_assist else None
     step, start = (assist_max if root_assist else 0.0), motion.root_translation
     blend = max(1, int(round(blend_seconds * fps)))
-    rot, root = motion.rotations.copy(), motion.root_translation.copy()
+    rot, root = _ease_standing(motion.rotations.copy(), cset.keyframes, fps), motion.root_translation.copy()
     for p in cset.paths:
         if p.weight > 0:
             rot, root = _path(rot, root, p, fps)
@@ -110,13 +113,48 @@ def cleanup(motion: Motion, cset: ConstraintSet, blend_seconds: float = 0.3, fee
 
 
 def _poses(rot, root, keyframes: list[KeyframePose], fps: float, blend: int):
-    """Every keyframe's pose exact on its frame, faded over `blend` frames around it."""
+    """Every keyframe's pose exact on its frame, faded over `blend` frames around it; a pose without a root stands
+    on the floor (standing_root's height)."""
     for k in (k for k in keyframes if k.weight > 0):
         f = min(frame_at(k.time, fps), len(rot) - 1)
-        new_root = root[f] if k.root is None else k.root
         pose = turned_to(k.rotations, rot[f, 0]) if k.any_heading else k.rotations
+        new_root = k.root if k.root is not None else np.append(root[f, :2], standing_root(pose)[2])  # on the floor
         rot, root = _blend_in(rot, root, [f], pose[None], np.asarray(new_root)[None], blend)
     return rot, root
+
+
+def _ease_standing(rot: np.ndarray, keyframes: list[KeyframePose], fps: float) -> np.ndarray:
+    """The upper body eased out of the standing start and into the standing end (_ease_upper); first, so joint
+    targets near them are reached on the eased motion."""
+    for k in (k for k in keyframes if k.weight > 0 and not k.places):
+        f = min(frame_at(k.time, fps), len(rot) - 1)
+        rot = _ease_upper(rot, f, turned_to(k.rotations, rot[f, 0]), fps)
+    return rot
+
+
+def _ease_upper(rot: np.ndarray, f: int, pose: np.ndarray, fps: float) -> np.ndarray:
+    """The upper body eased out of (and into) the pose at frame `f` where the motion leaves it faster than
+    POSE_SPEED: the sampler keeps the observed frame but may move on at once (a hand raised from the standing
+    start in 0.3 s, 6 m/s). Each side of `f` becomes a smoothstep from the pose to the motion over a window long
+    enough for the farthest upper-body joint (within POSE_FADE_MAX_S) at POSE_SPEED; legs and root keep theirs."""
+    n, most = len(rot), int(round(POSE_FADE_MAX_S * fps))
+    for side in (1, -1):
+        frames = np.arange(f, f + side * (most + 1), side)
+        frames = frames[(frames >= 0) & (frames < n)]
+        if len(frames) < 3:
+            continue
+        posed = np.repeat(pose[None], len(frames), axis=0)
+        posed[:, 0] = rot[frames, 0]  # compared in the motion's own pelvis orientation
+        now, _ = fk(rot[frames], np.zeros((len(frames), 3)))
+        want, _ = fk(posed, np.zeros((len(frames), 3)))
+        far = np.linalg.norm(now[:, UPPER] - want[:, UPPER], axis=-1).max(axis=-1)
+        speed = np.abs(np.diff(far)) * fps
+        if speed.max() <= POSE_SPEED:
+            continue
+        width = min(len(frames) - 1, max(2, int(round(fps * 1.5 * far.max() / POSE_SPEED))))
+        w = smoothstep(np.clip(np.arange(len(frames)) / width, 0.0, 1.0))[:, None, None]
+        rot[np.ix_(frames, UPPER)] = quat.slerp(posed[:, UPPER], rot[np.ix_(frames, UPPER)], w)
+    return rot
 
 
 def _root_held(cset: ConstraintSet) -> bool:

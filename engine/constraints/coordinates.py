@@ -72,7 +72,7 @@ def choose_frame(cset: ConstraintSet, fps: float) -> WindowFrame:
             origin = (0.0, 0.0) if k.root is None else (float(k.root[0]), float(k.root[1]))
             return WindowFrame(origin, pose_heading(k.rotations))
     for p in cset.paths:
-        if p.times[0] < half:
+        if p.times[0] < half and p.places:
             origin = (float(p.points[0, 0]), float(p.points[0, 1]))
             if len(p.facing) and p.facing[0, 0] < half:
                 return WindowFrame(origin, float(p.facing[0, 1]))

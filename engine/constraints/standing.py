@@ -13,12 +13,15 @@ import numpy as np
 
 from .. import quaternion as quat
 from ..errors import RequestError
-from ..prompt_words import stands_idle
+from ..prompt_words import only_stands, stands_idle
 from ..skeleton import CANONICAL
-from .types import KeyframePose
+from .coordinates import standing_root
+from .types import ConstraintSet, FootPlant, KeyframePose, RootPath
 
 ARM_DOWN = 1.35  # rad: from the T-pose's horizontal arm to hanging, a little away from the thigh
 ELBOW_BEND = 0.2  # rad, forearm forwards
+HOLD = "stands in place"  # the label of the constraints in_place adds
+HOLD_FACING_S = 0.25  # s between the held heading's samples
 ENDS = ("auto", "free", "rest")  # values of the job's "start" and "end" fields; "auto" resolves to one of the others
 #: why "auto" stands an idle prompt up: said once, in the request's warnings
 IDLE_NOTE = (
@@ -61,3 +64,27 @@ def rest_keyframes(start: str, end: str, seconds: float) -> list[KeyframePose]:
     """Keyframes of the standing pose at 0 s and/or at the last frame, as the job's "start" / "end" ask."""
     times = [(name, t) for name, t, value in (("start", 0.0, start), ("end", seconds, end)) if value == "rest"]
     return [KeyframePose(t, standing_rotations(), label=f"{name}: rest", any_heading=True) for name, t in times]
+
+
+def in_place(start: str, end: str, tracks, cset: ConstraintSet, seconds: float,
+             origin: tuple[float, float] = (0.0, 0.0), yaw: float = 0.0) -> list:  # fmt: skip
+    """The root held where the clip starts (`origin` on the floor, facing `yaw`) and both feet planted, over the
+    whole clip, for a clip that only stands (prompt_words.only_stands over all its tracks: nothing but standing)
+    and starts and ends standing, and has no constraints of its own (a joint target may need a step, a path or a
+    plant says where to be). The standing ends alone pin
+    only the first and last frame: between them the model walks off ("a person is standing idle": 0.5-1.9 m and
+    back) or turns round on the spot (175 degrees, its feet planted: they slide)."""
+    if (start, end) != ("rest", "rest") or not only_stands([t.text for t in tracks]):
+        return []
+    if cset.joints or cset.paths or cset.plants or cset.functions or any(k.places for k in cset.keyframes):
+        return []
+    xy = np.tile(np.asarray(origin, dtype=np.float64), (2, 1))
+    times = np.append(np.arange(0.0, seconds, HOLD_FACING_S), seconds)
+    facing = np.stack([times, np.full(len(times), yaw)], axis=-1)
+    root = RootPath(np.array([0.0, seconds]), xy, np.full(2, np.nan), facing, dense=True, label=f"{HOLD}: root",
+                    places=False)  # fmt: skip
+    rot = standing_rotations()
+    rot[0] = quat.multiply(quat.about_z(yaw), rot[0])
+    pos, _ = CANONICAL.forward_kinematics(rot, standing_root(rot))  # the feet where the standing ends put them
+    return [root] + [FootPlant(side, 0.0, seconds, pos[CANONICAL.index(f"{side}_ankle"), :2] + xy[0],
+                               label=f"{HOLD}: {side} foot") for side in ("left", "right")]  # fmt: skip

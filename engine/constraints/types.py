@@ -65,6 +65,7 @@ class RootPath:
     weight: float = 1.0
     label: str = "root_path"
     source: dict = field(default_factory=dict, repr=False, compare=False)  # the job-file form
+    places: bool = True  # False: a hold where the body starts (standing.in_place), which says nothing of where
 
     def at(self, seconds: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Points (N,2) and heights (N,) at times inside the path (linear in time)."""
