@@ -80,6 +80,18 @@ def test_both_two_bone_forms_agree():
     assert np.abs(moved_wrist - target).max() < 1e-6
 
 
+def test_biquad_pass_is_the_recurrence_it_defines():
+    """The filter pass as one matrix product gives what its recurrence gives, at rest on the first value."""
+    b, a = (0.2, 0.4, 0.2), (-0.5, 0.3)
+    x = np.cumsum(np.random.default_rng(3).normal(size=(50, 4, 3)), axis=0)
+    want = np.empty_like(x)
+    x1 = x2 = y1 = y2 = x[0]
+    for t in range(len(x)):
+        want[t] = b[0] * x[t] + b[1] * x1 + b[2] * x2 - a[0] * y1 - a[1] * y2
+        x2, x1, y2, y1 = x1, x[t], y1, want[t]
+    assert np.allclose(filters._biquad(x, b, a), want, rtol=0, atol=1e-12)
+
+
 def test_butterworth_passes_slow_motion_whole_removes_fast_jitter_and_adds_no_lag():
     fps, cutoff = 30.0, 4.0
     t = np.arange(121) / fps
