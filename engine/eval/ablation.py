@@ -24,7 +24,7 @@ from ..constraints.guidance import GuideOptions
 from ..runtime import load_models
 from . import metrics as M
 from . import sources
-from .bench import QUICK_ITEMS
+from .bench import quick_subset
 from .clips import DEFAULT_CORPUS, load_split, pair_ids, pick_captions
 from .constraints_suite import RAW, _generate, cases
 from .embedder import DEFAULT_EVAL_DIR, Evaluator
@@ -68,9 +68,7 @@ def observe_only_errors(ctx: Context) -> dict:
 def evaluate(model_dir: Path, corpus: Path, eval_dir: Path, seed: int = 0) -> dict:
     t0 = time.time()
     models = load_models(model_dir)
-    test = load_split(corpus, "test")
-    rng = np.random.default_rng(seed)
-    test = test.subset(np.sort(rng.choice(len(test), size=min(QUICK_ITEMS, len(test)), replace=False)))
+    test = quick_subset(load_split(corpus, "test"), seed)
     ctx = Context(model_dir, corpus, seed, True, Evaluator(eval_dir, text_dir=model_dir), test)
     out = {"model": str(model_dir), "version": models.version, "training": models.manifest.details.get("training", {})}
     out.update(text_metrics(ctx))

@@ -25,6 +25,7 @@ from .report import git_commit, machine, write
 from .suites import Context, load_suites
 
 QUICK_ITEMS = 64
+MIN_ITEMS = 32  # R-precision ranks in batches of 32
 REPO = Path(__file__).resolve().parent.parent.parent
 
 
@@ -38,7 +39,20 @@ def parse_args(argv=None):
     ap.add_argument("--json", default="benchmark.json", help="JSON results ('' for none)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--suites", default="", help="comma-separated suite names (default: all)")
-    return ap.parse_args(argv)
+    ap.add_argument("--items", type=int, default=QUICK_ITEMS,
+                    help=f"test items in --quick (default {QUICK_ITEMS}, at least {MIN_ITEMS}: a smoke run)")  # fmt: skip
+    args = ap.parse_args(argv)
+    if args.items != QUICK_ITEMS and not args.quick:
+        ap.error("--items works with --quick only (a full run uses the whole test split)")
+    if args.items < MIN_ITEMS:
+        ap.error(f"--items {args.items}: give at least {MIN_ITEMS} (R-precision ranks in batches of {MIN_ITEMS})")
+    return args
+
+
+def quick_subset(test, seed: int, items: int = QUICK_ITEMS):
+    """The --quick items: `items` test clips drawn with the seed (the ablation table uses the same ones)."""
+    rng = np.random.default_rng(seed)
+    return test.subset(np.sort(rng.choice(len(test), size=min(items, len(test)), replace=False)))
 
 
 def run(args) -> tuple[dict, list]:
@@ -51,8 +65,7 @@ def run(args) -> tuple[dict, list]:
     if mismatch:
         print(f"WARNING: {mismatch}", file=sys.stderr)
     if args.quick:
-        rng = np.random.default_rng(args.seed)
-        test = test.subset(np.sort(rng.choice(len(test), size=min(QUICK_ITEMS, len(test)), replace=False)))
+        test = quick_subset(test, args.seed, args.items)
     ctx = Context(model_dir, Path(args.corpus), args.seed, args.quick, evaluator, test)
     wanted = [s for s in args.suites.split(",") if s]
     results = []
