@@ -15,7 +15,7 @@ import pytest  # noqa: E402
 from test_addon_fakes import FakeLayout, empty_scene  # noqa: E402
 from test_constraints import InpaintingModels  # noqa: E402
 
-from addon import batch, canonical_armature, cast_builder, cast_gui, cast_results, gui  # noqa: E402
+from addon import batch, canonical_armature, cast_builder, cast_gui, cast_results, gui, results  # noqa: E402
 from engine import errors  # noqa: E402
 from engine.characters import cast_pipeline as cgen  # noqa: E402
 from engine.io.bvh import read_bvh  # noqa: E402
@@ -78,6 +78,12 @@ def test_cast_panel_generates_one_action_per_armature_where_each_stands(fake_mod
     )
     assert job["interactions"][0] == {"type": "contact", "a": "Ana.right_wrist", "b": "Ben.right_wrist",
                                       "distance": 0.0, "start": pytest.approx(39 / 30), "end": pytest.approx(59 / 30)}  # fmt: skip
+    stored = json.loads(ben.animation_data.action[results.PROP_REQUEST])
+    assert (stored["start"], stored["end"]) == ("rest", "rest")  # "auto": Ben only stands, as the Action stores
+    assert "start" not in job["characters"][0] and "start" not in job["characters"][1]  # the panel left it to auto
+    scene.motion_composer.end_pose = "rest"  # the Generate panel's End goes to every character
+    assert [c["end"] for c in cast_builder.cast_job(scene)[0]["characters"]] == ["rest", "rest"]
+    scene.motion_composer.end_pose = "auto"
     calls = draw_cast_panels(bpy.context)
     assert ("operator", {"operator": "motion_composer.generate_cast", "icon": "COMMUNITY"}) in calls
     assert any(c[0] == "prop" and c[1]["property"] == "a_joint" for c in calls)  # contact rows: joint menus
