@@ -54,19 +54,20 @@ def clean_cast(motions: list[Motion], names: list[str], interactions: list[Inter
     coupling = Coupling(interactions, names, motions[0].fps, motions[0].num_frames, fixed, stays, pins)
     own = [ConstraintSet(keyframes=list((poses or {}).get(n, []))) for n in names]
     motions = _ease_arms(list(motions), names, coupling)
+    measured = Measured(coupling)
     planted = [m.root_translation for m in motions]  # each root where its feet were last planted
     for _ in range(PLANTINGS):
         for done in range(1, ROUNDS + 1):  # a contact's root assist can bring two bodies close again: push, reach
             before = list(motions)
-            motions = _push_apart(motions, coupling, own)  # plants the feet of those it pushes
+            motions = _push_apart(motions, measured, own)  # plants the feet of those it pushes
             planted = [m.root_translation if m is not b else p for m, b, p in zip(motions, before, planted,
                                                                                   strict=True)]  # fmt: skip
-            motions = _meet(motions, names, coupling, fixed)
-            if done >= MIN_ROUNDS and _pushes(motions, coupling) is None:
+            motions = _meet(motions, names, measured, fixed)
+            if done >= MIN_ROUNDS and measured.pushes(motions) is None:
                 break
         motions = [_replant(m, root, c) for m, root, c in zip(motions, planted, own, strict=True)]
         planted = [m.root_translation for m in motions]
-        if _pushes(motions, coupling) is None:  # planted legs can come closer than the reaching ones were
+        if measured.pushes(motions) is None:  # planted legs can come closer than the reaching ones were
             break
     return motions
 
@@ -113,12 +114,12 @@ def arm_chain(joint: int) -> list[int]:
     return chain
 
 
-def _push_apart(motions: list[Motion], coupling: Coupling, own: list[ConstraintSet]) -> list[Motion]:
+def _push_apart(motions: list[Motion], measured: Measured, own: list[ConstraintSet]) -> list[Motion]:
     """Roots of bodies closer than their `apart` distance moved away (smoothed), feet planted again (a foot
     planted over pushed and unpushed frames comes back in between, so the legs must be measured as planted);
     repeated (at most PASSES) while any pair is too close (smoothing and re-planted feet shave each push)."""
     for _ in range(PASSES):
-        pushes = _pushes(motions, coupling)
+        pushes = measured.pushes(motions)
         if pushes is None:
             break
         for k, push in enumerate(pushes):
@@ -131,24 +132,48 @@ def _push_apart(motions: list[Motion], coupling: Coupling, own: list[ConstraintS
     return motions
 
 
-def _pushes(motions: list[Motion], coupling: Coupling) -> list[np.ndarray] | None:
-    """Each character's push away from bodies closer than their `apart` distance (PUSH_MARGIN beyond it), or
-    None when no pair is too close (by more than APART_TOLERANCE)."""
-    if not coupling.aparts:
-        return None
-    pushes = coupling.pushes([m.positions() for m in motions], PUSH_MARGIN)
-    return pushes if max(float(np.abs(p).max()) for p in pushes) > APART_TOLERANCE else None
+class Measured:
+    """Each motion's world joint positions and each set of motions' apart pushes, computed once: clean-up
+    replaces motions (never changes one in place) and asks for both again and again (a crowd without contacts
+    measured the same pushes four times)."""
+
+    def __init__(self, coupling: Coupling) -> None:
+        self.coupling = coupling
+        self._positions: dict[int, tuple[Motion, np.ndarray]] = {}  # the motion is kept, so its id stays its own
+        self._pushes: dict[tuple[int, ...], tuple[list[Motion], list[np.ndarray] | None]] = {}
+
+    def positions(self, motion: Motion) -> np.ndarray:
+        if id(motion) not in self._positions:
+            self._positions[id(motion)] = (motion, motion.positions())
+        return self._positions[id(motion)][1]
+
+    def pushes(self, motions: list[Motion]) -> list[np.ndarray] | None:
+        """Each character's push away from bodies closer than their `apart` distance (PUSH_MARGIN beyond it),
+        or None when no pair is too close (by more than APART_TOLERANCE)."""
+        key = tuple(id(m) for m in motions)
+        if key not in self._pushes:
+            self._pushes[key] = (list(motions), self._measure(motions))
+        return self._pushes[key][1]
+
+    def _measure(self, motions: list[Motion]) -> list[np.ndarray] | None:
+        if not self.coupling.aparts:
+            return None
+        pushes = self.coupling.pushes([self.positions(m) for m in motions], PUSH_MARGIN)
+        return pushes if max(float(np.abs(p).max()) for p in pushes) > APART_TOLERANCE else None
 
 
-def _meet(motions: list[Motion], names: list[str], coupling: Coupling, fixed) -> list[Motion]:
+def _meet(motions: list[Motion], names: list[str], measured: Measured, fixed) -> list[Motion]:
     """Contacts exact by IK on both sides at the shared meeting point, faces turned. Those who stay reach
     first (arms only); their partners are then aimed at where those hands got to."""
+    coupling = measured.coupling
     if not (coupling.contacts or coupling.faces):
         return motions
     motions = list(motions)
     first = [k for k, n in enumerate(names) if n in coupling.stays]
     for group in (first, [k for k in range(len(names)) if k not in first]):
-        coupling.aim([m.positions() for m in motions], hold={names[k] for k in first} if group is not first else ())
+        coupling.aim(
+            [measured.positions(m) for m in motions], hold={names[k] for k in first} if group is not first else ()
+        )
         for k in group:
             if names[k] not in fixed:
                 motions[k] = _reach(motions[k], coupling.terms[names[k]])
