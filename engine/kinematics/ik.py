@@ -28,6 +28,9 @@ TWO_BONE = {
     _J["left_ankle"]: (_J["left_hip"], _J["left_knee"]),
     _J["right_ankle"]: (_J["right_hip"], _J["right_knee"]),
 }
+#: a limb reaching for a target beyond it stops this fraction short of straight: its middle joint stays about a
+#: centimetre off the line, so the limb keeps its own bend plane for the next solve (a straight one has none)
+STRAIGHT_MARGIN = 1e-3
 #: where a straight limb should bend (world direction in the character's rest frame)
 _BEND_HINT = {
     _J["left_wrist"]: (0.0, 1.0, -0.3),
@@ -62,7 +65,7 @@ def two_bone_points(a: np.ndarray, b: np.ndarray, c: np.ndarray, target: np.ndar
     d = np.linalg.norm(v, axis=-1)
     direction = np.where(d[:, None] > 1e-9, v / np.maximum(d, 1e-9)[:, None], (c - a) / np.maximum(full, 1e-9)[:, None])
     if soft is None:
-        d = np.minimum(d, full * (1 - 1e-9))
+        d = np.minimum(d, full * (1 - STRAIGHT_MARGIN))
     else:
         d_now = np.linalg.norm(c - a, axis=-1)
         start = np.minimum(np.maximum(soft * full, d_now), full * (1 - 1e-6))
