@@ -23,7 +23,7 @@ from ..kinematics.stance import anchor_stance
 from ..motion import Motion
 from ..skeleton import BODY_PARTS, CANONICAL, FOOT_REST_HEIGHTS
 from .coordinates import standing_root, turned_to
-from .programmable import ErrorTerm
+from .programmable import ErrorTerm, JointPosition
 from .types import ConstraintSet, FootPlant, JointTarget, KeyframePose, RootPath, frame_at
 
 ASSIST_MIN = 0.001  # m: a horizontal miss above this moves the root
@@ -258,7 +258,7 @@ def _feet(rot, root, plants: list[FootPlant], fps: float, blend: int, home):
 def _term(rot, root, term: ErrorTerm, fps: float, blend: int, passes: int = 3):
     frames = term.frames(fps, len(rot))
     for _ in range(passes):
-        pos, _ = fk(rot[frames], root[frames])
+        pos = _term_positions(rot[frames], root[frames], term)
         if hasattr(term, "turn"):  # heading terms turn the body about the pelvis
             new_rot = rot[frames].copy()
             new_rot[:, 0] = quat.multiply(quat.about_z(term.turn(pos)), new_rot[:, 0])
@@ -276,6 +276,17 @@ def _term(rot, root, term: ErrorTerm, fps: float, blend: int, passes: int = 3):
         new_rot[rows], new_root[rows] = sub_rot, sub_root
         rot, root = _blend_in(rot, root, frames, new_rot, new_root, blend)
     return rot, root
+
+
+def _term_positions(rot: np.ndarray, root: np.ndarray, term: ErrorTerm) -> np.ndarray:
+    """World joint positions (F, J, 3) for a term's step: a joint target's step reads its own joint alone, so only
+    the pelvis-to-joint chain is solved for it (the other joints read zero); any other term gets every joint."""
+    if not isinstance(term, JointPosition):
+        return fk(rot, root)[0]
+    path, _, _, chain = path_fk(rot, root, term.joint)
+    pos = np.zeros(rot.shape[:-1] + (3,))
+    pos[:, path] = chain
+    return pos
 
 
 # ---------------------------------------------------------------- reporting
