@@ -579,6 +579,22 @@ def test_apart_keeps_side_by_side_walkers_at_their_distance(fake_models):
     assert closest[0.0] < 0.3 and closest[1.0] >= 0.35 - 1e-3, closest
 
 
+def test_cast_clean_up_measures_the_same_bodies_once(fake_models, monkeypatch):
+    """Clean-up asks for the apart pushes of the same motions again and again (every round, after re-planting);
+    they are measured once per set of motions (cleanup.Measured): far-apart walkers need no push, one measure."""
+    from engine.characters import cleanup as cc
+
+    cast = parse_cast({"seconds": 3.0, "characters": [
+        {"name": "ana", "text": "walk", "position": [0, 0]}, {"name": "ben", "text": "walk", "position": [4.0, 0.0]}],
+        "interactions": [{"type": "apart", "min_distance": 0.35}]})  # fmt: skip
+    raw = cgen.generate_cast(cast, clean=False)
+    calls = []
+    pushes = Coupling.pushes
+    monkeypatch.setattr(Coupling, "pushes", lambda self, *a, **k: calls.append(1) or pushes(self, *a, **k))
+    out = cc.clean_cast(list(raw.values()), list(raw), cast.interactions)
+    assert len(calls) == 1 and all(o is m for o, m in zip(out, raw.values(), strict=True))
+
+
 def test_cli_writes_one_file_per_character_and_never_overwrites(fake_models, tmp_path, capsys):
     path = tmp_path / "two.json"
     path.write_text(json.dumps(job()))
