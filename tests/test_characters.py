@@ -384,6 +384,28 @@ def test_a_release_joins_the_arms_own_motion_without_a_speed_step():
     assert np.abs(np.diff(speed[release:])).max() < 0.1  # m/s per frame: no step where the own motion resumes
 
 
+def test_a_reach_leaves_an_arm_still_moving_with_its_velocity():
+    """ben's arm in the handshake was still moving (0.3-0.4 m/s) where its reach began, and the reach set off
+    from a standstill: its speed fell from 0.42 to 0.08 m/s in three frames. The reach now leaves the arm's own
+    path with the velocity it has there, as the release joins it."""
+    fps, n = 30.0, 150
+    wrist, shoulder = CANONICAL.index("right_wrist"), CANONICAL.index("right_shoulder")
+    lift = 0.7 * np.arange(n) / fps  # an arm that never rests: it keeps rising at 0.7 rad/s (about 0.4 m/s)
+    rot = np.tile(np.array([1.0, 0, 0, 0]), (n, CANONICAL.num_joints, 1))
+    rot[:, shoulder] = quat.from_axis_angle(np.outer(lift, [0.0, 1.0, 0.0]))
+    motion = Motion(fps, np.tile([0.0, 0.0, 0.94], (n, 1)), rot)
+    term = ContactTrack(wrist, 2.6, 2.9)
+    term.frames(fps, n)
+    pos = motion.positions()
+    term.aim(pos[term.span_index, wrist] + [0.0, -0.2, 0.1])
+    frames, path = contact_path(motion, term)
+    own = np.linalg.norm(np.diff(pos[:, wrist], axis=0), axis=-1) * fps
+    assert own[frames[0] - 1] > 0.2  # still moving where the reach begins
+    joined = np.concatenate([pos[frames[0] - 10 : frames[0], wrist], path[: term.span_index[0] - frames[0]]])
+    velocity = np.diff(joined, axis=0) * fps
+    assert np.linalg.norm(np.diff(velocity, axis=0), axis=-1).max() < 0.15  # m/s per frame: no stop and go
+
+
 def test_a_body_slid_over_the_floor_walks_instead():
     """Guidance walked the high five's characters over to each other while the model kept them standing: both
     feet slid along the floor (every frame skating), then foot planting lifted both at once. step_glides makes

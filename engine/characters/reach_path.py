@@ -17,9 +17,12 @@ ended its release on a lull between two humps of its own arm and went from 0
 to 1.1 m/s in three frames), searched up to MAX_SEARCH_S when the first
 REST_SEARCH_S has no such frame; and the release ends with the own path's
 velocity where it joins it (a quintic Hermite term on top of the minimum-jerk
-curve), so what is left of the arm's own speed there carries on. (The reach's
-start keeps the plain rule: moved earlier the same way, a reach starting
-amid a walker's arm swing took twice as long and lost its one-hump shape.)
+curve), so what is left of the arm's own speed there carries on. The reach
+leaves the own path with its velocity in the same way (ben's arm in the
+handshake was still moving at 0.3-0.4 m/s where his reach began, and a reach
+from a standstill made it stop and go); its start keeps the plain rule
+(moved earlier like the release's end, a reach starting amid a walker's arm
+swing took twice as long and lost its one-hump shape).
 """
 
 from __future__ import annotations
@@ -59,6 +62,8 @@ def contact_path(motion: Motion, term: ContactTrack) -> tuple[np.ndarray, np.nda
             move = a + minimum_jerk(x)[:, None] * (b - a)
             if lo == e:  # the release joins the arm's own path with its velocity there
                 move += carry(x)[:, None] * _own_velocity(local, hi, fps) * (hi - lo) / fps
+            else:  # the reach leaves it with its velocity there (an arm still moving, not a stop and go)
+                move -= carry(1.0 - x)[:, None] * _own_velocity(local, lo - 1, fps) * (hi - lo) / fps
             out[lo - frames[0] : hi - frames[0] + 1] = move
     world = pelvis[frames] + _to_body(out, -yaw[frames])
     world[(frames >= s) & (frames <= e)] = term.position  # exact where the contact holds
@@ -73,8 +78,8 @@ def carry(x):
 
 
 def _own_velocity(local: np.ndarray, frame: int, fps: float) -> np.ndarray:
-    """(3,) the joint's own velocity (m/s, body frame) leaving `frame` (zero at the clip's end)."""
-    if frame + 1 >= len(local):
+    """(3,) the joint's own velocity (m/s, body frame) leaving `frame` (zero outside the clip)."""
+    if frame < 0 or frame + 1 >= len(local):
         return np.zeros(3)
     return (local[frame + 1] - local[frame]) * fps
 
