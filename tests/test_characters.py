@@ -17,13 +17,13 @@ from engine.characters import cast_pipeline as cgen
 from engine.characters import parse_cast
 from engine.characters.bodies import SEGMENTS, body_distance, segment_distance
 from engine.characters.coupling import Coupling, anchored_targets, contact_targets, smooth_push
-from engine.characters.glide_steps import glides, step_glides
 from engine.characters.interactions import Apart, Contact, Face, JointRef
 from engine.characters.planner import Agent, plan_paths
 from engine.characters.reach_path import contact_path
 from engine.characters.terms import APPROACH_S, RELEASE_S, ContactTrack, FaceTrack
 from engine.constraints.types import JointTarget
 from engine.errors import RequestError
+from engine.kinematics.glide_steps import glides, step_glides
 from engine.motion import Motion
 from engine.prompt_words import stays_put
 from engine.request import GenerationRequest
@@ -418,7 +418,7 @@ def test_a_body_slid_over_the_floor_walks_instead():
     rot = np.tile(np.array([1.0, 0, 0, 0]), (n, CANONICAL.num_joints, 1))
     still = np.tile([0.0, 0.0, STANDING_HEIGHT], (n, 1))
     standing = Motion(fps, still, rot)
-    assert glides(standing.positions(), fps) == [] and step_glides(standing) is standing
+    assert glides(standing.positions(), fps) == [] and step_glides(standing, low_is_down=True) is standing
     root = still.copy()
     root[:, 1] = -1.2 * np.clip(np.linspace(-0.2, 1.2, n), 0, 1)  # 1.2 m along -Y in 2 s, standing before/after
     slid = Motion(fps, root, rot)
@@ -426,7 +426,7 @@ def test_a_body_slid_over_the_floor_walks_instead():
     assert foot_skate_ratio([before], fps) > 0.5
     (a, b), *rest = glides(before, fps)
     assert not rest and a <= 14 and b >= 70
-    walked = step_glides(slid)
+    walked = step_glides(slid, low_is_down=True)
     pos = walked.positions()
     assert np.allclose(pos[:, 0, :2], before[:, 0, :2])  # the body travels as it did (a straight leg lowers it)
     lifted = pos[:, ankles, 2] - before[:, ankles, 2] > 0.03  # (T, 2) each foot off the floor

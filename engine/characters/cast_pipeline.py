@@ -20,6 +20,7 @@ from .. import features as feat
 from ..constraints.cleanup import measure
 from ..constraints.guidance import Guide, GuideOptions
 from ..errors import RequestError
+from ..kinematics.glide_steps import step_glides
 from ..motion import Motion
 from ..pipeline import generate
 from ..pipeline import post as postproc
@@ -32,7 +33,6 @@ from ..skeleton import BODY_PART_NAMES
 from .cast import Cast, pins_start, placed_anywhere
 from .cleanup import clean_cast
 from .coupling import Coupling
-from .glide_steps import step_glides
 from .lockstep import Member, sample_lockstep
 from .placement import to_world
 from .report import measure_interactions, merge_reports
@@ -101,7 +101,7 @@ def generate_cast(cast: Cast, *, model_dir=None, provider: str = "auto", threads
             own_reports.append([Residual(**r) for r in motion.metadata.get("constraints", [])])
             continue
         if clean:  # a body that guidance slid over the floor with both feet down walks instead
-            motion = step_glides(motion)
+            motion = step_glides(motion, low_is_down=True)
         motion, report = postproc.finish(motion, csets[name], post, steps)
         motions.append(motion)
         own_reports.append(report)

@@ -18,6 +18,7 @@ from ..kinematics import ik
 from ..kinematics.feet import PIN_STEP_S, foot_contacts, plant_feet
 from ..kinematics.filters import fade, smoothstep
 from ..kinematics.fk import fk, path_fk
+from ..kinematics.glide_steps import step_glides
 from ..kinematics.reach import reach_targets
 from ..kinematics.stance import anchor_stance
 from ..motion import Motion
@@ -74,14 +75,16 @@ def cleanup(motion: Motion, cset: ConstraintSet, blend_seconds: float = 0.3, fee
     Joint targets are reached over a window around them (kinematics.reach);
     with `root_assist` the body first steps closer to one its limb cannot
     reach (at most `assist_max`). With `feet`, the feet are then planted
-    where the motion has them in contact (kinematics.feet); with `feet` and `root_assist` and nothing holding the
-    root (a root path, a keyframe's root), a glide of the whole body while both feet are down goes first
-    (kinematics.stance).
+    where the motion has them in contact (kinematics.feet). Before anything else, with `feet` and `root_assist`
+    and nothing holding the root (a root path, a keyframe's root), a body that slides over the floor with both
+    feet down walks instead (kinematics.glide_steps) and a slow creep of the whole body while both feet are
+    down goes (kinematics.stance).
     """
     fps = motion.fps
-    if feet and root_assist and not _root_held(cset):
+    if feet and root_assist and not _root_held(cset):  # (a held root is the path's: its body is walked by its own)
+        motion = step_glides(motion)  # a body sliding with both feet down walks instead (its path kept) ...
         pos = motion.positions()
-        motion = anchor_stance(motion, foot_contacts(motion, pos), pos)
+        motion = anchor_stance(motion, foot_contacts(motion, pos), pos)  # ... and a slow creep goes
     # root assist for explicit foot plants is measured from here, and capped
     home = (motion.root_translation.copy(), assist_max) if root_assist else None
     step, start = (assist_max if root_assist else 0.0), motion.root_translation
