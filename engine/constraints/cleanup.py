@@ -82,8 +82,10 @@ def cleanup(motion: Motion, cset: ConstraintSet, blend_seconds: float = 0.3, fee
     """
     fps = motion.fps
     if feet and root_assist and not _root_held(cset):  # (a held root is the path's: its body is walked by its own)
-        motion = step_glides(motion)  # a body sliding with both feet down walks instead (its path kept) ...
         pos = motion.positions()
+        walked = step_glides(motion, positions=pos)  # a body sliding with both feet down walks instead ...
+        if walked is not motion:
+            motion, pos = walked, walked.positions()
         motion = anchor_stance(motion, foot_contacts(motion, pos), pos)  # ... and a slow creep goes
     # root assist for explicit foot plants is measured from here, and capped
     home = (motion.root_translation.copy(), assist_max) if root_assist else None
@@ -297,6 +299,8 @@ def _term_positions(rot: np.ndarray, root: np.ndarray, term: ErrorTerm) -> np.nd
 
 def measure(motion: Motion, cset: ConstraintSet) -> list[dict]:
     """Remaining error of each constraint on `motion` (metres; radians for facing and look-at terms)."""
+    if not cset.all():
+        return []
     pos, _ = motion.forward_kinematics()
     fps, n = motion.fps, motion.num_frames
     rows = []

@@ -39,13 +39,14 @@ REST_S = 1.0  # s: a walk that starts this soon after the last step's landing st
 SPEED_SIGMA_S = 0.1  # s: the body's speed is smoothed this much before it is compared with GLIDE_SPEED
 
 
-def step_glides(motion: Motion, low_is_down: bool = False) -> Motion:
+def step_glides(motion: Motion, low_is_down: bool = False, positions: np.ndarray | None = None) -> Motion:
     """A copy of `motion` whose glides (both feet down, sliding with the body) are walked instead; the contacts
     it carries then say which foot is down. Unchanged when there is no glide. `low_is_down`: a foot is down
     wherever its ankle is low, however fast it slides (for a body that guidance moved while the model kept it
-    standing); otherwise the contact model decides (kinematics.feet.foot_contacts)."""
+    standing); otherwise the contact model decides (kinematics.feet.foot_contacts). `positions`: the motion's
+    joint positions when the caller has them."""
     fps = motion.fps
-    pos = motion.positions()
+    pos = motion.positions() if positions is None else positions
     down = foot_contacts(motion, pos)
     runs = glides(pos, fps, None if low_is_down else down)
     if not runs:
