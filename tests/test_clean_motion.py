@@ -560,3 +560,19 @@ def test_a_body_whose_feet_take_turns_is_no_glide():
         col = 2 * (k % 2)
         down[start : start + 3, col : col + 2] = False
     assert glides(pos, FPS, down) == []
+
+
+@NEEDS_MODEL
+def test_the_result_carries_contacts_where_its_feet_now_stand():
+    """After clean-up the contacts channel is re-derived from the final feet (the one contact definition), so a
+    retarget's foot lock pins what the clean-up planted: glide steps and plants used to leave the model's own
+    channels behind (a planted foot marked in swing: the rig's foot slid where the skeleton's stood still)."""
+    from engine.pipeline import generate
+    from engine.request import GenerationRequest
+
+    request = GenerationRequest.from_text("a person punches forward", 5.0, seed=0, fps=30)
+    out = generate(request)
+    pos = out.positions()
+    assert np.array_equal(out.contacts, contact.foot_contacts(pos, out.fps))
+    model = generate(request, post=PostProcessing(clean_feet=False))
+    assert not np.array_equal(model.contacts, contact.foot_contacts(model.positions(), model.fps))  # the model's own

@@ -108,6 +108,7 @@ def generate_cast(cast: Cast, *, model_dir=None, provider: str = "auto", threads
     if clean:
         motions = clean_cast(motions, names, cast.interactions, stays=frozenset(coupling.stays), pins=pins,
                              poses={name: cset.keyframes for name, cset in csets.items()})  # fmt: skip
+        motions = [postproc.contacts_where_feet_stand(m) for m in motions]  # the cast clean-up moved feet too
     for k, c in enumerate(cast.characters):
         for edit in c.request.edits:
             motions[k] = apply_edit(motions[k], edit, models, post)

@@ -10,7 +10,7 @@ per-constraint residuals before and after it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -18,6 +18,7 @@ from .. import features as feat
 from ..constraints.cleanup import cleanup, measure
 from ..constraints.coordinates import WindowFrame
 from ..constraints.types import ConstraintSet
+from ..kinematics import contact
 from ..kinematics.smoothing import cutoff_for_steps, smooth_motion
 from ..motion import Motion
 from .settings import PostProcessing
@@ -59,10 +60,19 @@ def finish(motion: Motion, cset: ConstraintSet, post: PostProcessing,
     targets = cset if post.exact_constraints else ConstraintSet()
     if post.clean_feet or targets:
         motion = cleanup(motion, targets, feet=post.clean_feet)
+    if post.clean_feet:
+        motion = contacts_where_feet_stand(motion)
     changed = post.adaptive_smoothing or post.clean_feet or targets
     after = measure(motion, cset) if changed else before
     return motion, [Residual(b["label"], b["type"], b["mean"], b["max"], a["mean"], a["max"])
                     for b, a in zip(before, after, strict=True)]  # fmt: skip
+
+
+def contacts_where_feet_stand(motion: Motion) -> Motion:
+    """`motion` with its contacts channel re-derived from its feet (kinematics.contact, the one definition): after
+    a clean-up has planted, stepped or moved the feet, the model's own channels no longer say where they stand,
+    and a retarget's foot lock pins what the channels say."""
+    return replace(motion, contacts=contact.foot_contacts(motion.positions(), motion.fps))
 
 
 def residual_line(row: dict) -> tuple[str, bool]:
