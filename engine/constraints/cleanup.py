@@ -69,13 +69,15 @@ def _frames(start: float, end: float, fps: float, n: int) -> np.ndarray:
 
 
 def cleanup(motion: Motion, cset: ConstraintSet, blend_seconds: float = 0.3, feet: bool = True,
-            root_assist: bool = True, passes: int = 3, assist_max: float = ASSIST_MAX) -> Motion:  # fmt: skip
+            root_assist: bool = True, passes: int = 3, assist_max: float = ASSIST_MAX,
+            lift_out_of_reach: bool = False) -> Motion:  # fmt: skip
     """A copy of `motion` with every constraint met where the skeleton can reach.
 
     Joint targets are reached over a window around them (kinematics.reach);
     with `root_assist` the body first steps closer to one its limb cannot
     reach (at most `assist_max`). With `feet`, the feet are then planted
-    where the motion has them in contact (kinematics.feet). Before anything else, with `feet` and `root_assist`
+    where the motion has them in contact (kinematics.feet; `lift_out_of_reach`: the start or end of a plant the
+    leg cannot reach is lifted, see feet.plant_feet). Before anything else, with `feet` and `root_assist`
     and nothing holding the root (a root path, a keyframe's root), a body that slides over the floor with both
     feet down walks instead (kinematics.glide_steps) and a slow creep of the whole body while both feet are
     down goes (kinematics.stance).
@@ -103,7 +105,7 @@ def cleanup(motion: Motion, cset: ConstraintSet, blend_seconds: float = 0.3, fee
         pinned = np.zeros(len(rot), bool)
         pinned[[min(frame_at(k.time, fps), len(rot) - 1) for k in cset.keyframes if k.weight > 0]] = True
         planted = plant_feet(replace(motion, rotations=rot, root_translation=root), lower_pelvis=root_assist,
-                             pinned=pinned)  # fmt: skip
+                             pinned=pinned, lift_out_of_reach=lift_out_of_reach)  # fmt: skip
         rot, root = planted.rotations, planted.root_translation
     for _ in range(passes):  # a fix's fade can disturb a neighbour's; more passes settle it
         if cset.plants:

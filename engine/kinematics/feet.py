@@ -22,7 +22,12 @@ planting without that took the mean jerk of the output from 0.9x to 1.4x
 the real clips' (quick benchmark). Where a planted
 ankle is farther from its hip than REACH of the leg, the pelvis lowers
 (smoothly, at most MAX_DROP); the leg IK is soft near full stretch, so the
-knee never snaps straight. Feet never go below their standing height.
+knee never snaps straight. On request (`lift_out_of_reach`: the cast clean-up's
+last re-planting, whose root is held), the start or end of a plant farther
+than RELEASE of the leg from the hip is lifted straight up from its spot
+until the leg reaches it (eased into the swing next to it): pulled onto the
+floor, the straight leg left the ankle up and the foot pivoted on its sliding
+ball (the high five's reach). Feet never go below their standing height.
 Only leg rotations and the root height change: bone lengths stay exact.
 
 `pinned` frames (a keyframe's: the standing start and end) are plants of
@@ -57,6 +62,7 @@ LIFT_BASE, LIFT_PER_M, LIFT = 0.08, 0.3, 0.16  # ... by LIFT_BASE + LIFT_PER_M x
 REACH = 0.995  # of the leg's length: beyond this the pelvis lowers
 SOFT = 0.97  # leg reaches beyond this fraction of its length approach full length smoothly
 MAX_DROP = 0.12  # m
+RELEASE = 0.99  # of the leg's length: lift_out_of_reach lifts a plant's start or end farther than this
 CLEARANCE = 0.06  # m above standing height: a swing foot moving over the floor is lifted at least this high
 GOAL_CUTOFF_HZ = 4.0  # moves between plants keep what changes slower than this (a stride), lose the kinks
 LEG_CUTOFF_HZ = 5.0  # and so do the leg rotations that follow them
@@ -85,13 +91,16 @@ def foot_contacts(motion: Motion, positions: np.ndarray | None = None) -> np.nda
 
 
 def plant_feet(motion: Motion, contacts: np.ndarray | None = None, lower_pelvis: bool = True,
-               hold_radius: float = HOLD_RADIUS, pinned: np.ndarray | None = None) -> Motion:  # fmt: skip
+               hold_radius: float = HOLD_RADIUS, pinned: np.ndarray | None = None,
+               lift_out_of_reach: bool = False) -> Motion:  # fmt: skip
     """A copy of `motion` with the feet planted wherever they are in contact (`contacts`: foot_contacts').
 
     Without `lower_pelvis` the root stays exactly where it is (a plant out of reach is then met as far as the leg
     reaches): for a last pass after the upper body was put on its targets. `hold_radius`: a contact run is cut
     where the foot slid this far (inf: each run is one plant, for contacts that are a planned gait). `pinned`
-    (T,) bool: frames whose low foot joints are planted exactly where they are (a keyframe's pose)."""
+    (T,) bool: frames whose low foot joints are planted exactly where they are (a keyframe's pose).
+    `lift_out_of_reach`: a plant's start or end the leg cannot reach is lifted straight up from its spot instead
+    (_lift_out_of_reach), not met as far as the leg reaches (the foot pivots on its ball there, which slides)."""
     n, fps = motion.num_frames, motion.fps
     pinned = np.zeros(n, bool) if pinned is None else np.asarray(pinned, bool)
     if n < 2:
@@ -105,6 +114,10 @@ def plant_feet(motion: Motion, contacts: np.ndarray | None = None, lower_pelvis:
     root = motion.root_translation.copy()
     if lower_pelvis:
         root[:, 2] -= _pelvis_drop(pos, goals, fade)
+    if lift_out_of_reach:
+        shift = root - motion.root_translation  # the hips move with the root
+        goals = {side: _lift_out_of_reach(pos[:, SIDES[side][0]] + shift, g, side, pinned, fade)
+                 for side, g in goals.items()}  # fmt: skip
     lowered = root[:, 2] != motion.root_translation[:, 2]
     rot = motion.rotations.copy()
     for side, (hip, ankle, ball, _) in SIDES.items():
@@ -314,6 +327,38 @@ def _between(values: np.ndarray, mask: np.ndarray) -> np.ndarray:
     after = np.where(after < t, before, after)
     u = minimum_jerk((t - before) / np.maximum(after - before, 1))
     return values[before] + u[:, None] * (values[after] - values[before])
+
+
+def _lift_out_of_reach(hip: np.ndarray, goals: tuple, side: str, pinned: np.ndarray, fade: int) -> tuple:
+    """A foot's goals (ankle, ball, planted) with the frames at the start or end of a plant (next to a swing, not at
+    the clip's ends) whose ankle goal is farther than RELEASE of the leg from the hip (`hip` (T, 3)) raised until it
+    is not, the whole foot straight up over its spot, eased into the swing over `fade` frames: a foot pulled onto a
+    plant the straight leg cannot reach pivots on its ball, which slides (the high five's toe-off at 2.6 s), while a
+    lifted one leaves the floor from its spot. A plant out of reach all through stays as it was."""
+    ankle, ball, planted = goals
+    d = ankle - hip
+    room = np.sqrt(np.maximum((RELEASE * LEG[side]) ** 2 - np.sum(d[:, :2] ** 2, axis=-1), 0.0))
+    need = np.clip(-d[:, 2] - room, 0.0, LIFT) * (planted & ~pinned)  # -d_z: the height from hip to ankle
+    lift, t = np.zeros(len(need)), np.arange(len(need))
+    for a, b in contact.contact_runs(planted):
+        far = need[a:b] > 0
+        if far.all():  # no frame of it within reach: the plant stays (the leg reaches as far as it can)
+            continue
+        if a > 0 and far[0]:  # a landing: the foot comes down where the leg first reaches the plant
+            k = a + int(np.argmin(far))
+            lift[a:k] = need[a:k]
+            lift[:a] = np.maximum(lift[:a], need[a] * minimum_jerk(1.0 - (a - t[:a]) / (fade + 1)))
+        if b < len(need) and far[-1]:  # a take-off: the foot goes up from where the leg last reaches the plant
+            k = b - int(np.argmin(far[::-1]))
+            lift[k:b] = need[k:b]
+            lift[b:] = np.maximum(lift[b:], need[b - 1] * minimum_jerk(1.0 - (t[b:] - b + 1) / (fade + 1)))
+    if not lift.any():
+        return goals
+    ankle, ball = ankle.copy(), ball.copy()
+    col = SIDES[side][3]
+    ankle[:, 2] = np.maximum(ankle[:, 2], REST[col] + lift)
+    ball[:, 2] = np.maximum(ball[:, 2], REST[col + 1] + lift)
+    return ankle, ball, planted
 
 
 def _pelvis_drop(pos: np.ndarray, goals: dict, fade: int) -> np.ndarray:
