@@ -10,6 +10,7 @@ import pytest
 from fixtures_corpus import canonical_walk
 
 from engine import quaternion as quat
+from engine.constraints.coordinates import standing_root
 from engine.constraints.types import ConstraintSet
 from engine.eval import metrics as M
 from engine.kinematics import contact, feet, reach, smoothing, stance
@@ -102,6 +103,31 @@ def test_no_knee_pops_and_the_pelvis_lowers_smoothly_when_a_plant_is_out_of_reac
     assert np.abs(np.diff(drop, n=2)).max() * FPS**2 < 5.0  # m/s^2: lowered gradually
     knee = quat.angle_between(planted.rotations[1:, J["left_knee"]], planted.rotations[:-1, J["left_knee"]])
     assert knee.max() < 0.15  # rad per frame: bends from straight smoothly, no snap (a pop is half a radian)
+
+
+def test_a_plant_the_straight_leg_cannot_reach_at_take_off_is_lifted_not_slid():
+    """The pelvis rises 12 cm, the root held (lower_pelvis off, as in the cast clean-up's last re-planting), while
+    both feet are claimed planted for 20 frames. Pulled onto the floor, the straight leg left the ankle up and the
+    foot pivoted on its ball, which slid at 0.3-1.0 m/s for 8 frames (12 skating steps; the high five's toe-off at
+    2.6 s). With lift_out_of_reach, the end of the plant the leg cannot reach rises straight up from its spot: no
+    skating, no horizontal move, no pop."""
+    n = 40
+    rot = quat.identity((n, CANONICAL.num_joints))
+    root = np.tile(standing_root(rot[0]), (n, 1))
+    rise = np.clip((np.arange(n) - 10) / 15, 0, 1)
+    root[:, 2] += -0.04 + 0.12 * rise  # knees bent at first, then up past standing height
+    root[:, 1] -= 0.03 * rise
+    down = np.zeros((n, 4), bool)
+    down[:20] = True
+    stand = Motion(FPS, root, rot, contacts=down.astype(float))
+    pos = feet.plant_feet(stand, down, lower_pelvis=False, lift_out_of_reach=True).positions()
+    foot = pos[:, list(FOOT_INDICES)]
+    assert np.array_equal(pos[:, 0], stand.positions()[:, 0])  # the root is held
+    assert M.foot_skate_counts(pos, FPS)[0] == 0
+    assert np.linalg.norm(foot[:21, :, :2] - foot[0, :, :2], axis=-1).max() < 1e-3  # over its spot all through
+    assert np.abs(foot[:10, :, 2] - contact.FOOT_REST).max() < 1e-3  # on the floor while the leg reaches
+    assert foot[20, 0, 2] > contact.FOOT_REST[0] + 0.04  # up by the plant's last frame
+    assert contact.horizontal_speed(foot, FPS).max() < 0.3  # m/s: leaves without a pop
 
 
 def test_a_motion_without_contacts_is_left_alone():
