@@ -49,14 +49,23 @@ def butterworth(values: np.ndarray, cutoff_hz: float, fps: float) -> np.ndarray:
     n = len(x)
     if n < 3 or cutoff_hz <= 0:
         return x.copy()
+    return (_zero_phase(n, float(cutoff_hz), float(fps)) @ x.reshape(n, -1)).reshape(x.shape)
+
+
+@lru_cache(maxsize=4)
+def _zero_phase(n: int, cutoff_hz: float, fps: float) -> np.ndarray:
+    """(n, n) matrix of the whole filter: every step (the point-reflected ends, both passes, the trim) is linear
+    in the values, so running them once on the identity gives one product for any channels (two products of a
+    larger matrix before: a fifth of the default post-processing's time)."""
     k = np.tan(np.pi * min(cutoff_hz / fps, 0.49))  # bilinear transform, pre-warped to the cutoff
     norm = 1.0 / (1.0 + np.sqrt(2.0) * k + k * k)
     b = (k * k * norm, 2.0 * k * k * norm, k * k * norm)
     a = (2.0 * (k * k - 1.0) * norm, (1.0 - np.sqrt(2.0) * k + k * k) * norm)
     pad = min(int(round(fps)), n - 1)
+    x = np.eye(n)
     ext = np.concatenate([2.0 * x[0] - x[pad:0:-1], x, 2.0 * x[-1] - x[-2 : -pad - 2 : -1]])
     ext = _biquad(_biquad(ext, b, a)[::-1], b, a)[::-1]
-    return ext[pad : pad + n]
+    return np.ascontiguousarray(ext[pad : pad + n])
 
 
 def _biquad(x: np.ndarray, b: tuple, a: tuple) -> np.ndarray:
@@ -69,7 +78,7 @@ def _biquad(x: np.ndarray, b: tuple, a: tuple) -> np.ndarray:
     return (flat[0] + _response_matrix(n, b, a) @ (flat - flat[0])).reshape(x.shape)
 
 
-@lru_cache(maxsize=16)
+@lru_cache(maxsize=4)
 def _response_matrix(n: int, b: tuple, a: tuple) -> np.ndarray:
     """(n, n) matrix M with M @ x the biquad's output from rest at zero: M[t, s] = h[t - s], h its impulse
     response."""
