@@ -17,6 +17,7 @@ from ..limits import clamp_threads
 from .jobs import read_jobs
 from .output import check_output_folder
 from .pool_local import LocalPool
+from .pool_ray import RayPool
 from .run import SUMMARY, existing_outputs, run_batch
 from .work import WRITERS, BlenderSettings, Settings
 
@@ -85,9 +86,6 @@ def settings_from_args(args) -> Settings:
 def make_pool(args, settings: Settings):
     if args.ray is None:
         return LocalPool(args.workers or max(1, (os.cpu_count() or 1) // settings.threads), settings)
-    # deferred for start-up cost: Ray would add ~0.45 s to every `python -m engine` call (-X importtime)
-    from .pool_ray import RayPool
-
     pool = RayPool(args.ray, args.workers, settings)
     pool.connect()
     return pool

@@ -8,6 +8,7 @@ and the model folder must be at the same path on every node).
 
 from __future__ import annotations
 
+import importlib
 import os
 import socket
 import time
@@ -17,11 +18,6 @@ from ..errors import MotionComposerError
 from .jobs import Job
 from .pool_local import thread_env
 from .work import JobResult, Settings, Worker
-
-try:
-    import ray
-except ImportError:  # optional: only `--ray` needs it
-    ray = None
 
 INSTALL_HINT = (
     "Ray is not installed: pip install 'ray==2.60.0' (the development environment has it: tools/bootstrap.sh)"
@@ -49,10 +45,18 @@ def check_reachable(address: str, timeout: float = CONNECT_TIMEOUT_S) -> None:
                        "running there and the port open?") from None  # fmt: skip
 
 
+def load_ray():
+    """The ray module, loaded when a batch asks for Ray: importing it costs every `python -m engine` call about
+    0.45 s (-X importtime), so this module itself is cheap to import. RayError when Ray is not installed."""
+    try:
+        return importlib.import_module("ray")
+    except ImportError:  # optional: only `--ray` needs it
+        raise RayError(INSTALL_HINT) from None
+
+
 class RayPool:
     def __init__(self, address: str, size: int | None, settings: Settings) -> None:
-        if ray is None:
-            raise RayError(INSTALL_HINT)
+        self.ray = load_ray()
         self.address, self.settings = address, settings
         self.requested = size
         self.size = 0
@@ -71,28 +75,28 @@ class RayPool:
         common = {"include_dashboard": False, "log_to_driver": False, "runtime_env": env}
         if self.address == "local":
             cpus = (self.requested or os.cpu_count() or 1) * self.settings.threads
-            ray.init(num_cpus=cpus, _node_ip_address="127.0.0.1", object_store_memory=LOCAL_OBJECT_STORE_BYTES,
+            self.ray.init(num_cpus=cpus, _node_ip_address="127.0.0.1", object_store_memory=LOCAL_OBJECT_STORE_BYTES,
                      **common)  # fmt: skip
         else:
             if self.address != "auto":
                 check_reachable(self.address)
             try:
-                ray.init(address=self.address, **common)
+                self.ray.init(address=self.address, **common)
             except ConnectionError as exc:
                 raise RayError(f"--ray {self.address}: {str(exc).splitlines()[0]} (a cluster with token "
                                "authentication needs RAY_AUTH_MODE=token and its token in RAY_AUTH_TOKEN here)") from None  # fmt: skip
         self.startup["connect_s"] = time.perf_counter() - t0
-        cpus = int(ray.cluster_resources().get("CPU", 1))
+        cpus = int(self.ray.cluster_resources().get("CPU", 1))
         self.size = self.requested or max(1, cpus // self.settings.threads)
 
     def start(self) -> None:
         t0 = time.perf_counter()
-        remote = ray.remote(Worker).options(num_cpus=self.settings.threads, max_restarts=0)
+        remote = self.ray.remote(Worker).options(num_cpus=self.settings.threads, max_restarts=0)
         self._remote = remote
         self.actors = [remote.remote(self.settings) for _ in range(self.size)]
         try:
-            ray.get([a.ready.remote() for a in self.actors])
-        except ray.exceptions.RayActorError as exc:
+            self.ray.get([a.ready.remote() for a in self.actors])
+        except self.ray.exceptions.RayActorError as exc:
             raise RayError(f"a Ray worker could not start: {_cause(exc)}") from None
         self.startup["workers_s"] = time.perf_counter() - t0
 
@@ -103,22 +107,22 @@ class RayPool:
         refs = {ref: slot for slot, (_, ref) in self.busy.items()}
         if not refs:
             return []
-        ready, _ = ray.wait(list(refs), num_returns=1, timeout=timeout)
+        ready, _ = self.ray.wait(list(refs), num_returns=1, timeout=timeout)
         out = []
         for ref in ready:
             slot = refs[ref]
             job, _ = self.busy.pop(slot)
             try:
-                out.append((slot, ray.get(ref)))
-            except ray.exceptions.RayError as exc:  # the actor or its node died
+                out.append((slot, self.ray.get(ref)))
+            except self.ray.exceptions.RayError as exc:  # the actor or its node died
                 out.append((slot, JobResult(job.name, error=f"the Ray worker failed: {_cause(exc)}")))
                 self.actors[slot] = self._remote.remote(self.settings)
         return out
 
     def close(self) -> None:
         for actor in self.actors:
-            ray.kill(actor)
-        ray.shutdown()
+            self.ray.kill(actor)
+        self.ray.shutdown()
 
 
 def _pythonpath() -> str:
