@@ -13,11 +13,11 @@ PROMPTS = ("a person walks forward", "a person waves the right hand", "a person 
            "a person turns around", "a person sits down")  # fmt: skip
 
 
-def small_jobs(folder: Path, count: int = 3, bad: bool = True) -> Path:
-    """`count` short jobs (1.5 s, 4 steps) plus one invalid job named bad_seconds."""
+def small_jobs(folder: Path, count: int = 3, bad: bool = True, seconds: float = 1.5, steps: int = 4) -> Path:
+    """`count` short jobs (1.5 s, 4 steps: a few hundredths of a second each) plus one invalid job named bad_seconds."""
     folder.mkdir(parents=True, exist_ok=True)
     for i in range(count):
-        job = {"text": PROMPTS[i % len(PROMPTS)], "seconds": 1.5, "seed": 10 + i, "steps": 4}
+        job = {"text": PROMPTS[i % len(PROMPTS)], "seconds": seconds, "seed": 10 + i, "steps": steps}
         (folder / f"job{i}.json").write_text(json.dumps(job))
     if bad:
         (folder / "bad_seconds.json").write_text(json.dumps({"text": "a person walks", "seconds": -2}))

@@ -201,7 +201,7 @@ def test_ctrl_c_stops_workers_keeps_finished_outputs_and_resumes(tmp_path):
                             start_new_session=True)  # fmt: skip
     deadline = time.time() + 240
     while not complete_jobs(out) and time.time() < deadline and proc.poll() is None:
-        time.sleep(0.2)
+        time.sleep(0.01)
     os.killpg(proc.pid, signal.SIGINT)  # what a terminal's Ctrl-C does: the driver and its workers
     _, err = proc.communicate(timeout=120)
     assert proc.returncode == 130, err

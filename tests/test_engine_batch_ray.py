@@ -52,7 +52,9 @@ def ray_address():
 
 
 def test_ray_batch_equals_local_reports_the_bad_job_and_resumes_after_a_kill(ray_address, tmp_path):
-    jobs = small_jobs(tmp_path / "jobs", count=5)
+    # jobs of about half a second each, so that the kill lands between the first and the last of them on any
+    # machine (the default small jobs take 0.03 s: all five were written before a 0.1 s poll saw the first)
+    jobs = small_jobs(tmp_path / "jobs", count=5, seconds=6, steps=30)
     local = engine_batch("--jobs", jobs, "--out", tmp_path / "local", "--workers", 2)
     env = dict(os.environ, **LOOPBACK)
     assert local.returncode == 1, local.stderr
@@ -65,7 +67,7 @@ def test_ray_batch_equals_local_reports_the_bad_job_and_resumes_after_a_kill(ray
                             start_new_session=True)  # fmt: skip
     deadline = time.time() + 240
     while not complete_jobs(out) and time.time() < deadline and proc.poll() is None:
-        time.sleep(0.1)
+        time.sleep(0.01)
     os.killpg(proc.pid, signal.SIGKILL)  # the driver dies without any clean-up
     proc.wait()
     first = outputs(out)
