@@ -110,7 +110,26 @@ def test_clean_suite_puts_real_values_beside_the_generated_ones(tmp_path, monkey
     alone = rows["mean joint speed per action label: largest change made by the output smoothing alone (vs the raw "
                  "output)"]["unconstrained: generated"]  # fmt: skip
     assert 0.0 <= alone < 10.0
-    assert len(result.goals) == 12 and all(np.isfinite(g.value) for g in result.goals)
+    drift = rows["mean joint speed per action label: largest move away from real made by the post-processing "
+                 "(points of |speed / real - 1|, raw -> final; negative: closer)"]["unconstrained: generated"]  # fmt: skip
+    assert -100.0 < drift < 10.0
+    assert len(result.goals) == 13 and all(np.isfinite(g.value) for g in result.goals)
+
+
+def _moving(speed: float, frames: int = 21) -> np.ndarray:
+    """(T, 2, 3) two joints moving along x at `speed` m/s."""
+    x = speed * np.arange(frames) / FPS
+    return np.stack([np.stack([x, np.zeros(frames), np.ones(frames)], -1)] * 2, axis=1)
+
+
+def test_drift_from_real_is_how_far_post_processing_moves_a_label_away_from_real():
+    labels = ["walk", "wave"]
+    sets = {"real": [_moving(1.0), _moving(2.0)], "real_labels": labels, "labels": labels,
+            "raw": [_moving(1.3), _moving(1.0)],  # walk 30 % too fast, wave at half speed
+            "gen": [_moving(1.05), _moving(0.8)]}  # smoothing: walk closer (5 %), wave farther (60 %)  # fmt: skip
+    assert clean_suite.drift_from_real(sets, FPS) == pytest.approx(0.6 - 0.5)
+    sets["gen"] = [_moving(1.05), _moving(1.0)]
+    assert clean_suite.drift_from_real(sets, FPS) == pytest.approx(0.0)  # the wave untouched, the walk only closer
 
 
 @NEEDS_MODEL

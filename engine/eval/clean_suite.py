@@ -45,7 +45,7 @@ POST_SHARE_GOAL, POST_SECONDS_GOAL = 0.2, 0.3  # of generation time; seconds for
 KINDS = ("unconstrained", "constrained", "timeline")
 CONSTRAINED_CASES = {True: 16, False: 48}  # quick, full
 TIMELINES = {True: 8, False: 24}
-COST_REPEATS = 3
+COST_REPEATS = 7  # seeds: the share of one motion varies with its plants and glides (0.13-0.25)
 COST_SECONDS = 10.0  # the issue's speed goal is stated for a 10 s motion
 
 
@@ -123,6 +123,19 @@ def speed_deviation(sets: dict, fps: float) -> tuple[float, int, int]:
     return float(dev.max()), int((dev <= SPEED_TOLERANCE).sum()), len(dev)
 
 
+def drift_from_real(sets: dict, fps: float) -> float:
+    """Largest growth of a label's |speed / real - 1| from the raw output (`sets["raw"]`) to the final one: how far
+    the post-processing moves any action label's mean joint speed away from real (negative: it only brings them
+    closer). The part of the per-label speed goal that post-processing answers for; the raw deviation is the
+    model's."""
+    real = [M.mean_joint_speed(p, fps) for p in sets["real"]]
+    ratios = {key: M.per_label_ratio([M.mean_joint_speed(p, fps) for p in sets[key]], real, sets["labels"],
+                                     sets["real_labels"]) for key in ("raw", "gen")}  # fmt: skip
+    if not ratios["gen"]:
+        return float("nan")
+    return max(abs(ratios["gen"][k] - 1.0) - abs(ratios["raw"][k] - 1.0) for k in ratios["gen"])
+
+
 def r_precision_top3(ctx: Context, sets: dict) -> tuple[float, float]:
     """R-precision top-3 of the generated and the real clips against the same captions (grouped by label)."""
     fps = ctx.test.fps
@@ -191,6 +204,7 @@ def run(ctx: Context) -> SuiteResult:
     against_raw = {**un, "real": un["raw"], "real_labels": un["labels"]}
     post_dev = speed_deviation(against_raw, fps)  # what post-processing changes
     smoothing_dev = speed_deviation({**against_raw, "gen": un["smoothed"]}, fps)  # the output smoothing's share
+    drift = drift_from_real(un, fps)
     r3_gen, r3_real = r_precision_top3(ctx, sets["unconstrained"])
     cost = post_processing_cost(ctx.model_dir)
     smoothing_loss = smoothing_on_real(ctx)
@@ -221,6 +235,8 @@ def run(ctx: Context) -> SuiteResult:
             {u: 100 * post_dev[0]}, "%", 1),
         Row("mean joint speed per action label: largest change made by the output smoothing alone (vs the raw output)",
             {u: 100 * smoothing_dev[0]}, "%", 1),
+        Row("mean joint speed per action label: largest move away from real made by the post-processing (points of "
+            "|speed / real - 1|, raw -> final; negative: closer)", {u: 100 * drift}, "points", 1),
         Row("R-precision top-3", {u: r3_gen, column("unconstrained", True): r3_real}, "", 3),
         Row("10 s motion (30 fps, 2 threads): sampling + decoding, median", {u: cost["sample_s"]}, "s", 3),
         Row("10 s motion: default post-processing, median", {u: cost["post_s"]}, "s", 3),
@@ -241,6 +257,9 @@ def run(ctx: Context) -> SuiteResult:
         goals.append(Goal(f"{k}: mean joint speed of every action label within 10 % of real (largest deviation)",
                           d[0], SPEED_TOLERANCE, d[0] <= SPEED_TOLERANCE, "<= 0.1"))  # fmt: skip
     goals += [
+        Goal("unconstrained: the post-processing moves no action label's mean joint speed more than 10 points farther "
+             "from real than the raw output (the smoothing makes nothing sluggish)", drift, SPEED_TOLERANCE,
+             drift <= SPEED_TOLERANCE, "<= 0.1"),
         Goal("unconstrained: R-precision top-3 at least 0.9 x real", r3_gen, R3_GOAL * r3_real,
              r3_gen >= R3_GOAL * r3_real, ">= 0.9 x real"),
         Goal("output smoothing on real clips: joint and wrist speed taken (largest, %)", largest_loss,
@@ -271,7 +290,8 @@ def run(ctx: Context) -> SuiteResult:
         "relative to the pelvis, summed over the clips, after / before.",
         "Post-processing cost: 'a person walks forward and waves', 10 s at 30 fps (the default rate), models loaded "
         "with 2 threads, sampling timed with post-processing off, then the default post-processing alone on its "
-        "result; median of 3 after one warm-up. Timings on a shared machine are noisy: compare the share.",
+        f"result; median of {COST_REPEATS} seeds after one warm-up. Timings on a shared machine are noisy: compare "
+        "the share.",
     ]  # fmt: skip
     return SuiteResult("Clean motion (test split, default output vs the same real clips)", COLUMNS, rows, goals,
                        notes)  # fmt: skip
