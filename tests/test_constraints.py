@@ -190,6 +190,23 @@ def test_guidance_root_path_and_window_frame():
     )  # window x/3: the last point is to the right
 
 
+def test_a_root_path_is_also_observed_as_the_root_velocity_the_motion_is_decoded_from():
+    cs = parse([{"type": "root_path", "points": [[0, 1, 1], [2, 3, 1], [4, 3, -1]]}], fps=20.0)
+    frame = choose_frame(cs, 20.0)
+    guide = Guide(cs, np.zeros(203), np.ones(203), 20.0, 81, frame)
+    last = np.zeros((81, 203))
+    last[:, 0] = 0.5  # the latest prediction turns at 0.5 rad/s: its heading at frame f is f / 40 rad
+    guide.last = last
+    obs, mask = guide.observations()
+    window = frame.points_to_window(np.array([[1.0, 1.0, 0.0], [3.0, 1.0, 0.0], [3.0, -1.0, 0.0]]))[:, :2]
+    for f, seg in ((10, 0), (39, 0), (40, 1), (79, 1)):
+        v = (window[seg + 1] - window[seg]) / 2.0  # 2 m in 2 s between the points, in window coordinates
+        c, s = np.cos(-f / 40), np.sin(-f / 40)
+        assert obs[f, 1:3] == pytest.approx([c * v[0] - s * v[1], s * v[0] + c * v[1]])  # in that frame's heading
+        assert mask[f, 1:3].all()
+    assert not mask[80, 1:3].any()  # the velocity of the last frame leads nowhere
+
+
 # ---------------------------------------------------------------- IK and clean-up
 
 

@@ -76,7 +76,7 @@ def evaluate(split, model_dir, n: int, seed: int, evaluator=None) -> dict:
 
     observe_only = GuideOptions(strength=0.0)  # the learned conditioning alone: no guidance, no projection
     joint_model, joint_clean, path_model, path_clean, key_model, key_clean = [], [], [], [], [], []
-    joint_obs, path_obs = [], []
+    joint_obs, path_obs, key_obs = [], [], []
     inb_feats, free_feats, real_feats, skate_pos = [], [], [], []
     for c in cases(split, n, seed):
         j = _generate({**c["base"], "constraints": c["joints"]}, model_dir)
@@ -89,6 +89,8 @@ def evaluate(split, model_dir, n: int, seed: int, evaluator=None) -> dict:
         p = _generate({**c["base"], "constraints": c["path"]}, model_dir)
         path_model.append(p.metadata["constraints"][0]["model_mean"])
         path_clean.append(p.metadata["constraints"][0]["mean"])
+        ko = _generate({**c["base"], "constraints": c["keys"]}, model_dir, guide_options=observe_only, post=RAW)
+        key_obs += [r["model_mean"] for r in ko.metadata["constraints"]]
         k = _generate({**c["base"], "constraints": c["keys"]}, model_dir)
         key_model += [r["model_mean"] for r in k.metadata["constraints"]]
         key_clean += [r["mean"] for r in k.metadata["constraints"]]
@@ -107,6 +109,7 @@ def evaluate(split, model_dir, n: int, seed: int, evaluator=None) -> dict:
         "joint_clean_max_cm": 100 * float(np.max(joint_clean)),
         "joint_observe_only_mean_cm": 100 * float(np.mean(joint_obs)),
         "path_observe_only_mean_cm": 100 * float(np.mean(path_obs)),
+        "keyframe_observe_only_mean_cm": 100 * float(np.mean(key_obs)),
         "path_model_mean_cm": 100 * float(np.mean(path_model)),
         "path_model_max_cm": 100 * float(np.max(path_model)),
         "path_clean_mean_cm": 100 * float(np.mean(path_clean)),
@@ -165,6 +168,8 @@ def result(r: dict) -> SuiteResult:
             {col[0]: r["joint_observe_only_mean_cm"]}, "cm", 2),
         Row("root path error, guidance off (learned observations only), mean",
             {col[0]: r["path_observe_only_mean_cm"]}, "cm", 2),
+        Row("keyframe joint error, guidance off (learned observations only), mean",
+            {col[0]: r["keyframe_observe_only_mean_cm"]}, "cm", 2),
         Row("foot skate, constrained outputs (joint, path and keyframe cases)",
             {col[1]: r["skate_clean_pct"], col[2]: r["skate_real_pct"]}, "%", 2),
         Row("constrained 10 s generation, median (2 threads)", {col[1]: r.get("speed_s")}, "s", 3),
