@@ -24,6 +24,7 @@ from .motion import Motion
 from .skeleton import CANONICAL, NUM_JOINTS
 
 ROOT_SLICE = slice(0, 4)
+VELOCITY_COLUMNS = [1, 2]  # the root's horizontal velocity in the heading frame (m/s)
 HEIGHT_COLUMN = 3  # the pelvis height (m)
 ROT_SLICE = slice(4, 4 + 6 * NUM_JOINTS)
 POS_SLICE = slice(ROT_SLICE.stop, ROT_SLICE.stop + 3 * (NUM_JOINTS - 1))

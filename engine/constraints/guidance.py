@@ -185,7 +185,7 @@ class Guide:
             f = np.arange(a, b)
             v = (pb - pa) * self.fps / (b - a)
             vx, vy = rotate_xy(np.full(len(f), v[0]), np.full(len(f), v[1]), -traj.yaw[f])
-            cols = [1, 2]
+            cols = feat.VELOCITY_COLUMNS
             obs[np.ix_(f, cols)] = self._norm(np.stack([vx, vy], -1), cols)
             mask[np.ix_(f, cols)] = 1.0
 
