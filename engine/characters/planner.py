@@ -82,7 +82,8 @@ def _choose(pos, vel, to_goal, dist, speed, moving, spacing) -> np.ndarray:
     mag = reach[:, None, None] * np.asarray(SPEED_FACTORS)[None, None, :]  # (N, 1, S)
     cand = np.stack([np.cos(ang) * mag, np.sin(ang) * mag], -1).reshape(len(pos), -1, 2)
     cand = np.concatenate([cand, np.zeros((len(pos), 1, 2))], axis=1)  # (N, C, 2)
-    pref = to_goal / np.maximum(dist, 1e-9)[:, None] * pref_speed[:, None]
+    goal_dir = to_goal / np.maximum(dist, 1e-9)[:, None]
+    pref = goal_dir * pref_speed[:, None]
     # relative motion of i against j if i takes a candidate: reciprocal (RVO) against walking agents
     share = moving.astype(np.float64)[None, None, :, None]  # (1, 1, N, 1)
     rel_v = cand[:, :, None] + share * (cand[:, :, None] - vel[:, None, None]) - vel[None, None, :]  # (N, C, N, 2)
@@ -92,7 +93,7 @@ def _choose(pos, vel, to_goal, dist, speed, moving, spacing) -> np.ndarray:
     ttc[np.arange(n), :, np.arange(n)] = np.inf
     soonest = ttc.min(axis=2)  # (N, C)
     cost = np.linalg.norm(cand - pref[:, None], axis=-1) / speed[:, None] + SIDE_BIAS
-    back = np.maximum(-np.sum(cand * (to_goal / np.maximum(dist, 1e-9)[:, None])[:, None], axis=-1), 0.0)
+    back = np.maximum(-np.sum(cand * goal_dir[:, None], axis=-1), 0.0)  # speed against the goal
     cost = cost + BACKWARD_WEIGHT * back / speed[:, None]
     cost = cost + COLLISION_WEIGHT * np.maximum(1.0 / np.maximum(soonest, 1e-3) - 1.0 / HORIZON, 0.0)
     return cand[np.arange(n), np.argmin(cost, axis=1)]

@@ -178,16 +178,16 @@ class Guide:
         """The path's ground velocity between each pair of its points (constant in between), in the heading frame of
         the latest prediction, observed on the root velocity columns of those frames."""
         frames, xy, _ = self.path_targets(p)
-        keep = np.concatenate([[True], np.diff(frames) > 0])
+        keep = np.concatenate([[True], np.diff(frames) > 0])  # points sharing a frame (a short clip's end) count once
         frames, xy = frames[keep], xy[keep]
-        for (a, b), (pa, pb) in zip(zip(frames[:-1], frames[1:], strict=True), zip(xy[:-1], xy[1:], strict=True),
-                                    strict=True):  # fmt: skip
-            f = np.arange(a, b)
-            v = (pb - pa) * self.fps / (b - a)
-            vx, vy = rotate_xy(np.full(len(f), v[0]), np.full(len(f), v[1]), -traj.yaw[f])
-            cols = feat.VELOCITY_COLUMNS
-            obs[np.ix_(f, cols)] = self._norm(np.stack([vx, vy], -1), cols)
-            mask[np.ix_(f, cols)] = 1.0
+        if len(frames) < 2:
+            return
+        f = np.arange(frames[0], frames[-1])
+        v = (np.diff(xy, axis=0) * self.fps / np.diff(frames)[:, None])[np.searchsorted(frames, f, side="right") - 1]
+        vx, vy = rotate_xy(v[:, 0], v[:, 1], -traj.yaw[f])
+        cols = feat.VELOCITY_COLUMNS
+        obs[np.ix_(f, cols)] = self._norm(np.stack([vx, vy], -1), cols)
+        mask[np.ix_(f, cols)] = 1.0
 
     def _observe_joint(self, obs, mask, traj: Trajectory, joint: int, frames, target) -> None:
         if joint == 0:
