@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 import torch
@@ -11,7 +13,7 @@ from engine.eval import demo_motion
 from engine.training.balance import CaptionChooser, clip_probabilities
 from engine.training.captions import STYLES
 from engine.training.ema import WeightAverage
-from engine.training.export import export_model
+from engine.training.export import export_checkpoint, export_model
 from engine.training.geometry import feature_positions, geometric_losses, heading_frame_positions
 from engine.training.model import OBS_DIM, Denoiser, ModelConfig
 from engine.training.warm_start import WarmStartError, load_initial_weights, onnx_state_dict
@@ -123,3 +125,26 @@ def test_warm_start_reads_an_exported_onnx_back_exactly(tmp_path):
     assert all(torch.equal(a, b) for a, b in zip(other.state_dict().values(), model.state_dict().values(), strict=True))
     with pytest.raises(WarmStartError, match="does not fit"):
         load_initial_weights(Denoiser(ModelConfig(width=64, layers=1, heads=2, ff=64)), tmp_path)
+
+
+def test_a_checkpoint_exports_its_average_by_default_and_its_raw_weights_on_request(tmp_path):
+    torch.manual_seed(0)
+    model, average = Denoiser(TINY), WeightAverage(Denoiser(TINY), decay=0.9)
+    with torch.no_grad():
+        for p in model.parameters():
+            p.copy_(torch.randn_like(p) * 0.1)
+        for p in average.model.parameters():
+            p.copy_(torch.randn_like(p) * 0.1)
+    checkpoint = tmp_path / "last.pt"
+    torch.save({"model": model.state_dict(), "ema": average.state_dict(), "config": TINY.to_dict(), "step": 7,
+                "elapsed": 60.0}, checkpoint)  # fmt: skip
+    np.savez(tmp_path / "stats.npz", mean=np.zeros(feat.FEATURE_DIM), std=np.ones(feat.FEATURE_DIM))
+    for raw, source in ((False, average.model), (True, model)):
+        out = tmp_path / ("raw" if raw else "ema")
+        out.mkdir()
+        (out / "text_encoder.onnx").write_bytes(b"")  # the text files exist: the export reuses them
+        (out / "tokenizer.json").write_text("{}")
+        export_checkpoint(checkpoint, tmp_path, out, raw=raw)
+        state = onnx_state_dict(out / "denoiser.onnx")
+        assert all(torch.equal(state[name], value) for name, value in source.state_dict().items())
+        assert json.loads((out / "manifest.json").read_text())["training"]["weights"] == ("raw" if raw else "ema")

@@ -117,15 +117,18 @@ def check_onnx(model: Denoiser, path: Path) -> float:
     return diff
 
 
-def export_checkpoint(checkpoint: Path, corpus: Path, out: Path) -> Path:
-    """Export a training checkpoint (e.g. mid-run, to look at it) into a model folder (its EMA weights if any)."""
+def export_checkpoint(checkpoint: Path, corpus: Path, out: Path, raw: bool = False) -> Path:
+    """Export a training checkpoint (e.g. mid-run, to look at it) into a model folder: its EMA weights if any, or
+    the raw weights with `raw` (the average can damp fast gestures; this compares the two)."""
     state = torch.load(checkpoint, weights_only=False)
     model = Denoiser(ModelConfig(**state["config"]))
-    model.load_state_dict(state["ema"]["model"] if state.get("ema") else state["model"])
+    use_ema = bool(state.get("ema")) and not raw
+    model.load_state_dict(state["ema"]["model"] if use_ema else state["model"])
     stats = dict(np.load(corpus / "stats.npz"))
     export_text_files(out)
     return export_model(model, stats, out, {"steps": state["step"], "minutes": round(state["elapsed"] / 60, 1),
-                                            "checkpoint": str(checkpoint)})  # fmt: skip
+                                            "checkpoint": str(checkpoint),
+                                            "weights": "ema" if use_ema else "raw"})  # fmt: skip
 
 
 if __name__ == "__main__":
@@ -133,5 +136,6 @@ if __name__ == "__main__":
     ap.add_argument("--checkpoint", type=Path, required=True)
     ap.add_argument("--corpus", type=Path, required=True)
     ap.add_argument("--out", type=Path, required=True)
+    ap.add_argument("--raw", action="store_true", help="the raw weights, not the EMA average")
     a = ap.parse_args()
-    print(export_checkpoint(a.checkpoint, a.corpus, a.out))
+    print(export_checkpoint(a.checkpoint, a.corpus, a.out, a.raw))
