@@ -22,6 +22,7 @@ from .features import FEATURE_DIM
 from .io.json_input import read_json_file
 from .limits import as_int
 from .observations import OBS_DIM
+from .sampling.ddim import SPACINGS
 from .skeleton import CANONICAL
 
 RESTORE_HINT = "restore it with `git checkout -- exported_models` or retrain with `python -m engine.training.train`"
@@ -39,6 +40,7 @@ class ModelManifest:
     max_frames: int
     default_steps: int
     default_guidance: float
+    step_spacing: str = "trailing"  # engine.sampling.ddim.step_times; absent from a manifest: trailing
     feature_dim: int = FEATURE_DIM
     obs_dim: int = OBS_DIM
     diffusion_steps: int = 1000
@@ -128,6 +130,7 @@ def parse_manifest(data: Any, directory: Path) -> ModelManifest:
         max_frames=get("max_frames", int),
         default_steps=get("default_steps", int),
         default_guidance=get("default_guidance", float, positive=False),
+        step_spacing=get("step_spacing", str) if "step_spacing" in data else "trailing",
         feature_dim=get("feature_dim", int),
         obs_dim=get("obs_dim", int),
         diffusion_steps=get("diffusion_steps", int),
@@ -136,6 +139,8 @@ def parse_manifest(data: Any, directory: Path) -> ModelManifest:
         directory=directory,
         details={k: data[k] for k in ("config", "training") if k in data},
     )
+    if m.step_spacing not in SPACINGS:
+        raise bad(f"'step_spacing' must be one of {', '.join(SPACINGS)} (got {m.step_spacing!r})")
     if m.feature_dim != FEATURE_DIM or m.obs_dim != OBS_DIM:
         raise bad(f"feature_dim {m.feature_dim} / obs_dim {m.obs_dim} do not match this engine's layout "
                   f"({FEATURE_DIM} / {OBS_DIM}, engine.features and engine.observations)")  # fmt: skip

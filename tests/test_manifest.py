@@ -29,6 +29,8 @@ def test_a_good_manifest_is_typed():
     assert isinstance(m, ModelManifest) and m.fps == 20.0 and m.frames_per_token == 2
     assert m.file("stats") == Path("/models/stats.npz")
     assert m.window_frames(6.0) == 122 and m.max_seconds == pytest.approx(15.9)
+    assert m.step_spacing == "trailing"  # absent: the engine's default
+    assert parse_manifest({**GOOD, "step_spacing": "linspace"}, Path("/models")).step_spacing == "linspace"
 
 
 @pytest.mark.parametrize(("change", "words"), [
@@ -42,6 +44,7 @@ def test_a_good_manifest_is_typed():
     ({"files": {"denoiser": "d.onnx"}}, ["files.text_encoder"]),
     ({"skeleton": {"names": ["pelvis"], "parents": [-1]}}, ["canonical"]),
     ({"max_frames": 321}, ["multiple of frames_per_token"]),
+    ({"step_spacing": "leading"}, ["'step_spacing'", "trailing, linspace"]),
 ])  # fmt: skip
 def test_bad_manifests_name_the_file_and_the_fix(change, words):
     data = {**GOOD, **change}

@@ -14,6 +14,7 @@ from engine.io.smpl import read_smpl_npz, write_smpl_npz
 from engine.pipeline import PostProcessing, Provenance, generation, post, sample
 from engine.request import GenerationRequest
 from engine.sampling import DDIMSampler, guide, guide_text_and_observations
+from engine.sampling.ddim import step_times
 
 WALK = {"text": "a person walks", "seconds": 4.0, "fps": 30, "seed": 1}
 KINDS = {
@@ -85,6 +86,9 @@ def test_provenance_round_trips_through_dicts_json_and_npz(spied, tmp_path):
     assert Provenance.from_dict(read_smpl_npz(tmp_path / "m.npz").metadata) == prov
     again = generation.generate(prov.to_request(), post=prov.post)  # what Regenerate does
     assert np.array_equal(again.rotations, motion.rotations) and again.metadata == motion.metadata
+    assert motion.metadata["step_spacing"] == prov.sampler.spacing == "trailing"
+    before = {k: v for k, v in motion.metadata.items() if k != "step_spacing"}  # stored before spacings had names
+    assert Provenance.from_dict(before).sampler.spacing == "linspace"
     with pytest.raises(RequestError, match="damaged"):
         Provenance.from_dict({"request": {}})
 
@@ -129,3 +133,27 @@ def test_classifier_free_guidance_with_separate_text_and_observation_weights():
     assert guide(full, obs_only, 2.0)[0] == 4.0
     assert guide_text_and_observations(full, obs_only, None, 2.0)[0] == 4.0  # obs weight 1: no plain row needed
     assert guide_text_and_observations(full, obs_only, plain, 2.0, 0.5)[0] == 1.0 + 2.0
+
+
+def test_trailing_steps_end_on_a_noisy_step_and_linspace_on_a_clean_one():
+    """The default spends its last network call at T/n - 1 (a real denoising step), not at t = 0."""
+    assert step_times(10).tolist() == [999, 899, 799, 699, 599, 499, 399, 299, 199, 99]
+    assert step_times(10, spacing="linspace").tolist() == [999, 888, 777, 666, 555, 444, 333, 222, 111, 0]
+    assert step_times(1).tolist() == [999] and step_times(50)[-1] == 19
+    assert DDIMSampler(10).timesteps.tolist() == step_times(10).tolist()
+    with pytest.raises(ValueError, match="trailing, linspace"):
+        step_times(10, spacing="leading")
+
+
+def test_the_model_picks_the_spacing_every_request_kind_samples_with(spied, monkeypatch):
+    seen = []
+    real = sample.DDIMSampler
+
+    def spy(steps, **kw):
+        seen.append(kw.get("spacing"))
+        return real(steps, **kw)
+
+    monkeypatch.setattr(sample, "DDIMSampler", spy)
+    for kind in ("single prompt", "constraints", "regenerate range"):
+        generation.generate(GenerationRequest.from_dict(KINDS[kind]), post=OFF)
+    assert seen and set(seen) == {"trailing"}

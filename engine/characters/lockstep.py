@@ -56,7 +56,7 @@ def sample_lockstep(models: Models, members: list[Member], coupling: Coupling, s
     """
     fixed = fixed or {}
     frames = members[0].guide.frames
-    sampler = DDIMSampler(steps)
+    sampler = DDIMSampler(steps, spacing=models.manifest.step_spacing)
     emb = models.text.encode([m.text for m in members] + [""])
     cfg = np.array([m.guidance for m in members])[:, None, None]
     runs = [sampler.start(_noise(m, frames, len(models.mean))) for m in members]

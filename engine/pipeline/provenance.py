@@ -49,6 +49,7 @@ class Provenance:
             "steps": self.sampler.steps,
             "guidance": self.sampler.guidance,
             "observation_guidance": self.sampler.obs_guidance,
+            "step_spacing": self.sampler.spacing,
             "post_processing": self.post.to_dict(),
             "edits": list(self.request.get("edits", [])),
             "constraints": [asdict(r) for r in self.residuals],
@@ -64,8 +65,12 @@ class Provenance:
             version = int(data.get("provenance_version", VERSION))
             if version > VERSION:
                 raise RequestError(f"provenance version {version} is newer than this engine reads ({VERSION})")
-            sampler = SamplerSettings(int(data["steps"]), float(data["guidance"]),
-                                      float(data.get("observation_guidance", 1.0)))  # fmt: skip
+            sampler = SamplerSettings(
+                int(data["steps"]),
+                float(data["guidance"]),
+                float(data.get("observation_guidance", 1.0)),
+                str(data.get("step_spacing", "linspace")),
+            )  # stored before spacings had a name
             return cls(dict(data["request"]), str(data["model_version"]), sampler,
                        PostProcessing.from_dict(data.get("post_processing")),
                        tuple(Residual(**r) for r in data.get("constraints", [])),

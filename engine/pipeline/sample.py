@@ -77,7 +77,7 @@ def sample_windows(cond: Conditions, total: int, net, settings: SamplerSettings,
     texts = sorted({s.text for s in cond.spans} | ({cond.fill_text} if cond.fill_text else set()) | {""})
     embeddings = dict(zip(texts, net.encode(texts), strict=True))
     rng = np.random.default_rng(seed)
-    sampler = DDIMSampler(settings.steps)
+    sampler = DDIMSampler(settings.steps, spacing=settings.spacing)
     out = np.zeros((total, len(net.mean)), np.float32)
     plan_windows = plan.windows(total, window, overlap, net.frames_per_token)
     done = 0  # frames of `out` already final

@@ -53,15 +53,16 @@ class PostProcessing:
 
 @dataclass(frozen=True)
 class SamplerSettings:
-    """Steps and classifier-free guidance weights (text, observations) of one sampling pass."""
+    """Steps, their spacing and classifier-free guidance weights (text, observations) of one sampling pass."""
 
     steps: int
     guidance: float
     obs_guidance: float = 1.0
+    spacing: str = "trailing"  # the model's (ModelManifest.step_spacing)
 
     @classmethod
     def resolve(cls, manifest: ModelManifest, steps: int | None, guidance: float | None,
                 obs_guidance: float | None = None) -> SamplerSettings:  # fmt: skip
         """The request's values where given, else the model's defaults."""
         return cls(steps or manifest.default_steps, manifest.default_guidance if guidance is None else float(guidance),
-                   1.0 if obs_guidance is None else float(obs_guidance))  # fmt: skip
+                   1.0 if obs_guidance is None else float(obs_guidance), manifest.step_spacing)  # fmt: skip

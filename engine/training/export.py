@@ -84,6 +84,7 @@ def export_model(model: Denoiser, stats: dict, out: Path, training: dict) -> Pat
         "prediction": "x0",
         "default_steps": DEFAULT_STEPS,
         "default_guidance": DEFAULT_GUIDANCE,
+        "step_spacing": "trailing",
         "skeleton": {"names": list(CANONICAL.names), "parents": list(CANONICAL.parents)},
         "files": {
             "denoiser": "denoiser.onnx",
