@@ -34,7 +34,7 @@ if _ROOT:  # an extension: the engine is a sibling package
     )
     from ..engine.characters import placement
     from ..engine.io import bvh, json_input, output, referenced
-    from ..engine.pipeline import post
+    from ..engine.pipeline import post, provenance
     from ..engine.retarget import inverse, mapping, rest, target
     from ..engine.timeline import parts
 else:  # a checkout: the engine is a top-level package
@@ -56,10 +56,10 @@ else:  # a checkout: the engine is a top-level package
     )
     from engine.characters import placement
     from engine.io import bvh, json_input, output, referenced
-    from engine.pipeline import post
+    from engine.pipeline import post, provenance
     from engine.retarget import inverse, mapping, rest, target
     from engine.timeline import parts
 
 __all__ = ["ENGINE_PACKAGE", "ROOT_PACKAGE", "bvh", "characters", "constraints", "edits", "engine", "errors",
-           "failures", "inverse", "json_input", "limits", "mapping", "model_info", "output", "parts", "placement", "post", "prompt_help", "quaternion",
+           "failures", "inverse", "json_input", "limits", "mapping", "model_info", "output", "parts", "placement", "post", "prompt_help", "provenance", "quaternion",
            "referenced", "request", "rest", "retarget", "runtime", "skeleton", "target"]  # fmt: skip

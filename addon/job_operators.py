@@ -11,6 +11,7 @@ from __future__ import annotations
 import bpy
 
 from . import generation, keep_keys, preferences, prompt_notes, request_builder, results
+from .engine_link import provenance
 from .reporting import reports_errors
 
 TIMER_SECONDS = 0.05  # how often the modal operator polls the worker: keeps Esc and progress responsive
@@ -43,6 +44,8 @@ class _GenerateBase:
 
     #: model version that made the Action being reproduced or edited (None for a new generation)
     _source_model: str | None = None
+    #: how that Action was made (its provenance; None for a new generation)
+    _source_made: dict | None = None
 
     # Subclasses return (requests, frame_start, placement, root_motion).
     def _requests(self, context):
@@ -52,6 +55,7 @@ class _GenerateBase:
         """(Action, its stored request with the stored seed, placement) of the target's generated Action."""
         action = stored_action(context)
         text, seed, self._source_model, placement = results.stored_settings(action)
+        self._source_made = results.stored_provenance(action)
         request = request_builder.request_from_json(text)
         request.seed = seed
         return action, request, placement
@@ -153,10 +157,9 @@ class _GenerateBase:
                 self.report({"WARNING"}, warning)
         names = ", ".join(a.name for a in actions)
         self.report({"INFO"}, f"Generated {len(actions)} motion(s) in {job.seconds:.2f} s: {names}")
-        made_with = job.results[0].motion.metadata.get("model_version") if job.results else None
-        if self._source_model not in (None, made_with):
-            self.report({"WARNING"}, f"the source Action was made with model {self._source_model}, this is "
-                                     f"{made_with}: the motion differs from the source")  # fmt: skip
+        if self._source_made is not None and job.results:
+            for change in provenance.sampling_changes(self._source_made, job.results[0].motion.metadata):
+                self.report({"WARNING"}, f"{change}: the motion differs from the source")
         return {"FINISHED"}
 
 

@@ -140,6 +140,12 @@ def generated_action(anim):
     return None
 
 
+def stored_provenance(action) -> dict:
+    """How the stored Action was made, as its provenance says (model version from its own property)."""
+    meta = json.loads(action.get(PROP_PROVENANCE, "{}"))
+    return {**meta, "model_version": str(action.get(PROP_MODEL, meta.get("model_version", "unknown")))}
+
+
 def stored_settings(action) -> tuple[str, int, str, dict]:
     """(request JSON, seed, model version, placement) stored on a generated Action."""
     if action is None or PROP_REQUEST not in action:

@@ -321,6 +321,24 @@ def test_regenerate_warns_when_the_model_changed(scene, capfd):
     assert "made with model mc-older-model, this is fake-test-model" in capfd.readouterr().out
 
 
+def test_regenerate_warns_when_the_action_was_sampled_with_the_old_step_spacing(scene, capfd):
+    rig = add_rig()
+    scene.motion_composer.prompt = "a person spins"
+    bpy.ops.motion_composer.generate()
+    action = rig.animation_data.action
+    made = json.loads(action[results.PROP_PROVENANCE])
+    assert made["step_spacing"] == "trailing"
+    capfd.readouterr()
+    assert bpy.ops.motion_composer.regenerate() == {"FINISHED"}
+    assert "differs from the source" not in capfd.readouterr().out  # same model, same sampler: no warning
+    del made["step_spacing"]  # stored before spacings had names
+    action = rig.animation_data.action
+    action[results.PROP_PROVENANCE] = json.dumps(made)
+    assert bpy.ops.motion_composer.regenerate() == {"FINISHED"}
+    out = capfd.readouterr().out
+    assert "sampled with 'linspace' step spacing, this engine uses 'trailing'" in out and "made with model" not in out
+
+
 def test_undo_restores_the_previous_state(scene):
     rig = add_rig()
     mine = user_action(rig)

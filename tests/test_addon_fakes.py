@@ -63,7 +63,12 @@ def fake_generate(request, *, model_dir=None, provider="auto", threads=None, pro
         if progress is not None:
             progress((step + 1) / steps)
     motion = Motion(request.fps, root, rotations)
-    motion.metadata = {"request": request.to_dict(), "seed": request.seed, "model_version": "fake-test-model"}
+    motion.metadata = {
+        "request": request.to_dict(),
+        "seed": request.seed,
+        "model_version": "fake-test-model",
+        "step_spacing": "trailing",
+    }  # as the engine's provenance stores it
     return motion
 
 

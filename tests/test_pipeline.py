@@ -12,6 +12,7 @@ from test_constraints import ID, InpaintingModels
 from engine.errors import RequestError
 from engine.io.smpl import read_smpl_npz, write_smpl_npz
 from engine.pipeline import PostProcessing, Provenance, generation, post, sample
+from engine.pipeline.provenance import sampling_changes
 from engine.request import GenerationRequest
 from engine.sampling import DDIMSampler, guide, guide_text_and_observations
 from engine.sampling.ddim import step_times
@@ -157,3 +158,14 @@ def test_the_model_picks_the_spacing_every_request_kind_samples_with(spied, monk
     for kind in ("single prompt", "constraints", "regenerate range"):
         generation.generate(GenerationRequest.from_dict(KINDS[kind]), post=OFF)
     assert seen and set(seen) == {"trailing"}
+
+
+def test_what_makes_a_regenerated_result_differ_is_named():
+    made = {"model_version": "m2", "step_spacing": "trailing"}
+    assert sampling_changes(dict(made), made) == []
+    assert sampling_changes({"model_version": "m2"}, made) == [
+        "the source Action was sampled with 'linspace' step spacing, this engine uses 'trailing'"
+    ]
+    assert sampling_changes({"model_version": "m1", "step_spacing": "trailing"}, made) == [
+        "the source Action was made with model m1, this is m2"
+    ]

@@ -86,3 +86,18 @@ class Provenance:
             return cls.from_dict(json.loads(text))
         except json.JSONDecodeError as exc:
             raise RequestError(f"stored generation settings are not valid JSON ({exc.msg})") from None
+
+
+def sampling_changes(stored: dict[str, Any], made: dict[str, Any]) -> list[str]:
+    """Why a result made again from a stored one's request and seed (`made`, its metadata) is not the stored one:
+    one line per difference in what picks the motion for a seed (the model, the sampler's step spacing), empty
+    when there is none. A stored result without a spacing was sampled before spacings had names: linspace."""
+    changes = []
+    old_model, new_model = stored.get("model_version", "unknown"), made.get("model_version", "unknown")
+    if old_model != new_model:
+        changes.append(f"the source Action was made with model {old_model}, this is {new_model}")
+    old_spacing, new_spacing = stored.get("step_spacing", "linspace"), made.get("step_spacing", "linspace")
+    if old_spacing != new_spacing:
+        changes.append(f"the source Action was sampled with {old_spacing!r} step spacing, this engine uses "
+                       f"{new_spacing!r}")  # fmt: skip
+    return changes
