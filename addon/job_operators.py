@@ -42,9 +42,8 @@ class _GenerateBase:
     def poll(cls, context):
         return context.scene is not None and running_job() is None
 
-    #: model version that made the Action being reproduced or edited (None for a new generation)
-    _source_model: str | None = None
-    #: how that Action was made (its provenance; None for a new generation)
+    #: how the Action being reproduced or edited was made (its provenance, model version included; None for a new
+    #: generation)
     _source_made: dict | None = None
 
     # Subclasses return (requests, frame_start, placement, root_motion).
@@ -54,7 +53,7 @@ class _GenerateBase:
     def _stored_request(self, context):
         """(Action, its stored request with the stored seed, placement) of the target's generated Action."""
         action = stored_action(context)
-        text, seed, self._source_model, placement = results.stored_settings(action)
+        text, seed, _model, placement = results.stored_settings(action)
         self._source_made = results.stored_provenance(action)
         request = request_builder.request_from_json(text)
         request.seed = seed
@@ -189,7 +188,9 @@ class MOTION_COMPOSER_OT_regenerate(_GenerateBase, bpy.types.Operator):
 
     def _requests(self, context):
         action, request, placement = self._stored_request(context)
-        self.report({"INFO"}, f"Regenerating {action.name!r} (seed {request.seed}, model {self._source_model})")
+        self.report(
+            {"INFO"}, f"Regenerating {action.name!r} (seed {request.seed}, model {self._source_made['model_version']})"
+        )
         settings = context.scene.motion_composer
         return ([request], int(placement.get("frame_start", settings.frame_start)),
                 placement.get("placement", settings.placement), placement.get("root_motion", settings.root_motion))  # fmt: skip

@@ -22,7 +22,7 @@ from .features import FEATURE_DIM
 from .io.json_input import read_json_file
 from .limits import as_int
 from .observations import OBS_DIM
-from .sampling.ddim import SPACINGS
+from .sampling.ddim import DEFAULT_SPACING, SPACINGS
 from .skeleton import CANONICAL
 
 RESTORE_HINT = "restore it with `git checkout -- exported_models` or retrain with `python -m engine.training.train`"
@@ -40,7 +40,7 @@ class ModelManifest:
     max_frames: int
     default_steps: int
     default_guidance: float
-    step_spacing: str = "trailing"  # engine.sampling.ddim.step_times; absent from a manifest: trailing
+    step_spacing: str = DEFAULT_SPACING  # engine.sampling.ddim.step_times
     feature_dim: int = FEATURE_DIM
     obs_dim: int = OBS_DIM
     diffusion_steps: int = 1000
@@ -130,7 +130,7 @@ def parse_manifest(data: Any, directory: Path) -> ModelManifest:
         max_frames=get("max_frames", int),
         default_steps=get("default_steps", int),
         default_guidance=get("default_guidance", float, positive=False),
-        step_spacing=get("step_spacing", str) if "step_spacing" in data else "trailing",
+        step_spacing=get("step_spacing", str) if "step_spacing" in data else DEFAULT_SPACING,
         feature_dim=get("feature_dim", int),
         obs_dim=get("obs_dim", int),
         diffusion_steps=get("diffusion_steps", int),

@@ -120,7 +120,8 @@ def generate_cast(cast: Cast, *, model_dir=None, provider: str = "auto", threads
     for k, c in enumerate(cast.characters):
         req = c.request
         cfg = req.guidance if req.guidance is not None else models.manifest.default_guidance
-        meta = Provenance(req.to_dict(), models.version, SamplerSettings(steps, cfg, spacing=models.manifest.step_spacing), post, tuple(own_reports[k]),
+        sampler = SamplerSettings(steps, cfg, spacing=models.manifest.step_spacing)
+        meta = Provenance(req.to_dict(), models.version, sampler, post, tuple(own_reports[k]),
                           tuple(warnings) + tuple(req.warnings)).to_dict()  # fmt: skip
         meta["generated_alone"] = c.name in fixed
         meta["character"] = {"name": c.name, "position": list(c.frame.origin),

@@ -16,6 +16,7 @@ from typing import Any
 
 from ..errors import RequestError
 from ..request import GenerationRequest
+from ..sampling.ddim import LEGACY_SPACING
 from .post import Residual
 from .settings import PostProcessing, SamplerSettings
 
@@ -65,12 +66,9 @@ class Provenance:
             version = int(data.get("provenance_version", VERSION))
             if version > VERSION:
                 raise RequestError(f"provenance version {version} is newer than this engine reads ({VERSION})")
-            sampler = SamplerSettings(
-                int(data["steps"]),
-                float(data["guidance"]),
-                float(data.get("observation_guidance", 1.0)),
-                str(data.get("step_spacing", "linspace")),
-            )  # stored before spacings had a name
+            sampler = SamplerSettings(int(data["steps"]), float(data["guidance"]),
+                                      float(data.get("observation_guidance", 1.0)),
+                                      str(data.get("step_spacing", LEGACY_SPACING)))  # fmt: skip
             return cls(dict(data["request"]), str(data["model_version"]), sampler,
                        PostProcessing.from_dict(data.get("post_processing")),
                        tuple(Residual(**r) for r in data.get("constraints", [])),
@@ -91,12 +89,12 @@ class Provenance:
 def sampling_changes(stored: dict[str, Any], made: dict[str, Any]) -> list[str]:
     """Why a result made again from a stored one's request and seed (`made`, its metadata) is not the stored one:
     one line per difference in what picks the motion for a seed (the model, the sampler's step spacing), empty
-    when there is none. A stored result without a spacing was sampled before spacings had names: linspace."""
+    when there is none (a result that names no spacing was sampled with LEGACY_SPACING)."""
     changes = []
     old_model, new_model = stored.get("model_version", "unknown"), made.get("model_version", "unknown")
     if old_model != new_model:
         changes.append(f"the source Action was made with model {old_model}, this is {new_model}")
-    old_spacing, new_spacing = stored.get("step_spacing", "linspace"), made.get("step_spacing", "linspace")
+    old_spacing, new_spacing = (d.get("step_spacing", LEGACY_SPACING) for d in (stored, made))
     if old_spacing != new_spacing:
         changes.append(f"the source Action was sampled with {old_spacing!r} step spacing, this engine uses "
                        f"{new_spacing!r}")  # fmt: skip

@@ -12,6 +12,7 @@ from typing import Any
 
 from ..errors import RequestError
 from ..manifest import ModelManifest
+from ..sampling.ddim import DEFAULT_SPACING
 
 
 @dataclass(frozen=True)
@@ -58,7 +59,7 @@ class SamplerSettings:
     steps: int
     guidance: float
     obs_guidance: float = 1.0
-    spacing: str = "trailing"  # the model's (ModelManifest.step_spacing)
+    spacing: str = DEFAULT_SPACING  # the model's (ModelManifest.step_spacing)
 
     @classmethod
     def resolve(cls, manifest: ModelManifest, steps: int | None, guidance: float | None,

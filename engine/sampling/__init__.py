@@ -8,7 +8,7 @@ and hands it to the run, so several samples (characters) can step in lockstep.
 """
 
 from .cfg import classifier_free, guide, guide_text_and_observations
-from .ddim import SPACINGS, Cancelled, DDIMSampler, Denoise, SamplingRun
+from .ddim import DEFAULT_SPACING, LEGACY_SPACING, SPACINGS, Cancelled, DDIMSampler, Denoise, SamplingRun
 
-__all__ = ["SPACINGS", "Cancelled", "DDIMSampler", "Denoise", "SamplingRun", "classifier_free", "guide",
+__all__ = ["DEFAULT_SPACING", "LEGACY_SPACING", "SPACINGS", "Cancelled", "DDIMSampler", "Denoise", "SamplingRun", "classifier_free", "guide",
            "guide_text_and_observations"]  # fmt: skip

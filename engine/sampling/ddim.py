@@ -32,9 +32,11 @@ Denoise = Callable[[np.ndarray, int], np.ndarray]
 
 
 SPACINGS = ("trailing", "linspace")
+DEFAULT_SPACING = "trailing"  # a model whose manifest names none
+LEGACY_SPACING = "linspace"  # what a result stored before spacings had names was sampled with
 
 
-def step_times(steps: int, num_train_steps: int = NUM_TRAIN_STEPS, spacing: str = "trailing") -> np.ndarray:
+def step_times(steps: int, num_train_steps: int = NUM_TRAIN_STEPS, spacing: str = DEFAULT_SPACING) -> np.ndarray:
     """The diffusion times of `steps` sampling steps, noisiest first (see the module docstring for the spacings)."""
     if spacing == "trailing":
         return (np.arange(steps, 0, -1) * (num_train_steps / steps)).round().astype(int) - 1
@@ -46,7 +48,7 @@ def step_times(steps: int, num_train_steps: int = NUM_TRAIN_STEPS, spacing: str 
 class DDIMSampler:
     """Deterministic DDIM over `steps` diffusion times spaced by `spacing`."""
 
-    def __init__(self, steps: int = 10, num_train_steps: int = NUM_TRAIN_STEPS, spacing: str = "trailing"):
+    def __init__(self, steps: int = 10, num_train_steps: int = NUM_TRAIN_STEPS, spacing: str = DEFAULT_SPACING):
         if not 1 <= steps <= num_train_steps:
             raise ValueError(f"steps must be between 1 and {num_train_steps}")
         self.steps = steps

@@ -22,6 +22,7 @@ from onnxruntime.quantization import QuantType, quantize_dynamic
 from .. import features as feat
 from ..diffusion import NUM_TRAIN_STEPS
 from ..observations import OBS_DIM
+from ..sampling.ddim import DEFAULT_SPACING
 from ..skeleton import CANONICAL
 from ..text_encoder import TextEncoder
 from .export_text import export_text_encoder
@@ -84,7 +85,7 @@ def export_model(model: Denoiser, stats: dict, out: Path, training: dict) -> Pat
         "prediction": "x0",
         "default_steps": DEFAULT_STEPS,
         "default_guidance": DEFAULT_GUIDANCE,
-        "step_spacing": "trailing",
+        "step_spacing": DEFAULT_SPACING,
         "skeleton": {"names": list(CANONICAL.names), "parents": list(CANONICAL.parents)},
         "files": {
             "denoiser": "denoiser.onnx",
