@@ -8,7 +8,10 @@
    two-bone arms and legs, CCD elsewhere, each fix faded over 0.3 s), so the
    joints meet exactly wherever both limbs reach; then each contact joint's
    way in and out becomes one smooth reach (reach_path).
-3. Both again until no pair is too close (ROUNDS), then the feet of every
+3. Both again until no pair is too close (ROUNDS; the last round's reach
+   moves the arms alone, since a root assist after the last push steps the
+   bodies back in, unless the arms miss a contact by more than
+   REACH_TOLERANCE: then touching wins over spacing), then the feet of every
    character whose root a reach moved are planted again, once; if the
    planted legs came too close, all of it once more (PLANTINGS).
 
@@ -32,6 +35,7 @@ from ..skeleton import CANONICAL
 from .coupling import Coupling
 from .interactions import Interaction
 from .reach_path import contact_path
+from .report import contact_error
 from .terms import ContactTrack
 
 ARM_MARGIN_S = 0.3  # s before the approach and after the release where the arm is low-passed too
@@ -40,6 +44,7 @@ PASSES = 6  # apart pushes at most: a push can bring a body near a third one, an
 PUSH_MARGIN = 0.01  # m beyond min_distance: a push overshoots a little, since re-planted feet give some back
 APART_TOLERANCE = 0.0002  # m: pushes (and root moves) smaller than this are not worth another pass
 PLANTINGS = 2  # feet planted again at most this often (each time the legs move, apart is checked again)
+REACH_TOLERANCE = 0.005  # m: a contact the last round's arms miss by more than this gets its root assist back
 MIN_ROUNDS, ROUNDS = 2, 4  # push-and-meet rounds: the handshake's 3rd and 4th took its closest bodies 24 -> 30 cm
 
 
@@ -59,10 +64,12 @@ def clean_cast(motions: list[Motion], names: list[str], interactions: list[Inter
     for _ in range(PLANTINGS):
         for done in range(1, ROUNDS + 1):  # a contact's root assist can bring two bodies close again: push, reach
             before = list(motions)
-            motions = _push_apart(motions, measured, own)  # plants the feet of those it pushes
+            motions = _push_apart(motions, measured, own, lift=done == ROUNDS)  # plants the feet of those it pushes
             planted = [m.root_translation if m is not b else p for m, b, p in zip(motions, before, planted,
                                                                                   strict=True)]  # fmt: skip
-            motions = _meet(motions, names, measured, fixed)
+            motions = _meet(motions, names, measured, fixed, assist=done < ROUNDS)
+            if done == ROUNDS and measured.contact_gap(motions) > REACH_TOLERANCE:
+                motions = _meet(motions, names, measured, fixed)  # the arms alone cannot close it: contact wins
             if done >= MIN_ROUNDS and measured.pushes(motions) is None:
                 break
         motions = [_replant(m, root, c) for m, root, c in zip(motions, planted, own, strict=True)]
@@ -118,7 +125,9 @@ def arm_chain(joint: int) -> list[int]:
     return chain
 
 
-def _push_apart(motions: list[Motion], measured: Measured, own: list[ConstraintSet]) -> list[Motion]:
+def _push_apart(
+    motions: list[Motion], measured: Measured, own: list[ConstraintSet], lift: bool = False
+) -> list[Motion]:
     """Roots of bodies closer than their `apart` distance moved away (smoothed), feet planted again (a foot
     planted over pushed and unpushed frames comes back in between, so the legs must be measured as planted);
     repeated (at most PASSES) while any pair is too close (smoothing and re-planted feet shave each push)."""
@@ -131,7 +140,7 @@ def _push_apart(motions: list[Motion], measured: Measured, own: list[ConstraintS
                 root = motions[k].root_translation.copy()
                 root[:, :2] += push
                 moved = replace(motions[k], root_translation=root)
-                motions[k] = replace(cleanup(moved, own[k], feet=True, root_assist=False),
+                motions[k] = replace(cleanup(moved, own[k], feet=True, root_assist=False, lift_out_of_reach=lift),
                                      metadata=motions[k].metadata)  # fmt: skip
     return motions
 
@@ -159,6 +168,12 @@ class Measured:
             self._pushes[key] = (list(motions), self._measure(motions))
         return self._pushes[key][1]
 
+    def contact_gap(self, motions: list[Motion]) -> float:
+        """The largest distance of any contact's joints from their `distance` apart (m; 0 without contacts)."""
+        worlds = [self.positions(m) for m in motions]
+        index = self.coupling.index
+        return max((float(contact_error(link, worlds, index).max()) for link in self.coupling.contacts), default=0.0)
+
     def _measure(self, motions: list[Motion]) -> list[np.ndarray] | None:
         if not self.coupling.aparts:
             return None
@@ -166,9 +181,10 @@ class Measured:
         return pushes if max(float(np.abs(p).max()) for p in pushes) > APART_TOLERANCE else None
 
 
-def _meet(motions: list[Motion], names: list[str], measured: Measured, fixed) -> list[Motion]:
+def _meet(motions: list[Motion], names: list[str], measured: Measured, fixed, assist: bool = True) -> list[Motion]:
     """Contacts exact by IK on both sides at the shared meeting point, faces turned. Those who stay reach
-    first (arms only); their partners are then aimed at where those hands got to."""
+    first (arms only); their partners are then aimed at where those hands got to. Without `assist` no root
+    moves (the last round: a root assist after the last push would bring the bodies close again)."""
     coupling = measured.coupling
     if not (coupling.contacts or coupling.faces):
         return motions
@@ -180,11 +196,11 @@ def _meet(motions: list[Motion], names: list[str], measured: Measured, fixed) ->
         )
         for k in group:
             if names[k] not in fixed:
-                motions[k] = _reach(motions[k], coupling.terms[names[k]])
+                motions[k] = _reach(motions[k], coupling.terms[names[k]], assist)
     return motions
 
 
-def _reach(motion: Motion, terms: list) -> Motion:
+def _reach(motion: Motion, terms: list, assist: bool = True) -> Motion:
     """One character's contact joints on their targets (reached over a window around them) and faces turned;
     unless it stays, a partner the arm cannot reach moves the root over (root assist; feet: _replant).
     Then each contact joint's way in and out is made one smooth reach (reach_path), the arm alone."""
@@ -194,7 +210,7 @@ def _reach(motion: Motion, terms: list) -> Motion:
     tracks = [t for t in terms if isinstance(t, ContactTrack)]
     joints = [JointTarget(t.joint, t.start, t.end, t.position, t.weight, t.label) for t in tracks]
     faces = [t for t in terms if not isinstance(t, ContactTrack)]
-    steps = all(t.moves_root for t in tracks)
+    steps = assist and all(t.moves_root for t in tracks)
     out = cleanup(motion, ConstraintSet(joints=joints, functions=faces), feet=False, root_assist=steps)
     paths = []
     for t in tracks:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..motion import Motion
-from .coupling import Coupling
+from .coupling import ContactLink, Coupling
 from .interactions import Contact, Face, Interaction
 
 MEASURED_WITHIN = 1.5  # m: bodies farther apart than this at every frame read "closest: None" (not near)
@@ -30,11 +30,8 @@ def measure_interactions(motions: list[Motion], names: list[str], interactions: 
     index = coupling.index
     rows: list[dict] = []
     for link in coupling.contacts:
-        it, frames = link.contact, link.frames
-        pa = worlds[index[it.a.character]][frames, it.a.joint]
-        pb = worlds[index[it.b.character]][frames, it.b.joint]
-        err = np.abs(np.linalg.norm(pa - pb, axis=-1) - it.distance)
-        rows.append(_row(it, err, characters=[it.a.character, it.b.character]))
+        it = link.contact
+        rows.append(_row(it, contact_error(link, worlds, index), characters=[it.a.character, it.b.character]))
     for it, term, frames in coupling.faces:
         err = term.residual(worlds[index[it.a]][frames])
         rows.append(_row(it, err, characters=[it.a, it.b]))
@@ -57,6 +54,14 @@ def measure_interactions(motions: list[Motion], names: list[str], interactions: 
                              "mean": float(np.mean(np.maximum(ap.min_distance - dist, 0.0))),
                              "max": float(np.max(np.maximum(ap.min_distance - dist, 0.0)))})  # fmt: skip
     return rows
+
+
+def contact_error(link: ContactLink, worlds: list[np.ndarray], index: dict[str, int]) -> np.ndarray:
+    """(frames,) how far a contact's two joints are from its `distance` apart over its range (m)."""
+    it, frames = link.contact, link.frames
+    pa = worlds[index[it.a.character]][frames, it.a.joint]
+    pb = worlds[index[it.b.character]][frames, it.b.joint]
+    return np.abs(np.linalg.norm(pa - pb, axis=-1) - it.distance)
 
 
 def _row(it: Contact | Face, err: np.ndarray, characters: list[str]) -> dict:
