@@ -434,8 +434,8 @@ def test_a_person_who_stands_still_stands_upright_where_the_model_alone_crouches
 
 def test_a_clip_that_only_stands_is_held_in_place_and_anything_else_is_not():
     """#14: a prompt that says nothing but standing, starting and ending standing, gets its root held where it
-    starts (facing as it starts) and both feet planted where the standing pose puts them; a stand-and-wave, a
-    clip with its own constraints or "free" ends do not."""
+    starts (facing as it starts) and both feet planted where the standing pose puts them, also with wrist targets
+    its standing arms reach; a stand-and-wave, a target farther off or not a wrist, or "free" ends do not."""
     from engine.constraints.standing import standing_rotations
     from engine.constraints.types import FootPlant, RootPath
     from engine.prompt_words import only_stands
@@ -454,9 +454,13 @@ def test_a_clip_that_only_stands_is_held_in_place_and_anything_else_is_not():
     pos, _ = CANONICAL.forward_kinematics(rot, np.zeros(3))
     assert np.allclose(plants[0].position, pos[J["left_ankle"], :2] + [1.0, 2.0])  # facing +X: left is +Y
     assert plants[0].position[1] > 2.0 and (plants[0].start, plants[0].end) == (0.0, 4.0)
+    reach = {"type": "joint", "joint": "left_wrist", "time": 1.0, "position": [0.3, 0.0, 1.6]}  # the arm reaches it
+    cset = GenerationRequest.from_dict({"text": "a person stands still", "seconds": 4, "constraints": [reach]})
+    assert len(cset.constraint_set().paths) == 1 and len(cset.constraint_set().plants) == 2
     for job in ({"text": "a person stands and waves the right hand"}, {"text": "a person stands", "end": "free"},
-                {"text": "a person stands still", "constraints": [{"type": "joint", "joint": "left_wrist",
-                                                                   "time": 1.0, "position": [0.3, 0.0, 1.6]}]},
+                {"text": "a person stands still", "constraints": [{**reach, "position": [1.2, 0.0, 1.0]}]},
+                {"text": "a person stands still", "constraints": [{**reach, "position": [0.3, 0.0, 2.5]}]},
+                {"text": "a person stands still", "constraints": [{**reach, "joint": "head"}]},
                 {"text": "a person walks forward"}):  # fmt: skip
         cset = GenerationRequest.from_dict({**job, "seconds": 4}).constraint_set()
         assert not cset.paths and not cset.plants, job
@@ -477,6 +481,23 @@ def test_a_person_standing_idle_stays_where_it_started_and_does_not_walk_off():
     assert all(r["max"] < 0.01 for r in held.metadata["constraints"]), held.metadata["constraints"]
     free = generate(GenerationRequest.from_dict({**job, "start": "free", "end": "free"})).root_translation
     assert np.linalg.norm(free[:, :2] - free[0, :2], axis=-1).max() > 0.3  # the model alone walks off
+
+
+@NEEDS_MODEL
+def test_standing_still_with_a_wrist_target_it_reaches_stays_upright_and_meets_it():
+    """#14's own example: with model mc-2026-12-03 and no standing hold, a wrist target made "a person stands
+    still" crouch (head 0.4-0.6 m in the 3 s clips measured, seeds 0 and 1); held in place it stands and reaches."""
+    from engine.pipeline import generate
+    from engine.request import GenerationRequest
+
+    target = {"type": "joint", "joint": "left_wrist", "time": 2.0, "position": [0.3, 0.0, 1.6]}
+    for seed in (0, 1):
+        job = {"text": "a person stands still", "seconds": 4.0, "fps": 20, "seed": seed, "constraints": [target]}
+        motion = generate(GenerationRequest.from_dict(job))
+        pos = motion.positions()
+        assert pos[:, J["head"], 2].min() > 1.3
+        assert np.linalg.norm(pos[40, J["left_wrist"]] - target["position"]) < 0.01
+        assert M.foot_skate_ratio([pos], motion.fps) < 0.02
 
 
 @NEEDS_MODEL
@@ -530,7 +551,13 @@ def test_the_cli_names_each_missed_constraint_on_one_stderr_line(tmp_path, capsy
     (tmp_path / "job.json").write_text(json.dumps(job))
     assert cli.main(["generate", "--job", str(tmp_path / "job.json"), "--out", str(tmp_path / "out.npz")]) == 0
     missed = [line for line in capsys.readouterr().err.splitlines() if "missed by" in line]
-    assert len(missed) == 1 and "left_wrist" in missed[0], missed
+    # one line per missed constraint, each naming it; the 2.5 m target is one of them, pointing at its warning.
+    # The 1.2 m one is missed too with the current model (10 cm): the body crouches to spring at the 2.5 m target
+    # (no standing hold: the standing arm does not reach that target), and the line says so.
+    labels = [line.split(": missed by")[0].removeprefix("warning: ") for line in missed]
+    assert len(labels) == len(set(labels)) and "constraint 0 (joint) left_wrist" in labels, missed
+    assert "see the warning about it above" in missed[labels.index("constraint 0 (joint) left_wrist")]
+    assert all(label.startswith(("constraint 0", "constraint 1")) for label in labels), missed
 
 
 def test_a_standing_body_that_creeps_stays_put_and_a_walk_keeps_its_travel():
@@ -565,7 +592,11 @@ def test_a_punch_that_glides_on_both_feet_steps_instead_of_shuffling():
     knees = [J["left_knee"], J["right_knee"]]
     assert M.mean_jerk([out[:, knees]], 20.0) < 2.0 * M.mean_jerk([raw[:, knees]], 20.0)  # was 6 x
     assert M.foot_skate_ratio([raw], 20.0) > 0.3 and M.foot_skate_ratio([out], 20.0) < 0.05
-    assert abs(M.mean_joint_speed(out, 20.0) / M.mean_joint_speed(raw, 20.0) - 1.0) < 0.1
+    # the punch and the body's travel keep their speed; the legs lose what the slide was (mc-2026-12-03: upper
+    # body 0.186 -> 0.184 m/s, pelvis 0.138 -> 0.137, legs 0.23 -> 0.11 with 38 % of foot steps sliding before)
+    upper = [J[n] for n in J if not n.endswith(("_hip", "_knee", "_ankle", "_foot"))]
+    assert abs(M.mean_joint_speed(out[:, upper], 20.0) / M.mean_joint_speed(raw[:, upper], 20.0) - 1.0) < 0.1
+    assert abs(M.mean_joint_speed(out[:, :1], 20.0) / M.mean_joint_speed(raw[:, :1], 20.0) - 1.0) < 0.1
     assert np.linalg.norm(out[-1, 0, :2] - raw[-1, 0, :2]) < 0.05  # it still ends where the model put it
 
 

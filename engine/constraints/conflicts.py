@@ -55,7 +55,7 @@ def _name(joint: int) -> str:
     return CANONICAL.names[joint]
 
 
-def _chain_length(joint: int) -> float:
+def chain_length(joint: int) -> float:
     """Length (m) of the bones from the pelvis to `joint`."""
     lengths = CANONICAL.bone_lengths()
     total = 0.0
@@ -82,7 +82,7 @@ def _too_fast(a: JointTarget, b: JointTarget) -> str:
 
 def _out_of_reach(j: JointTarget) -> str:
     z = float(j.position[2])
-    highest = STANDING_PELVIS + TIPTOE + _chain_length(j.joint)
+    highest = STANDING_PELVIS + TIPTOE + chain_length(j.joint)
     if z > highest:
         return (f"{j.label}: the target at {z:.2f} m is above what the body reaches without jumping "
                 f"(about {highest:.2f} m): it will be missed; the residual is reported")  # fmt: skip
@@ -107,7 +107,7 @@ def _far_from_path(j: JointTarget, p: RootPath) -> str:
     if not len(root):
         return ""
     far = float(np.linalg.norm(root - np.asarray(j.position)[:2], axis=-1).max())
-    reach = _chain_length(j.joint)
+    reach = chain_length(j.joint)
     if far <= reach + TOLERANCE:
         return ""
     return (f"{j.label} and {p.label}: the {_name(j.joint)} target is {far:.2f} m from where the root path puts the "
@@ -118,7 +118,7 @@ def _floor_reach(side: str) -> float:
     """How far (m) over the ground a planted ankle can be from the pelvis: the leg stretched from a lunge, plus
     the hip's sideways offset."""
     hip, ankle = CANONICAL.index(f"{side}_hip"), CANONICAL.index(f"{side}_ankle")
-    leg = _chain_length(ankle) - _chain_length(hip)
+    leg = chain_length(ankle) - chain_length(hip)
     drop = LUNGE_PELVIS - FOOT_REST_HEIGHTS[f"{side}_ankle"]
     return float(np.sqrt(max(leg**2 - drop**2, 0.0)) + np.linalg.norm(CANONICAL.offsets[hip][:2]))
 

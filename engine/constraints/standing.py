@@ -15,8 +15,9 @@ from .. import quaternion as quat
 from ..errors import RequestError
 from ..prompt_words import only_stands, stands_idle
 from ..skeleton import CANONICAL
+from .conflicts import chain_length
 from .coordinates import standing_root
-from .types import ConstraintSet, FootPlant, KeyframePose, RootPath
+from .types import ConstraintSet, FootPlant, JointTarget, KeyframePose, RootPath
 
 ARM_DOWN = 1.35  # rad: from the T-pose's horizontal arm to hanging, a little away from the thigh
 ELBOW_BEND = 0.2  # rad, forearm forwards
@@ -70,21 +71,36 @@ def in_place(start: str, end: str, tracks, cset: ConstraintSet, seconds: float,
              origin: tuple[float, float] = (0.0, 0.0), yaw: float = 0.0) -> list:  # fmt: skip
     """The root held where the clip starts (`origin` on the floor, facing `yaw`) and both feet planted, over the
     whole clip, for a clip that only stands (prompt_words.only_stands over all its tracks: nothing but standing)
-    and starts and ends standing, and has no constraints of its own (a joint target may need a step, a path or a
-    plant says where to be). The standing ends alone pin
+    and starts and ends standing, and has no constraints of its own but wrist targets the standing body reaches
+    (a target farther off may need a step, a path or a plant says where to be). The standing ends alone pin
     only the first and last frame: between them the model walks off ("a person is standing idle": 0.5-1.9 m and
-    back) or turns round on the spot (175 degrees, its feet planted: they slide)."""
+    back) or turns round on the spot (175 degrees, its feet planted: they slide); with a wrist target and no
+    hold the current model crouched to a head height of 0.4-0.5 m around it."""
     if (start, end) != ("rest", "rest") or not only_stands([t.text for t in tracks]):
         return []
-    if cset.joints or cset.paths or cset.plants or cset.functions or any(k.places for k in cset.keyframes):
+    if cset.paths or cset.plants or cset.functions or any(k.places for k in cset.keyframes):
         return []
     xy = np.tile(np.asarray(origin, dtype=np.float64), (2, 1))
+    rot = standing_rotations()
+    rot[0] = quat.multiply(quat.about_z(yaw), rot[0])
+    pos, _ = CANONICAL.forward_kinematics(rot, standing_root(rot))  # at the origin; the feet where the ends put them
+    pos = pos + np.array([*xy[0], 0.0])
+    if not all(_reaches_standing(j, pos) for j in cset.joints):
+        return []
     times = np.append(np.arange(0.0, seconds, HOLD_FACING_S), seconds)
     facing = np.stack([times, np.full(len(times), yaw)], axis=-1)
     root = RootPath(np.array([0.0, seconds]), xy, np.full(2, np.nan), facing, dense=True, label=f"{HOLD}: root",
                     places=False)  # fmt: skip
-    rot = standing_rotations()
-    rot[0] = quat.multiply(quat.about_z(yaw), rot[0])
-    pos, _ = CANONICAL.forward_kinematics(rot, standing_root(rot))  # the feet where the standing ends put them
-    return [root] + [FootPlant(side, 0.0, seconds, pos[CANONICAL.index(f"{side}_ankle"), :2] + xy[0],
+    return [root] + [FootPlant(side, 0.0, seconds, pos[CANONICAL.index(f"{side}_ankle"), :2],
                                label=f"{HOLD}: {side} foot") for side in ("left", "right")]  # fmt: skip
+
+
+def _reaches_standing(target: JointTarget, standing: np.ndarray) -> bool:
+    """Whether a wrist target is within the arm's length of its shoulder in the standing pose `standing` (J, 3)."""
+    name = CANONICAL.names[target.joint]
+    position = np.asarray(target.position, dtype=float)
+    if not name.endswith("_wrist") or position.shape != (3,):
+        return False
+    shoulder = CANONICAL.index(name.replace("_wrist", "_shoulder"))
+    arm = chain_length(target.joint) - chain_length(shoulder)
+    return float(np.linalg.norm(position - standing[shoulder])) <= arm
