@@ -14,6 +14,8 @@
    REACH_TOLERANCE: then touching wins over spacing), then the feet of every
    character whose root a reach moved are planted again, once; if the
    planted legs came too close, all of it once more (PLANTINGS).
+4. Each contact arm's elbow swivel set back to the model's own
+   (kinematics.swivel), the wrists unmoved.
 
 Wherever feet are planted again, the character's own keyframes (`poses`:
 a keyframe, the standing start and end) are kept exact with them: planting
@@ -30,6 +32,7 @@ from .. import quaternion as quat
 from ..constraints.cleanup import cleanup
 from ..constraints.types import ConstraintSet, JointTarget
 from ..kinematics.filters import gaussian
+from ..kinematics.swivel import keep_swivel, swivel_angles
 from ..motion import Motion
 from ..skeleton import CANONICAL
 from .coupling import Coupling
@@ -45,7 +48,11 @@ PUSH_MARGIN = 0.01  # m beyond min_distance: a push overshoots a little, since r
 APART_TOLERANCE = 0.0002  # m: pushes (and root moves) smaller than this are not worth another pass
 PLANTINGS = 2  # feet planted again at most this often (each time the legs move, apart is checked again)
 REACH_TOLERANCE = 0.005  # m: a contact the last round's arms miss by more than this gets its root assist back
-MIN_ROUNDS, ROUNDS = 2, 4  # push-and-meet rounds: the handshake's 3rd and 4th took its closest bodies 24 -> 30 cm
+MIN_ROUNDS, ROUNDS = 2, 4
+SWIVEL_ARMS = (
+    CANONICAL.index("left_wrist"),
+    CANONICAL.index("right_wrist"),
+)  # contacts whose elbow is de-spiked  # push-and-meet rounds: the handshake's 3rd and 4th took its closest bodies 24 -> 30 cm
 
 
 def clean_cast(motions: list[Motion], names: list[str], interactions: list[Interaction],
@@ -58,6 +65,7 @@ def clean_cast(motions: list[Motion], names: list[str], interactions: list[Inter
         return motions
     coupling = Coupling(interactions, names, motions[0].fps, motions[0].num_frames, fixed, stays, pins)
     own = [ConstraintSet(keyframes=list((poses or {}).get(n, []))) for n in names]
+    model = list(motions)
     motions = _ease_arms(list(motions), names, coupling)
     measured = Measured(coupling)
     planted = [m.root_translation for m in motions]  # each root where its feet were last planted
@@ -76,7 +84,7 @@ def clean_cast(motions: list[Motion], names: list[str], interactions: list[Inter
         planted = [m.root_translation for m in motions]
         if measured.pushes(motions) is None:  # planted legs can come closer than the reaching ones were
             break
-    return motions
+    return _keep_elbows(motions, model, names, coupling)
 
 
 def _replant(motion: Motion, root: np.ndarray, own: ConstraintSet) -> Motion:
@@ -112,6 +120,22 @@ def _ease_arms(motions: list[Motion], names: list[str], coupling: Coupling) -> l
             smooth = quat.normalize(gaussian(quat.continuous(rot[:, chain]), ARM_SIGMA_S * m.fps))
             rot[:, chain] = quat.slerp(rot[:, chain], smooth, weight[:, None, None])
             motions[k] = replace(m, rotations=rot)
+    return motions
+
+
+def _keep_elbows(motions: list[Motion], model: list[Motion], names: list[str], coupling: Coupling) -> list[Motion]:
+    """Each contact arm's elbow swivel set back to the model's own (kinematics.swivel): the reaches move the
+    wrists, and where one handed the IK an elbow on the far side of the new arm line it swung round in a frame.
+    The wrists stay exactly where the contacts put them."""
+    motions = list(motions)
+    for link in coupling.contacts:
+        for ref in (link.contact.a, link.contact.b):
+            k = names.index(ref.character)
+            if ref.character in coupling.fixed or ref.joint not in SWIVEL_ARMS:
+                continue
+            m, own = motions[k], model[k]
+            reference = swivel_angles(own.rotations, own.root_translation, ref.joint)
+            motions[k] = replace(m, rotations=keep_swivel(m.rotations, m.root_translation, ref.joint, reference))
     return motions
 
 

@@ -40,11 +40,11 @@ _BEND_HINT = {
 }
 
 
-def _unit(v: np.ndarray) -> np.ndarray:
+def unit(v: np.ndarray) -> np.ndarray:
     return v / np.maximum(np.linalg.norm(v, axis=-1, keepdims=True), 1e-12)
 
 
-def _perpendicular(v: np.ndarray, direction: np.ndarray) -> np.ndarray:
+def perpendicular(v: np.ndarray, direction: np.ndarray) -> np.ndarray:
     return v - np.sum(v * direction, -1, keepdims=True) * direction
 
 
@@ -76,10 +76,10 @@ def two_bone_points(a: np.ndarray, b: np.ndarray, c: np.ndarray, target: np.ndar
     # the bend: where the middle joint is off the limb's current line, kept on that side of the new line (measured
     # off the new line instead, a knee bent forward flipped backward once the foot went ahead of the knee)
     now = c - a
-    bend = _perpendicular(b - a, now / np.maximum(np.linalg.norm(now, axis=-1, keepdims=True), 1e-9))
-    perp = _perpendicular(bend, direction)
+    bend = perpendicular(b - a, now / np.maximum(np.linalg.norm(now, axis=-1, keepdims=True), 1e-9))
+    perp = perpendicular(bend, direction)
     straight = np.linalg.norm(perp, axis=-1) < 1e-4 * np.maximum(full, 1.0)
-    perp = _unit(np.where(straight[:, None], _perpendicular(bend_hint, direction), perp))
+    perp = unit(np.where(straight[:, None], perpendicular(bend_hint, direction), perp))
     along = (l1**2 - l2**2 + d**2) / (2 * d)
     h = np.sqrt(np.maximum(l1**2 - along**2, 0.0))
     return a + along[:, None] * direction + h[:, None] * perp, a + d[:, None] * direction
@@ -120,7 +120,7 @@ def two_bone_world(hip: np.ndarray, knee: np.ndarray, ankle: np.ndarray, goal: n
 
 def turn_matrix(u: np.ndarray, v: np.ndarray) -> np.ndarray:
     """Shortest-arc rotation matrices (F, 3, 3) taking directions u to v (Rodrigues)."""
-    u, v = _unit(u), _unit(v)
+    u, v = unit(u), unit(v)
     axis = quat.cross(u, v)
     s = np.linalg.norm(axis, axis=-1)
     c = np.sum(u * v, axis=-1)
