@@ -48,11 +48,11 @@ PUSH_MARGIN = 0.01  # m beyond min_distance: a push overshoots a little, since r
 APART_TOLERANCE = 0.0002  # m: pushes (and root moves) smaller than this are not worth another pass
 PLANTINGS = 2  # feet planted again at most this often (each time the legs move, apart is checked again)
 REACH_TOLERANCE = 0.005  # m: a contact the last round's arms miss by more than this gets its root assist back
-MIN_ROUNDS, ROUNDS = 2, 4
+MIN_ROUNDS, ROUNDS = 2, 4  # push-and-meet rounds: the handshake's 3rd and 4th took its closest bodies 24 -> 30 cm
 SWIVEL_ARMS = (
     CANONICAL.index("left_wrist"),
     CANONICAL.index("right_wrist"),
-)  # contacts whose elbow is de-spiked  # push-and-meet rounds: the handshake's 3rd and 4th took its closest bodies 24 -> 30 cm
+)  # contact joints whose elbow swivel is kept
 
 
 def clean_cast(motions: list[Motion], names: list[str], interactions: list[Interaction],

@@ -16,7 +16,6 @@ from __future__ import annotations
 import numpy as np
 
 from .. import quaternion as quat
-from ..skeleton import CANONICAL
 from .filters import gaussian
 from .fk import path_fk
 from .ik import perpendicular, unit
@@ -27,21 +26,19 @@ SIGMA_FRAMES = 2.0  # the reference swivel's smoothing: the model's own frame-to
 def swivel_angles(rotations: np.ndarray, root: np.ndarray, wrist: int) -> np.ndarray:
     """(T,) unwrapped angle (rad) of the elbow about the shoulder-wrist line, 0 where it hangs straight down."""
     _, _, _, p = path_fk(rotations, root, wrist)
-    return _angles(p[:, -3], p[:, -2], p[:, -1])
+    return _angles(p[:, -3], p[:, -2], p[:, -1])  # shoulder, elbow, wrist
 
 
 def keep_swivel(rotations: np.ndarray, root: np.ndarray, wrist: int, reference: np.ndarray) -> np.ndarray:
     """Local rotations (T, J, 4) with the arm ending at `wrist` turned about its shoulder-wrist line to the
     `reference` swivel angles (T,), smoothed; the wrist and everything else unchanged."""
-    shoulder = CANONICAL.parents[CANONICAL.parents[wrist]]
     path, _, w, p = path_fk(rotations, root, wrist)
-    i = path.index(shoulder)
-    a, b, c = p[:, i], p[:, i + 1], p[:, -1]
+    i = len(path) - 3  # the shoulder: the chain ends shoulder, elbow, wrist
     target = gaussian(np.unwrap(reference), SIGMA_FRAMES)
-    turn = (target - _angles(a, b, c) + np.pi) % (2 * np.pi) - np.pi
-    r = quat.to_matrix(quat.from_axis_angle(unit(c - a) * turn[:, None]))
+    turn = (target - _angles(p[:, i], p[:, i + 1], p[:, -1]) + np.pi) % (2 * np.pi) - np.pi
+    r = quat.to_matrix(quat.from_axis_angle(unit(p[:, -1] - p[:, i]) * turn[:, None]))
     out = rotations.copy()
-    out[:, shoulder] = quat.from_matrix(np.swapaxes(w[:, i - 1], -1, -2) @ (r @ w[:, i]))
+    out[:, path[i]] = quat.from_matrix(np.swapaxes(w[:, i - 1], -1, -2) @ (r @ w[:, i]))
     return out
 
 
