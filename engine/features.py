@@ -24,6 +24,7 @@ from .motion import Motion
 from .skeleton import CANONICAL, NUM_JOINTS
 
 ROOT_SLICE = slice(0, 4)
+YAW_RATE_COLUMN = 0  # the heading's turn rate (rad/s)
 VELOCITY_COLUMNS = [1, 2]  # the root's horizontal velocity in the heading frame (m/s)
 HEIGHT_COLUMN = 3  # the pelvis height (m)
 ROT_SLICE = slice(4, 4 + 6 * NUM_JOINTS)

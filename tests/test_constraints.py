@@ -24,6 +24,7 @@ from engine.constraints import (
     parse_constraints,
 )
 from engine.constraints.coordinates import WindowFrame, choose_frame, standing_root
+from engine.constraints.corrections import bent_walk
 from engine.constraints.guidance import Guide
 from engine.constraints.programmable import finite_difference
 from engine.constraints.trajectory import Trajectory
@@ -32,6 +33,7 @@ from engine.errors import RequestError
 from engine.kinematics import ik
 from engine.manifest import ModelManifest
 from engine.motion import Motion
+from engine.observations import joint_position_columns
 from engine.pipeline import PostProcessing, generation
 from engine.pipeline.edit_ops import apply_edit
 from engine.request import GenerationRequest
@@ -205,6 +207,38 @@ def test_a_root_path_is_also_observed_as_the_root_velocity_the_motion_is_decoded
         assert obs[f, 1:3] == pytest.approx([c * v[0] - s * v[1], s * v[0] + c * v[1]])  # in that frame's heading
         assert mask[f, 1:3].all()
     assert not mask[80, 1:3].any()  # the velocity of the last frame leads nowhere
+
+
+def test_bent_walk_meets_its_places_and_headings_from_an_unmoved_start():
+    traj = Trajectory.from_features(feat.encode(walk()).astype(np.float64), 20.0)
+    place = traj.root[40] + [1.0, 0.5]
+    root, yaw = bent_walk(traj, [(np.array([40]), place[None])], [(np.array([60]), np.array([traj.yaw[60] + 1.0]))])
+    assert np.abs(root[40] - place).max() < 1e-6 and yaw[60] == pytest.approx(traj.yaw[60] + 1.0)
+    assert np.abs(root[0] - traj.root[0]).max() < 1e-9 and yaw[0] == pytest.approx(traj.yaw[0])
+    # a heading alone turns the walk: its steps keep their length
+    turned, _ = bent_walk(traj, headings=[(np.array([60]), np.array([traj.yaw[60] + 1.0]))])
+    steps = np.linalg.norm(np.diff(turned, axis=0), axis=-1)
+    assert steps == pytest.approx(np.linalg.norm(np.diff(traj.root, axis=0), axis=-1))
+    assert np.linalg.norm(turned[80] - traj.root[80]) > 0.5
+
+
+def test_a_far_joint_target_is_observed_as_the_root_velocities_that_carry_the_walk_there():
+    f = feat.encode(walk()).astype(np.float64)
+    traj = Trajectory.from_features(f, 20.0)
+    head = traj.world()[40, J["head"]]
+    for offset, far in (([2.0, 0.0, 0.0], True), ([0.1, 0.0, 0.0], False)):
+        cs = parse([{"type": "joint", "joint": "head", "time": 2.0, "position": (head + offset).tolist()}], fps=20.0)
+        guide = Guide(cs, np.zeros(203), np.ones(203), 20.0, len(f), WindowFrame())
+        guide.last = f
+        obs, mask = guide.observations()
+        assert mask[:40, :3].all() == far and not mask[40:, :3].any()
+        if far:  # the observed turn rates and velocities, integrated, put the root 2 m over by frame 40
+            observed = f.copy()
+            observed[:40, :3] = obs[:40, :3]
+            moved = Trajectory.from_features(observed, 20.0)
+            assert np.abs(moved.root[40] - (traj.root[40] + [2.0, 0.0])).max() < 1e-3
+            cols = joint_position_columns(J["head"])
+            assert obs[40, cols] == pytest.approx(f[40, cols], abs=1e-6)  # the head where the pose has it
 
 
 # ---------------------------------------------------------------- IK and clean-up
