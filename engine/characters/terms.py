@@ -53,6 +53,8 @@ class ContactTrack(ReachPosition):
     reaches, the root takes no share).
     """
 
+    walks_over = False  # root_excess is already the walk over, per frame
+
     def __init__(self, joint: int, start: float, end: float, weight: float = 1.0, label: str = "contact",
                  moves_root: bool = True) -> None:  # fmt: skip
         super().__init__(joint, np.zeros(3), start, end, weight, label)

@@ -60,10 +60,16 @@ def bent_walk(traj: Trajectory, places=(), headings=()) -> tuple[np.ndarray, np.
     turned = np.stack(rotate_xy(*local, yaw[:-1]), -1)
     root = traj.root[0] + np.concatenate([np.zeros((1, 2)), np.cumsum(turned, axis=0)])
     if places:
-        total, count = np.zeros((t, 2)), np.zeros(t)
-        for f, p in places:
-            np.add.at(total, f, p)
-            np.add.at(count, f, 1)
-        on = np.flatnonzero(count)
-        root += interp_correction(on, total[on] / count[on, None] - root[on], t, fps=traj.fps)
+        root += correction_curve([(f, p - root[f]) for f, p in places], t, traj.fps)
     return root, yaw
+
+
+def correction_curve(moves, length: int, fps: float) -> np.ndarray:
+    """(length, 2) ground correction through `moves`, (frames, (F, 2) moves) pairs (several on one frame: their
+    mean), eased in from frame 0 and held after the last (interp_correction)."""
+    total, count = np.zeros((length, 2)), np.zeros(length)
+    for f, m in moves:
+        np.add.at(total, f, m)
+        np.add.at(count, f, 1)
+    on = np.flatnonzero(count)
+    return interp_correction(on, total[on] / count[on, None], length, fps=fps)

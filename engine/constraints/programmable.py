@@ -24,6 +24,11 @@ COMFORT_REACH = {"left_wrist": 0.55, "right_wrist": 0.55, "left_elbow": 0.35, "r
                  "left_knee": 0.25, "right_knee": 0.25}  # fmt: skip
 
 
+def comfort_reach(joint: int) -> float:
+    """How far (m, on the ground) a joint comfortably reaches from the pelvis; 0.2 for joints not listed."""
+    return COMFORT_REACH.get(CANONICAL.names[joint], 0.2)
+
+
 class ErrorTerm:
     """Base class: a residual over frames [start, end] (seconds, inclusive).
 
@@ -153,7 +158,7 @@ class JointPosition(ErrorTerm):
         """(F, 2) ground offset of the target beyond the joint's comfortable reach from the pelvis."""
         want = self.position[:2] - positions[:, 0, :2]
         dist = np.linalg.norm(want, axis=-1, keepdims=True)
-        reach = COMFORT_REACH.get(CANONICAL.names[self.joint], 0.2)
+        reach = comfort_reach(self.joint)
         return want * np.maximum(0.0, 1.0 - reach / np.maximum(dist, 1e-9))
 
 
