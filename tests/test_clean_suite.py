@@ -113,6 +113,10 @@ def test_clean_suite_puts_real_values_beside_the_generated_ones(tmp_path, monkey
     drift = rows["mean joint speed per action label: largest move away from real made by the post-processing "
                  "(points of |speed / real - 1|, raw -> final; negative: closer)"]["unconstrained: generated"]  # fmt: skip
     assert -100.0 < drift < 10.0
+    by_smoothing = rows["the same, made by the output smoothing alone (raw -> smoothed)"]["unconstrained: generated"]
+    assert -100.0 < by_smoothing < 10.0
+    goal = next(g for g in result.goals if "output smoothing moves no action label" in g.name)
+    assert goal.value == pytest.approx(by_smoothing / 100)
     assert len(result.goals) == 13 and all(np.isfinite(g.value) for g in result.goals)
 
 

@@ -205,6 +205,7 @@ def run(ctx: Context) -> SuiteResult:
     post_dev = speed_deviation(against_raw, fps)  # what post-processing changes
     smoothing_dev = speed_deviation({**against_raw, "gen": un["smoothed"]}, fps)  # the output smoothing's share
     drift = drift_from_real(un, fps)
+    smoothing_drift = drift_from_real({**un, "gen": un["smoothed"]}, fps)  # the filter's part of it
     r3_gen, r3_real = r_precision_top3(ctx, sets["unconstrained"])
     cost = post_processing_cost(ctx.model_dir)
     smoothing_loss = smoothing_on_real(ctx)
@@ -237,6 +238,7 @@ def run(ctx: Context) -> SuiteResult:
             {u: 100 * smoothing_dev[0]}, "%", 1),
         Row("mean joint speed per action label: largest move away from real made by the post-processing (points of "
             "|speed / real - 1|, raw -> final; negative: closer)", {u: 100 * drift}, "points", 1),
+        Row("the same, made by the output smoothing alone (raw -> smoothed)", {u: 100 * smoothing_drift}, "points", 1),
         Row("R-precision top-3", {u: r3_gen, column("unconstrained", True): r3_real}, "", 3),
         Row("10 s motion (30 fps, 2 threads): sampling + decoding, median", {u: cost["sample_s"]}, "s", 3),
         Row("10 s motion: default post-processing, median", {u: cost["post_s"]}, "s", 3),
@@ -257,9 +259,9 @@ def run(ctx: Context) -> SuiteResult:
         goals.append(Goal(f"{k}: mean joint speed of every action label within 10 % of real (largest deviation)",
                           d[0], SPEED_TOLERANCE, d[0] <= SPEED_TOLERANCE, "<= 0.1"))  # fmt: skip
     goals += [
-        Goal("unconstrained: the post-processing moves no action label's mean joint speed more than 10 points farther "
-             "from real than the raw output (the smoothing makes nothing sluggish)", drift, SPEED_TOLERANCE,
-             drift <= SPEED_TOLERANCE, "<= 0.1"),
+        Goal("unconstrained: the output smoothing moves no action label's mean joint speed more than 10 points "
+             "farther from real than the raw output (the smoothing makes nothing sluggish)", smoothing_drift,
+             SPEED_TOLERANCE, smoothing_drift <= SPEED_TOLERANCE, "<= 0.1"),
         Goal("unconstrained: R-precision top-3 at least 0.9 x real", r3_gen, R3_GOAL * r3_real,
              r3_gen >= R3_GOAL * r3_real, ">= 0.9 x real"),
         Goal("output smoothing on real clips: joint and wrist speed taken (largest, %)", largest_loss,
@@ -284,7 +286,8 @@ def run(ctx: Context) -> SuiteResult:
         "output is the same sample with post-processing off: its deviation is the model's, and the change the "
         "post-processing makes is measured against it (jitter counts as speed there, so some change is expected); "
         "'the output smoothing alone' applies only engine.kinematics.smoothing to it (the rest of the change is the "
-        "feet's: planting a sliding foot takes the slide's speed off).",
+        "feet's: planting a sliding foot takes the slide's speed off, so the goal is on the smoothing's part; the "
+        "whole post-processing's move is the row above it).",
         "Output smoothing on real clips: the default filter (engine.kinematics.smoothing, the default step count's "
         "cutoff) applied to the decoded test clips alone; mean joint speed and mean speed of the faster wrist "
         "relative to the pelvis, summed over the clips, after / before.",
