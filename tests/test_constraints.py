@@ -172,10 +172,25 @@ def test_guidance_puts_joint_on_target():
     out = guide.guide_raw(f)
     world = Trajectory.from_features(out, 20.0).world()
     assert np.linalg.norm(world[40, J["right_wrist"]] - [0.5, -2.2, 1.4]) < 0.01
-    # the learned conditioning: wrist relative to the root, in the heading frame, plus the root
+    # the learned conditioning: wrist relative to the root, in the heading frame, plus the root, over the reach
+    # window (on the path guidance bends the wrist along); exactly the target on its frame
     guide.last = out
     obs, mask = guide.observations()
-    assert mask[40].sum() == 5 and mask[39].sum() == 0
+    (term,) = guide.terms
+    window = guide.term_frames[0][term.weights > 0]
+    assert mask[40].sum() == 5 and mask[window].sum() == 5 * len(window) and mask[window[0] - 1].sum() == 0
+    cols = joint_position_columns(J["right_wrist"])
+    traj = Trajectory.from_features(out, 20.0)
+    rel = traj.rel[40, J["right_wrist"]]  # on target after guidance: observed where it is
+    assert obs[40, cols] == pytest.approx(rel, abs=1e-6)
+    guide.last = f  # before guidance: the wrist's observed path bends to the target on its frame, eased around it
+    obs, _ = guide.observations()
+    before = Trajectory.from_features(f, 20.0)
+    d = np.array([0.5, -2.2]) - before.root[40]
+    c, s_ = np.cos(-before.yaw[40]), np.sin(-before.yaw[40])
+    assert obs[40, cols] == pytest.approx([c * d[0] - s_ * d[1], s_ * d[0] + c * d[1], 1.4], abs=1e-6)
+    edge = window[0]
+    assert np.abs(obs[edge, cols] - before.rel[edge, J["right_wrist"]]).max() < 0.02
 
 
 def test_guidance_root_path_and_window_frame():

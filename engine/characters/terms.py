@@ -54,6 +54,9 @@ class ContactTrack(ReachPosition):
     """
 
     walks_over = False  # root_excess is already the walk over, per frame
+    # observed on its span only: the partner's place moves at every step, and observed over the long approach the
+    # high five's bodies came 29 cm close (30 asked) and its feet skated 4.5 % instead of 3.6
+    observed_on_window = False
 
     def __init__(self, joint: int, start: float, end: float, weight: float = 1.0, label: str = "contact",
                  moves_root: bool = True) -> None:  # fmt: skip

@@ -28,6 +28,7 @@ class ReachPosition(JointPosition):
     """
 
     walks_over = True
+    observed_on_window = True  # the network observes the bent path over the window (guidance._observe_reach)
 
     def frames(self, fps: float, num_frames: int) -> np.ndarray:
         span = super().frames(fps, num_frames)
