@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import os
 import sys
-import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -58,9 +57,8 @@ class Ranks:
         devices = [self.local_rank] if self.backend == "nccl" else None
         return DistributedDataParallel(model, device_ids=devices)
 
-    def elapsed(self, t_start: float) -> float:
-        """Seconds since t_start, the same on every rank (the largest), so all agree on budgets and lr."""
-        seconds = time.time() - t_start
+    def agree(self, seconds: float) -> float:
+        """`seconds` made the same on every rank (the largest), so all agree on budgets and lr."""
         if self.world == 1:
             return seconds
         value = torch.tensor([seconds], dtype=torch.float64, device=self._device())

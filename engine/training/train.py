@@ -30,6 +30,7 @@ from ..errors import MotionComposerError
 from ..observations import OBS_DIM, PATH_SLICE
 from . import distributed
 from .balance import CaptionChooser, clip_probabilities
+from .clock import TrainingClock
 from .ema import WeightAverage
 from .export import export_model, export_text_files, text_embedder
 from .finetune import FineTune, user_error
@@ -200,12 +201,13 @@ def train(args) -> Path:
         print(f"resumed at step {step} ({elapsed / 60:.1f} min)", flush=True)
     ab = torch.from_numpy(diffusion.alpha_bar()).float().to(device)
     mean_t, std_t = (torch.from_numpy(stats[k]).float().to(device) for k in ("mean", "std"))
-    t_start, last_ckpt, smooth = time.time() - elapsed, time.time(), None
-    sitting_end = time.time() + (args.session_minutes or math.inf) * 60
+    clock, last_ckpt, smooth = TrainingClock(elapsed), time.time(), None
+    sitting_end = time.time() + (args.session_minutes or math.inf) * 60  # a sitting is wall time, pauses and all
     rng, net = ranks.own_rng(rng), ranks.wrap(model)  # torchrun: own batches, averaged gradients
-    # ranks.elapsed: the same clock on every rank (elapsed(sitting_end) < 0: every rank is before the sitting's end)
-    while step < args.steps and ranks.elapsed(t_start) < args.max_minutes * 60 and ranks.elapsed(sitting_end) < 0:
-        done = max(step / args.steps, ranks.elapsed(t_start) / (args.max_minutes * 60))
+    # ranks.agree: the same numbers on every rank (the largest), so all agree on budgets, lr and the sitting's end
+    while (step < args.steps and ranks.agree(clock.elapsed) < args.max_minutes * 60
+           and ranks.agree(time.time() - sitting_end) < 0):  # fmt: skip
+        done = max(step / args.steps, ranks.agree(clock.elapsed) / (args.max_minutes * 60))
         lr = learning_rate(args, step, done)
         for g in opt.param_groups:
             g["lr"] = lr
@@ -221,18 +223,19 @@ def train(args) -> Path:
         if average is not None:
             average.update(model)
         step += 1
+        clock.tick()
         smooth = terms["loss"].item() if smooth is None else 0.98 * smooth + 0.02 * terms["loss"].item()
         if step % 50 == 0 or step == args.steps:
             parts = " ".join(f"{k} {v.item():.4f}" for k, v in terms.items() if k != "loss")
-            print(f"step {step} loss {smooth:.4f} {parts} lr {lr:.2e} {(time.time() - t_start) / 60:.1f} min",
+            print(f"step {step} loss {smooth:.4f} {parts} lr {lr:.2e} {clock.elapsed / 60:.1f} min",
                   flush=True)  # fmt: skip
         if ranks.main and time.time() - last_ckpt > CHECKPOINT_EVERY_S:
-            save_checkpoint(ckpt, model, opt, average, step, time.time() - t_start, rng, args)
+            save_checkpoint(ckpt, model, opt, average, step, clock.elapsed, rng, args)
             last_ckpt = time.time()
     ranks.finish(model)  # torchrun: the other ranks end here
-    save_checkpoint(ckpt, model, opt, average, step, time.time() - t_start, rng, args)
+    save_checkpoint(ckpt, model, opt, average, step, clock.elapsed, rng, args)
     final = (average.model if average is not None else model).to("cpu")
-    info = {"steps": step, "minutes": round((time.time() - t_start) / 60, 1), "weights": "ema" if average else "raw",
+    info = {"steps": step, "minutes": round(clock.elapsed / 60, 1), "weights": "ema" if average else "raw",
             "recipe": recipe(args)}  # fmt: skip
     if tune:
         info |= {"final_loss": round(smooth, 4), "max_minutes": args.max_minutes, "batch": args.batch, "lr": args.lr,
