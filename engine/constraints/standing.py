@@ -71,8 +71,8 @@ def in_place(start: str, end: str, tracks, cset: ConstraintSet, seconds: float,
              origin: tuple[float, float] = (0.0, 0.0), yaw: float = 0.0) -> list:  # fmt: skip
     """The root held where the clip starts (`origin` on the floor, facing `yaw`) and both feet planted, over the
     whole clip, for a clip that only stands (prompt_words.only_stands over all its tracks: nothing but standing)
-    and starts and ends standing, and has no constraints of its own but wrist targets the standing body reaches
-    (a target farther off may need a step, a path or a plant says where to be). The standing ends alone pin
+    and starts and ends standing, and has no constraints of its own but wrist targets the standing arms reach
+    over the ground (a target farther off may need a step, a path or a plant says where to be). The standing ends alone pin
     only the first and last frame: between them the model walks off ("a person is standing idle": 0.5-1.9 m and
     back) or turns round on the spot (175 degrees, its feet planted: they slide); with a wrist target and no
     hold the current model crouched to a head height of 0.4-0.5 m around it."""
@@ -96,11 +96,15 @@ def in_place(start: str, end: str, tracks, cset: ConstraintSet, seconds: float,
 
 
 def _reaches_standing(target: JointTarget, standing: np.ndarray) -> bool:
-    """Whether a wrist target is within the arm's length of its shoulder in the standing pose `standing` (J, 3)."""
+    """Whether a wrist target is over the ground within the arm's length of its shoulder in the standing pose
+    `standing` (J, 3). How high does not count: no step gets the hand higher, and without the hold a target
+    above the arm's reach (a wrist at 1.9 or 2.5 m) had the current model dive head first at seed 0 (head 5-12
+    cm above the floor at 1 s, the target missed all the same); held, the arm reaches up as far as it goes and
+    the rest is reported."""
     name = CANONICAL.names[target.joint]
     position = np.asarray(target.position, dtype=float)
     if not name.endswith("_wrist") or position.shape != (3,):
         return False
     shoulder = CANONICAL.index(name.replace("_wrist", "_shoulder"))
     arm = chain_length(target.joint) - chain_length(shoulder)
-    return float(np.linalg.norm(position - standing[shoulder])) <= arm
+    return float(np.linalg.norm(position[:2] - standing[shoulder, :2])) <= arm
