@@ -554,12 +554,15 @@ def test_the_cli_names_each_missed_constraint_on_one_stderr_line(tmp_path, capsy
     assert cli.main(["generate", "--job", str(tmp_path / "job.json"), "--out", str(tmp_path / "out.npz")]) == 0
     missed = [line for line in capsys.readouterr().err.splitlines() if "missed by" in line]
     # one line per missed constraint, each naming it; the 2.5 m target is one of them, pointing at its warning.
-    # The 1.2 m one is missed too with the current model (10 cm): the body crouches to spring at the 2.5 m target
-    # (no standing hold: the standing arm does not reach that target), and the line says so.
+    # The clip is held in place (the targets are over the ground within the standing arms' reach). Reaching up as
+    # far as the arm goes, the clean-up leans the pelvis under the hand (17.6 cm off the held spot when measured)
+    # and lifts the planted feet a little (2.3 cm): the hold's lines say so, the body on its feet
     labels = [line.split(": missed by")[0].removeprefix("warning: ") for line in missed]
     assert len(labels) == len(set(labels)) and "constraint 0 (joint) left_wrist" in labels, missed
     assert "see the warning about it above" in missed[labels.index("constraint 0 (joint) left_wrist")]
-    assert all(label.startswith(("constraint 0", "constraint 1")) for label in labels), missed
+    assert all(label.startswith(("constraint 0", "constraint 1", "stands in place: ")) for label in labels), missed
+    for line in (m for m in missed if "stands in place: " in m):
+        assert float(line.split("missed by ")[1].split(" cm")[0]) < (25.0 if "root" in line else 5.0), line
 
 
 def test_a_standing_body_that_creeps_stays_put_and_a_walk_keeps_its_travel():
