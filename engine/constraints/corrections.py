@@ -54,7 +54,7 @@ def bent_walk(traj: Trajectory, places=(), headings=()) -> tuple[np.ndarray, np.
     if headings:
         frames = np.concatenate([f for f, _ in headings])
         want = np.concatenate([y for _, y in headings])
-        yaw += interp_correction(frames, np.angle(np.exp(1j * (want - traj.yaw[frames]))), t, fps=traj.fps)
+        yaw += interp_correction(frames, nearest_turn(want, traj.yaw[frames]), t, fps=traj.fps)
     step = np.diff(traj.root, axis=0)
     local = rotate_xy(step[:, 0], step[:, 1], -traj.yaw[:-1])
     turned = np.stack(rotate_xy(*local, yaw[:-1]), -1)
@@ -62,6 +62,11 @@ def bent_walk(traj: Trajectory, places=(), headings=()) -> tuple[np.ndarray, np.
     if places:
         root += correction_curve([(f, p - root[f]) for f, p in places], t, traj.fps)
     return root, yaw
+
+
+def nearest_turn(want, have):
+    """The turn (radians, in [-pi, pi)) from heading `have` to heading `want` the nearest way round."""
+    return (np.asarray(want) - have + np.pi) % (2 * np.pi) - np.pi
 
 
 def correction_curve(moves, length: int, fps: float) -> np.ndarray:

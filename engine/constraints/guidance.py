@@ -36,7 +36,7 @@ from ..sampling import Denoise
 from ..skeleton import CANONICAL, FOOT_REST_HEIGHTS, NUM_JOINTS
 from .cleanup import cleanup
 from .coordinates import WindowFrame, pose_in_window, standing_root
-from .corrections import bent_walk, correction_curve, interp_correction
+from .corrections import bent_walk, correction_curve, interp_correction, nearest_turn
 from .programmable import ErrorTerm, JointPosition, comfort_reach
 from .reach_term import ReachPosition
 from .trajectory import Trajectory, rotate_xy
@@ -92,7 +92,6 @@ class Guide:
             self.path_held[self._span(float(p.times[0]), float(p.times[-1]))] = True
         self.last: np.ndarray | None = None  # latest raw x0 prediction
         self.far: set = set()  # joint targets (term index) and keyframes (("key", i)) whose root moves are observed
-        self.far_shift: dict[int, np.ndarray] = {}  # term index -> root shift on its span, latest prediction
 
     def observe(self, obs: np.ndarray, mask: np.ndarray) -> None:
         """Add observations (normalised feature columns, raw path columns), e.g. the kept frames of an edit."""
@@ -167,16 +166,17 @@ class Guide:
         if self.last is None:
             return obs, mask
         traj = Trajectory.from_features(self.last, self.fps)
-        places, headings = self._root_moves(traj) if self.opt.observe_root_moves else ([], [])
+        window = traj.world()  # (T, J, 3) joint positions in window coordinates, once per network call
+        places, headings, shifts = self._root_moves(traj, window) if self.opt.observe_root_moves else ([], [], {})
         for i, (term, frames) in enumerate(zip(self.terms, self.term_frames, strict=True)):
             if isinstance(term, JointPosition) and term.weight > 0:
-                if isinstance(term, ReachPosition) and term.observed_on_window and i not in self.far_shift:
-                    self._observe_reach(obs, mask, traj, term, frames)
+                if term.observed_on_window and i not in shifts:
+                    self._observe_reach(obs, mask, traj, window, term, frames)
                     continue
                 if isinstance(term, ReachPosition):
                     frames = frames[term.span_index]  # the model observes the target on its span only
                 target = np.broadcast_to(self.frame.points_to_window(term.position), (len(frames), 3))
-                shift = self.far_shift.get(i, 0.0)
+                shift = shifts.get(i, 0.0)
                 self._observe_joint(obs, mask, traj, term.joint, frames, target, shift)
         self._observe_root_moves(obs, mask, traj, places, headings)
         if self.opt.observe_path_velocity:
@@ -190,26 +190,24 @@ class Guide:
                 self._observe_joint(obs, mask, traj, j, frames, np.broadcast_to(target, (len(frames), 3)))
         return obs, mask
 
-    def _observe_reach(self, obs, mask, traj: Trajectory, term: ReachPosition, frames) -> None:
+    def _observe_reach(self, obs, mask, traj: Trajectory, window, term: ReachPosition, frames) -> None:
         """A target within reach observed over its reach window, on the path the guidance bends the joint along
         (the predicted path plus the span's miss times the window's minimum-jerk weights): observed on its span
         alone, a waving wrist's place was written into the position columns while the rotations, which the
         motion is decoded from, followed part of the way (guidance off: 11.4 -> 10.1 cm, 32 cases)."""
-        pred = traj.world()[frames, term.joint]
+        pred = window[frames, term.joint]
         at_span = np.broadcast_to(self.frame.points_to_window(term.position), (len(term.span_index), 3))
         path = pred + term.spread(at_span - pred[term.span_index])
         on = term.weights > 0
         self._observe_joint(obs, mask, traj, term.joint, frames[on], path[on])
 
-    def _root_moves(self, traj: Trajectory) -> tuple[list, list]:
+    def _root_moves(self, traj: Trajectory, window: np.ndarray) -> tuple[list, list, dict[int, np.ndarray]]:
         """Root places and headings (window frame) the latest prediction misses by far, and the joint targets'
-        root shifts (`far_shift`, on their spans). A target counts once its joint is more than ROOT_MOVE_MIN
+        root shifts on their spans (by term index). A target counts once its joint is more than ROOT_MOVE_MIN
         beyond comfortable reach of the pelvis, a keyframe once its root or heading is that far off; from then on
         for the rest of the sampling (deciding anew each step, the observed walk flipped between steps). A far
         joint target moves the root by the whole miss, so the body reaches it in its predicted pose."""
-        self.far_shift = {}
-        places, headings = [], []
-        window = traj.world()
+        places, headings, shifts = [], [], {}
         world = self.frame.points_to_world(window)
         for i, (term, frames) in enumerate(zip(self.terms, self.term_frames, strict=True)):
             if not (isinstance(term, JointPosition) and term.weight > 0 and term.joint > 0):
@@ -224,17 +222,17 @@ class Guide:
                 length = np.linalg.norm(offset, axis=-1, keepdims=True)
                 offset *= np.minimum(1.0, comfort_reach(term.joint) / np.maximum(length, 1e-9))
                 shift = np.where(self.path_held[span, None], 0.0, target[:, :2] - traj.root[span] - offset)
-                self.far_shift[i] = shift
+                shifts[i] = shift
                 places.append((span, traj.root[span] + shift))
         for i, (f, xy, yaw) in enumerate(self.key_places):
             off = 0.0 if xy is None else float(np.linalg.norm(xy - traj.root[f]))
-            turn = 0.0 if yaw is None else abs(float(np.angle(np.exp(1j * (yaw - traj.yaw[f])))))
+            turn = 0.0 if yaw is None else abs(float(nearest_turn(yaw, traj.yaw[f])))
             if off > ROOT_MOVE_MIN or turn > HEADING_MOVE_MIN:
                 self.far.add(("key", i))
             if ("key", i) in self.far:
                 places += [] if xy is None else [(f, xy)]
                 headings += [] if yaw is None else [(f, yaw)]
-        return places, headings
+        return places, headings, shifts
 
     def _is_far(self, i: int, excess: np.ndarray) -> bool:
         """Whether joint target `i` is far: its root excess (F, 2) over ROOT_MOVE_MIN now or at an earlier step
@@ -371,7 +369,7 @@ class Guide:
             if isinstance(term, JointPosition) and term.joint > 0:
                 excess = self._root_excess(term, traj, world, frames) * w
                 taken = excess  # what the root takes off the limb's step
-                if getattr(term, "walks_over", False) and self._is_far(i, excess[term.span_index] / max(w, 1e-9)):
+                if term.walks_over and self._is_far(i, excess[term.span_index] / max(w, 1e-9)):
                     walks.append((frames[term.span_index], excess[term.span_index]))  # one walk over, not per frame
                     taken, excess = term.spread(excess[term.span_index]), np.zeros_like(excess)
                 d[:, np.searchsorted(joints, term.joint), :2] -= taken

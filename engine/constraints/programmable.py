@@ -138,6 +138,9 @@ class FunctionTerm(ErrorTerm):
 class JointPosition(ErrorTerm):
     """A joint at a world position (the job file's 'joint' constraint)."""
 
+    walks_over = False  # guidance takes the root's part per frame (reach_term.ReachPosition: one walk over)
+    observed_on_window = False  # observed on its own frames (ReachPosition: over its reach window)
+
     def __init__(self, joint, position, start=0.0, end=None, weight=1.0, label=None):
         self.label = label or f"joint target {joint}"
         super().__init__(start, end, weight)

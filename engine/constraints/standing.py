@@ -85,7 +85,7 @@ def in_place(start: str, end: str, tracks, cset: ConstraintSet, seconds: float,
     rot[0] = quat.multiply(quat.about_z(yaw), rot[0])
     pos, _ = CANONICAL.forward_kinematics(rot, standing_root(rot))  # at the origin; the feet where the ends put them
     pos = pos + np.array([*xy[0], 0.0])
-    if not all(_reaches_standing(j, pos) for j in cset.joints):
+    if not all(_over_standing_reach(j, pos) for j in cset.joints):
         return []
     times = np.append(np.arange(0.0, seconds, HOLD_FACING_S), seconds)
     facing = np.stack([times, np.full(len(times), yaw)], axis=-1)
@@ -95,7 +95,7 @@ def in_place(start: str, end: str, tracks, cset: ConstraintSet, seconds: float,
                                label=f"{HOLD}: {side} foot") for side in ("left", "right")]  # fmt: skip
 
 
-def _reaches_standing(target: JointTarget, standing: np.ndarray) -> bool:
+def _over_standing_reach(target: JointTarget, standing: np.ndarray) -> bool:
     """Whether a wrist target is over the ground within the arm's length of its shoulder in the standing pose
     `standing` (J, 3). How high does not count: no step gets the hand higher, and without the hold a target
     above the arm's reach (a wrist at 1.9 or 2.5 m) had the current model dive head first at seed 0 (head 5-12

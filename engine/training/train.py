@@ -204,10 +204,13 @@ def train(args) -> Path:
     clock, last_ckpt, smooth = TrainingClock(elapsed), time.time(), None
     sitting_end = time.time() + (args.session_minutes or math.inf) * 60  # a sitting is wall time, pauses and all
     rng, net = ranks.own_rng(rng), ranks.wrap(model)  # torchrun: own batches, averaged gradients
-    # ranks.agree: the same numbers on every rank (the largest), so all agree on budgets, lr and the sitting's end
-    while (step < args.steps and ranks.agree(clock.elapsed) < args.max_minutes * 60
-           and ranks.agree(time.time() - sitting_end) < 0):  # fmt: skip
-        done = max(step / args.steps, ranks.agree(clock.elapsed) / (args.max_minutes * 60))
+    budget = args.max_minutes * 60
+    while step < args.steps:
+        # ranks.agree: the same numbers on every rank (the largest), so all agree on budgets, lr and the sitting's end
+        used = ranks.agree(clock.elapsed)
+        if used >= budget or ranks.agree(time.time() - sitting_end) >= 0:
+            break
+        done = max(step / args.steps, used / budget)
         lr = learning_rate(args, step, done)
         for g in opt.param_groups:
             g["lr"] = lr
