@@ -22,6 +22,13 @@ model's own end and with `"end": "rest"`; "a person waves the right hand"
 "normal") from the corpus' test split (~/.cache/motion_composer/corpus, its
 first 5 s).
 
+`--job FILE` (repeatable) renders a job file instead (a request as the CLI
+takes it, e.g. examples/job_constraints.json): its joint targets go to the
+rig as the add-on sends them (so the rig's own limbs meet them), each shows
+as a yellow ball where the rig's limb should be, and the tool prints how far
+the rig's bone for that joint is from it at the target's frame (`TARGET`
+lines): a target that misses on a real rig shows there.
+
 Blender work runs in a child process: once Rigify was enabled the bpy module
 cannot shut down cleanly (tests/conftest.py says the same), so the child ends
 with os._exit.
@@ -30,6 +37,7 @@ with os._exit.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import pickle
 import subprocess
@@ -60,12 +68,18 @@ def real_clip(content: str, style: str, seconds: float, corpus: Path):
     return motion.frames_for(min(seconds, motion.duration), FPS), split.clip_ids[k]
 
 
-def motions(corpus: Path) -> dict:
-    out = {name: generate(GenerationRequest.from_dict({**job, "fps": FPS})) for name, job in JOBS.items()}
-    for name, (content, style, seconds) in REAL.items():
+def motions(corpus: Path, jobs: dict | None = None) -> dict:
+    """The clips to render: the given jobs (name -> request dict) alone, else the default set with the real wave."""
+    out = {name: generate(GenerationRequest.from_dict({**job, "fps": FPS})) for name, job in (jobs or JOBS).items()}
+    for name, (content, style, seconds) in ({} if jobs else REAL).items():
         out[name], clip_id = real_clip(content, style, seconds, corpus)
         print(f"{name}: corpus clip {clip_id}")
     return out
+
+
+def read_jobs(paths: list[Path]) -> dict:
+    """Job files -> {file stem: request dict at the render's frame rate}."""
+    return {p.stem: {**json.loads(p.read_text()), "fps": FPS} for p in paths}
 
 
 CHILD = r"""
@@ -82,6 +96,7 @@ bpy.ops.pose.rigify_generate()
 sys.path.insert(0, spec["root"])
 from addon import results  # noqa: E402
 from engine.request import GenerationRequest  # noqa: E402
+from engine.skeleton import JOINT_NAMES  # noqa: E402
 
 scene = bpy.context.scene
 scene.render.fps, scene.render.fps_base = int(spec["fps"]), 1.0
@@ -145,8 +160,22 @@ scene.cycles.use_denoising = False
 scene.render.resolution_x, scene.render.resolution_y = spec["size"]
 scene.render.resolution_percentage = 100
 
+ball = material("target", (0.9, 0.8, 0.1))
+space = results.engine_space(rig)
+mapping = results.current_mapping(rig)
+balls = {}  # clip -> its target balls (shown only while that clip renders)
+for name, job in spec["jobs"].items():
+    for t in GenerationRequest.from_dict(job).constraint_set().joints:
+        bpy.ops.mesh.primitive_uv_sphere_add(radius=0.04, location=tuple(space.to_armature(np.asarray(t.position))))
+        bpy.context.active_object.data.materials.append(ball)
+        balls.setdefault(name, []).append(bpy.context.active_object)
+
 for name, motion in spec["motions"].items():
-    request = GenerationRequest.from_text("render", motion.duration)
+    job = spec["jobs"].get(name)
+    request = GenerationRequest.from_dict(job) if job else GenerationRequest.from_text("render", motion.duration)
+    for clip, objs in balls.items():
+        for obj in objs:
+            obj.hide_render = clip != name
     target = results.read_target(rig, "full", request)
     action = results.write_action(rig, results.to_channels(target, motion), frame_start=1, name=name, properties=None)
     rig.animation_data_create().action = action
@@ -162,7 +191,19 @@ for name, motion in spec["motions"].items():
     print(f"FEET {name}: balls of the feet low on {int(grounded.sum())} steps, {int((grounded & (speed > 0.3)).sum())} "
           f"of them sliding faster than 0.3 m/s (frames {np.flatnonzero((grounded & (speed > 0.3)).any(axis=1)).tolist()}); "
           f"lowest {feet[:, :, 2].min():.3f} m", flush=True)
-    for k, f in enumerate(np.linspace(1, n, spec["frames"]).round().astype(int)):
+    for t in target.joint_targets:
+        joint = JOINT_NAMES[t.joint]
+        f = int(round(t.start * spec["fps"])) + 1
+        scene.frame_set(f)
+        have = np.array(rig.matrix_world @ rig.pose.bones[mapping.reference(joint)].head)
+        miss = np.linalg.norm(have - space.to_armature(np.asarray(t.position)))
+        print(f"TARGET {name}: {joint} at {t.start:g} s (frame {f}): the rig's bone is {100 * miss:.1f} cm from it",
+              flush=True)
+    shown = np.linspace(1, n, spec["frames"]).round().astype(int)
+    for t in target.joint_targets:  # each target's frame replaces the nearest evenly spaced one
+        f = min(int(round(t.start * spec["fps"])) + 1, n)
+        shown[np.argmin(np.abs(shown - f))] = f
+    for k, f in enumerate(shown):
         scene.frame_set(int(f))
         hips = rig.matrix_world @ rig.pose.bones["DEF-spine"].head
         yaw = spec["yaw"][name][int(f) - 1]  # the character's heading: the camera stays at its front right
@@ -177,11 +218,11 @@ os._exit(0)
 """
 
 
-def render(clips: dict, out: Path, size: tuple[int, int], samples: int, frames: int) -> None:
+def render(clips: dict, out: Path, size: tuple[int, int], samples: int, frames: int, jobs: dict | None = None) -> None:
     out.mkdir(parents=True, exist_ok=True)
     yaw = {name: feat.heading(m.rotations[:, 0]) for name, m in clips.items()}
     spec = {"motions": clips, "out": str(out), "size": size, "samples": samples, "frames": frames, "fps": FPS,
-            "yaw": yaw, "root": str(Path(__file__).resolve().parent.parent)}  # fmt: skip
+            "yaw": yaw, "jobs": jobs or {}, "root": str(Path(__file__).resolve().parent.parent)}  # fmt: skip
     with tempfile.NamedTemporaryFile(suffix=".pkl", delete=False) as f:
         pickle.dump(spec, f)
     try:
@@ -189,8 +230,8 @@ def render(clips: dict, out: Path, size: tuple[int, int], samples: int, frames: 
     finally:
         os.unlink(f.name)
     for line in proc.stdout.splitlines():
-        if line.startswith("FEET"):
-            print(line[5:])
+        if line.startswith(("FEET", "TARGET")):
+            print(line.split(" ", 1)[1])
     done = [line for line in proc.stdout.splitlines() if line.startswith("RENDERED")]
     if len(done) != len(clips):
         sys.exit(
@@ -223,9 +264,11 @@ def main(argv=None) -> int:
     ap.add_argument("--samples", type=int, default=8)
     ap.add_argument("--frames", type=int, default=6, help="frames per clip, evenly spaced")
     ap.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
+    ap.add_argument("--job", type=Path, action="append", default=[], help="render this job file (repeatable)")
     args = ap.parse_args(argv)
-    clips = motions(args.corpus)
-    render(clips, args.out, tuple(args.size), args.samples, args.frames)
+    jobs = read_jobs(args.job)
+    clips = motions(args.corpus, jobs)
+    render(clips, args.out, tuple(args.size), args.samples, args.frames, jobs)
     if args.sheet is not None:
         contact_sheet(args.out, list(clips), args.frames, args.sheet)
     return 0
