@@ -49,9 +49,15 @@ def joint_position_columns(joint: int) -> np.ndarray:
     return np.arange(feat.POS_SLICE.start + 3 * (joint - 1), feat.POS_SLICE.start + 3 * joint)
 
 
+def rotation_columns(joints) -> np.ndarray:
+    """Feature columns of the joints' 6D local rotations, in the order given (6 per joint)."""
+    first = feat.ROT_SLICE.start + 6 * np.asarray(joints, dtype=int).reshape(-1, 1)
+    return (first + np.arange(6)).reshape(-1)
+
+
 def joint_feature_columns(joint: int) -> np.ndarray:
     """Feature columns describing one joint: its 6D rotation and (for non-root joints) its position."""
-    cols = np.arange(feat.ROT_SLICE.start + 6 * joint, feat.ROT_SLICE.start + 6 * joint + 6)
+    cols = rotation_columns([joint])
     return np.concatenate([cols, joint_position_columns(joint)]) if joint > 0 else cols
 
 

@@ -143,7 +143,7 @@ class RecordingNet:
 class FrameObserver:
     """Observes column 0 = the window frame index, on every frame."""
 
-    def crop_observations(self, starts):
+    def crop_observations(self, starts, t=None):
         return {a: (np.arange(a, 200.0)[:, None] * np.ones(F + 4), np.ones((200 - a, F + 4))) for a in starts}
 
 

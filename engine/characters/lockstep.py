@@ -98,7 +98,7 @@ def _predict(models: Models, members: list[Member], emb: np.ndarray, cfg: np.nda
     out = np.empty_like(x)
     for lo in range(0, n, BATCH):
         hi = min(n, lo + BATCH)
-        obs, mask = zip(*(m.guide.observations() for m in members[lo:hi]), strict=True)
+        obs, mask = zip(*(m.guide.observations(t) for m in members[lo:hi]), strict=True)
         obs2, mask2 = np.stack(obs * 2), np.stack(mask * 2)
         text2 = np.concatenate([emb[lo:hi], np.repeat(emb[-1:], hi - lo, axis=0)])
         both = models.denoise(np.concatenate([x[lo:hi], x[lo:hi]]), np.full(2 * (hi - lo), t), text2, obs2, mask2,

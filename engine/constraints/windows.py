@@ -81,14 +81,17 @@ def _path_piece(p: RootPath, lo: int, hi: int, fps: float) -> RootPath | None:
 class WindowGuide(Guide):
     """A window's Guide as the timeline composer uses it: the same observations for every row's crop."""
 
-    def crop_observations(self, starts: Iterable[int]) -> dict[int, tuple[np.ndarray, np.ndarray]]:
-        """obs and obs_mask for window frames [a, T) per crop start a, root path channels relative to frame a.
+    def crop_observations(
+        self, starts: Iterable[int], t: int | None = None
+    ) -> dict[int, tuple[np.ndarray, np.ndarray]]:
+        """obs and obs_mask for window frames [a, T) per crop start a, root path channels relative to frame a, for
+        the network call at diffusion time t.
 
         The model observes a root path relative to its row's first frame; for a
         crop that starts inside the window that frame's place comes from the
         latest prediction, so before the first one a late crop observes no path.
         """
-        obs, mask = self.observations()
+        obs, mask = self.observations(t)
         out = {}
         traj = None
         for a in starts:

@@ -38,8 +38,11 @@ Network = Callable[..., np.ndarray]
 
 
 class Observer(Protocol):
-    def crop_observations(self, starts: Iterable[int]) -> dict[int, tuple[np.ndarray, np.ndarray]]:
-        """Per crop start a: obs and obs_mask for window frames [a, T), root path relative to frame a."""
+    def crop_observations(
+        self, starts: Iterable[int], t: int | None = None
+    ) -> dict[int, tuple[np.ndarray, np.ndarray]]:
+        """Per crop start a: obs and obs_mask for window frames [a, T), root path relative to frame a, for the
+        network call at diffusion time t."""
         ...
 
 
@@ -152,9 +155,9 @@ class WindowComposer:
             self.obs_mask[r, :k, : f + 4] = 1.0
         self.keep = prefix_keep(p)[:, None]
 
-    def _observations(self) -> tuple[np.ndarray, np.ndarray]:
+    def _observations(self, t: int) -> tuple[np.ndarray, np.ndarray]:
         """The prefix's observations plus the observer's for this step, each row on its crop."""
-        crops = self.observer.crop_observations({a for a, _ in self.rows})
+        crops = self.observer.crop_observations({a for a, _ in self.rows}, t)
         obs, mask = self.obs.copy(), self.obs_mask.copy()
         p = 0 if self.prefix is None else len(self.prefix.norm)
         for r, (a, e) in enumerate(self.rows):
@@ -179,7 +182,7 @@ class WindowComposer:
     def __call__(self, x_t: np.ndarray, t: int) -> np.ndarray:
         """x_t (1, T, F) -> composed x0 (1, T, F)."""
         pred: list[np.ndarray] = [None] * len(self.rows)  # type: ignore[list-item]
-        obs, obs_mask = (self.obs, self.obs_mask) if self.observer is None else self._observations()
+        obs, obs_mask = (self.obs, self.obs_mask) if self.observer is None else self._observations(t)
         inputs: dict[int, np.ndarray] = {}  # by track row: a track's own unconditional row shares it
         for group, length in self.groups:
             x = np.zeros((len(group), length, x_t.shape[-1]), np.float32)
