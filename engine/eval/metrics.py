@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..kinematics import contact
+from ..kinematics.smoothing import joint_jerk
 from ..skeleton import FOOT_INDICES, JOINT_NAMES
 
 FOOT_COLUMNS = list(FOOT_INDICES)
@@ -129,12 +130,8 @@ def floor_penetration(motions: list[np.ndarray]) -> float:
     return float(np.concatenate(depth).mean()) if depth else 0.0
 
 
-def jerk(positions: np.ndarray, fps: float) -> np.ndarray:
-    """(T-3, J) magnitude of the third time derivative of joint positions, m/s^3."""
-    p = np.asarray(positions, np.float64)
-    if len(p) < 4:
-        return np.zeros((0, p.shape[1]))
-    return np.linalg.norm(np.diff(p, n=3, axis=0), axis=-1) * fps**3
+jerk = joint_jerk  # (T-3, J) m/s^3: the engine's own measure (kinematics.smoothing), so the benchmark and the
+# transitions' easing (timeline.transitions) agree on it
 
 
 def mean_jerk(motions: list[np.ndarray], fps: float) -> float:

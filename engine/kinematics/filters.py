@@ -52,7 +52,7 @@ def butterworth(values: np.ndarray, cutoff_hz: float, fps: float) -> np.ndarray:
     return (_zero_phase(n, float(cutoff_hz), float(fps)) @ x.reshape(n, -1)).reshape(x.shape)
 
 
-@lru_cache(maxsize=4)
+@lru_cache(maxsize=8)  # the output smoothing's two plus the transitions' five (short stretches)
 def _zero_phase(n: int, cutoff_hz: float, fps: float) -> np.ndarray:
     """(n, n) matrix of the whole filter: every step (the point-reflected ends, both passes, the trim) is linear
     in the values, so running them once on the identity gives one product for any channels (a Python loop over

@@ -45,13 +45,25 @@ def smooth_motion(motion: Motion, cutoff_hz: float = CUTOFF_HZ, budget: float = 
     low = low_pass(motion, cutoff_hz)
     if budget <= 0 or motion.num_frames < 4:
         return low
-    share = kept_share(motion.positions() - low.positions(), motion.fps, budget)[:, None]
-    top = low_pass(motion, CEILING_HZ)  # the most that comes back: no frame-to-frame tremor
-    q = quat.continuous(top.rotations)
-    q_low = low.rotations * np.sign(np.sum(low.rotations * q, axis=-1, keepdims=True))  # same hemisphere
-    rotations = quat.normalize(q_low + share[:, :, None] * (q - q_low))
-    root = low.root_translation + share * (top.root_translation - low.root_translation)
-    return replace(motion, rotations=rotations, root_translation=root)
+    share = kept_share(motion.positions() - low.positions(), motion.fps, budget)
+    return mix(low, low_pass(motion, CEILING_HZ), share)  # what comes back stops at CEILING_HZ: no tremor
+
+
+def mix(a: Motion, b: Motion, share: np.ndarray) -> Motion:
+    """`a` moved towards `b` by `share` (T,) in [0, 1] per frame: rotations interpolated, root path too."""
+    q = quat.continuous(b.rotations)
+    q_a = a.rotations * np.sign(np.sum(a.rotations * q, axis=-1, keepdims=True))  # same hemisphere
+    rotations = quat.normalize(q_a + share[:, None, None] * (q - q_a))
+    root = a.root_translation + share[:, None] * (b.root_translation - a.root_translation)
+    return replace(a, rotations=rotations, root_translation=root)
+
+
+def joint_jerk(positions: np.ndarray, fps: float) -> np.ndarray:
+    """(T-3, J) magnitude of the third time derivative of joint positions (T, J, 3), m/s^3."""
+    p = np.asarray(positions, np.float64)
+    if len(p) < 4:
+        return np.zeros((0, p.shape[1]))
+    return np.linalg.norm(np.diff(p, n=3, axis=0), axis=-1) * fps**3
 
 
 def low_pass(motion: Motion, cutoff_hz: float = CUTOFF_HZ) -> Motion:
@@ -68,7 +80,7 @@ def low_pass(motion: Motion, cutoff_hz: float = CUTOFF_HZ) -> Motion:
 def kept_share(band: np.ndarray, fps: float, budget: float = JITTER_BUDGET) -> np.ndarray:
     """(T,) share in [0, 1] of the quick band `band` (T, J, 3 joint positions) to keep at each frame: 1 while its
     mean jerk over the joints, averaged over about a second, stays within `budget`, falling as its cube above."""
-    jerk = np.linalg.norm(np.diff(band, n=3, axis=0), axis=-1).mean(axis=1) * fps**3
+    jerk = joint_jerk(band, fps).mean(axis=1)
     level = gaussian(np.pad(jerk, (1, 2), mode="edge"), LEVEL_S * fps)  # each third difference centred on its frames
     share = np.minimum(1.0, budget / np.maximum(level, 1e-12)) ** BUDGET_POWER
     return gaussian(share, SHARE_S * fps)

@@ -20,6 +20,7 @@ from ..motion import Motion
 from ..request import GenerationRequest
 from ..runtime import Models, load_models
 from ..timeline import plan
+from ..timeline.transitions import transition_times
 from . import post as postproc
 from .edit_ops import apply_edit
 from .provenance import Provenance
@@ -93,7 +94,7 @@ def sample_request(request: GenerationRequest, models: Models, settings: Sampler
                         cancel=cancel)  # fmt: skip
     motion = postproc.decode(x0, models.mean, models.std, fps, guides.start)
     motion = motion.frames_for(request.seconds, request.fps)
-    return postproc.finish(motion, cset, post, settings.steps)
+    return postproc.finish(motion, cset, post, settings.steps, transition_times(request.tracks, request.seconds))
 
 
 def inbetween(keyframes: list[dict], text: str, seconds: float | None = None, *, fps: float = 30.0, seed: int = 0,

@@ -10,6 +10,7 @@ per-constraint residuals before and after it.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -21,6 +22,7 @@ from ..constraints.types import ConstraintSet
 from ..kinematics import contact
 from ..kinematics.smoothing import cutoff_for_steps, smooth_motion
 from ..motion import Motion
+from ..timeline.transitions import ease_transitions
 from .settings import PostProcessing
 
 #: constraint kinds whose residual is a distance in metres (LookAt is an angle, a FunctionTerm the user's unit)
@@ -50,13 +52,17 @@ def decode(x0: np.ndarray, mean: np.ndarray, std: np.ndarray, fps: float, frame:
     return feat.decode(raw, fps, start_position=frame.origin, start_yaw=frame.yaw)
 
 
-def finish(motion: Motion, cset: ConstraintSet, post: PostProcessing,
-           steps: int | None = None) -> tuple[Motion, list[Residual]]:  # fmt: skip
+def finish(motion: Motion, cset: ConstraintSet, post: PostProcessing, steps: int | None = None,
+           transitions: Sequence[float] = ()) -> tuple[Motion, list[Residual]]:  # fmt: skip
     """Clean-up as `post` asks, and each constraint's residual before and after it; `steps` (the sampler's, None:
-    the default) sets the output smoothing's cutoff (kinematics.smoothing.cutoff_for_steps)."""
+    the default) sets the output smoothing's cutoff (kinematics.smoothing.cutoff_for_steps); `transitions` are
+    the times (s) where timeline tracks hand over, eased after the smoothing (on the raw output the sampler's
+    jitter hid which borders snap) and before the feet are planted."""
     before = measure(motion, cset)
     if post.adaptive_smoothing:
         motion = smooth_motion(motion, cutoff_for_steps(steps))
+    if post.ease_transitions:
+        motion = ease_transitions(motion, list(transitions))
     targets = cset if post.exact_constraints else ConstraintSet()
     if post.clean_feet or targets:
         motion = cleanup(motion, targets, feet=post.clean_feet)

@@ -29,12 +29,16 @@ class PostProcessing:
     clean_feet: plant the feet while in contact (kinematics.feet: the model's contact channels checked against
       the contact definition's height and speed), legs by IK, pelvis lowered where a plant is out of reach.
     exact_constraints: IK clean-up puts every constraint on target (reported as residuals either way).
+    ease_transitions: where timeline tracks hand over, a border jerkier than the segments beside it is low-passed
+      locally until it is not (timeline.transitions: a hand the next track raises no longer flicks up); after the
+      smoothing, before the feet.
     """
 
     smoothing: float = 1.0
     adaptive_smoothing: bool = True
     clean_feet: bool = True
     exact_constraints: bool = True
+    ease_transitions: bool = True
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.smoothing <= 10.0:
@@ -47,7 +51,9 @@ class PostProcessing:
     def from_dict(cls, data: dict[str, Any] | None) -> PostProcessing:
         data = data or {}
         known = {
-            k: data[k] for k in ("smoothing", "adaptive_smoothing", "clean_feet", "exact_constraints") if k in data
+            k: data[k]
+            for k in ("smoothing", "adaptive_smoothing", "clean_feet", "exact_constraints", "ease_transitions")
+            if k in data
         }
         return cls(**known)
 
