@@ -356,6 +356,31 @@ def test_joint_targets_are_met_on_the_rig(joint):
     assert np.allclose(free.alignment.to_canonical(goal), src)
 
 
+def test_a_head_target_is_met_on_the_rig_as_far_as_its_spine_reaches():
+    """The same target 6 cm from the head at frame 30: the spine and neck tilt it over (7.0 cm off across, now
+    0.5); its height is the rig's (this rig's neck is shorter than the canonical one scaled: the head stays
+    2.9 cm under the target, as tilting only lowers a head) and is left to the report."""
+    rows = stretched_arms(rows_for("mixamo", scale=1.2, a_pose_deg=30.0), 0.85)
+    target = target_from_rows(rows, object_matrix(rot_x_deg=90.0, rot_z_deg=30.0, scale=0.01))
+    mapping = auto_map(target)
+    free = retarget(WAVE, target, mapping)
+    frame, up = 30, target.up_axis()
+    src = WAVE.positions()[frame, J["head"]] + np.array([0.03, -0.05, 0.02])
+    goal = free.alignment.to_armature(src)
+    jt = JointTarget(J["head"], frame / WAVE.fps, frame / WAVE.fps, src)
+    met = retarget(WAVE, target, mapping, joint_targets=[jt])
+
+    def across(result) -> float:
+        off = result.joint_positions["head"][frame] - goal
+        return np.linalg.norm(off - (off @ up) * up) * target.world_scale()
+
+    assert across(free) > 0.05 and across(met) < 0.01, (across(free), across(met))
+    far = np.abs(np.arange(WAVE.num_frames) - frame) > 12
+    assert np.allclose(met.joint_positions["head"][far], free.joint_positions["head"][far], atol=1e-6)
+    assert np.allclose(met.bone_orientations[mapping.joints["head"]][frame],
+                       free.bone_orientations[mapping.joints["head"]][frame], atol=1e-6)  # fmt: skip
+
+
 # -- reading poses back ---------------------------------------------------------------------------
 
 

@@ -196,9 +196,9 @@ for name, motion in spec["motions"].items():
         f = int(round(t.start * spec["fps"])) + 1
         scene.frame_set(f)
         have = np.array(rig.matrix_world @ rig.pose.bones[mapping.reference(joint)].head)
-        miss = np.linalg.norm(have - space.to_armature(np.asarray(t.position)))
-        print(f"TARGET {name}: {joint} at {t.start:g} s (frame {f}): the rig's bone is {100 * miss:.1f} cm from it",
-              flush=True)
+        off = have - space.to_armature(np.asarray(t.position))
+        print(f"TARGET {name}: {joint} at {t.start:g} s (frame {f}): the rig's bone is {100 * np.linalg.norm(off):.1f} "
+              f"cm from it ({100 * off[2]:+.1f} cm up)", flush=True)
     shown = np.linspace(1, n, spec["frames"]).round().astype(int)
     for t in target.joint_targets:  # each target's frame replaces the nearest evenly spaced one
         f = min(int(round(t.start * spec["fps"])) + 1, n)

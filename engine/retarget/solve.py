@@ -32,6 +32,8 @@ from .target import TargetSkeleton
 ROOT_MOTION_MODES = ("full", "in_place", "vertical_only")
 #: the chain where extra target bones between mapped ones share the bend
 TORSO_CHAIN = ("pelvis", "spine1", "spine2", "spine3", "neck", "head")
+SPINE_CHAIN = TORSO_CHAIN[1:-1]  # the bones a head target tilts
+HEAD_PASSES = 3  # tilts of the spine towards a head target (each closes most of what is left)
 _REST = CANONICAL.rest_positions()
 _J = {n: i for i, n in enumerate(JOINT_NAMES)}
 
@@ -125,6 +127,11 @@ def retarget(
     blend = max(1, int(round(blend_seconds * motion.fps)))
     if foot_lock and root_motion == "full" and motion.contacts is not None:
         if _lock_feet(target, mapping, al, refs, goals, heads, deltas, motion.contacts, blend, pos_c):
+            world, heads, local = pose()
+    head = reach.head_goal(joint_targets, al, motion.fps, motion.num_frames)
+    if head is not None:
+        for _ in range(HEAD_PASSES):
+            _tilt_spine(target, mapping, refs, goals, world, heads, head, reach.blend_frames(motion.fps))
             world, heads, local = pose()
     limbs = reach.limb_goals(joint_targets, al, motion.fps, motion.num_frames)
     if limbs:
@@ -226,6 +233,19 @@ def _floor(al: RestAlignment, pos_c: np.ndarray, side: str, with_ball: bool) -> 
 
     ball = height(f"{side}_foot") if with_ball and f"{side}_foot" in al.ground else None
     return footlock.Floor(al.up, height(f"{side}_ankle"), ball)
+
+
+def _tilt_spine(target, mapping, refs, goals, world, heads, goal, blend: int) -> None:
+    """Move the head towards `goal` (T,3, NaN where free) by tilting each keyed spine and neck bone an equal share.
+
+    Bones above a tilted one keep their world orientation (goals are world orientations) and ride on its tail, so
+    each tilt moves the head by its own tail's displacement; a few passes close what the shares leave.
+    """
+    corr = footlock.fade_out(goal - heads[refs["head"]], blend)
+    bones = [target.index(mapping.joints[j]) for j in SPINE_CHAIN if j in mapping.joints]
+    for b in bones:
+        bone = quat.rotate(world[b], np.array([0.0, target.lengths[b], 0.0]))  # head to posed tail
+        goals[b] = quat.multiply(quat.from_two_vectors(bone, bone + corr / len(bones)), goals[b])
 
 
 def _turn_limb(target, mapping, goals, limb, q_upper, q_mid) -> None:
