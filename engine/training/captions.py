@@ -86,6 +86,8 @@ CONTENTS |= {
     "get-up-face-up": (["gets up from lying on the back", "stands up after lying face up",
                         "sits up and gets to the feet"],
                        ["rises to the feet from a supine position"]),
+    "stand": (["stands still", "stands in place", "stands idle", "stands and waits", "is standing still"],
+              ["remains upright without moving"]),  # idle stretches cut from other clips (training/idle.py)
     "roll": (["does a forward roll", "rolls forward on the ground", "tucks and rolls forward"],
              ["tumbles head over heels along the floor"]),
     "spin": (["spins around", "turns around on the spot", "spins in a full circle"],

@@ -35,6 +35,7 @@ from .ema import WeightAverage
 from .export import export_model, export_text_files, text_embedder
 from .finetune import FineTune, user_error
 from .geometry import feature_positions, geometric_losses, planted_foot_speed
+from .idle import IDLE_LABEL, idle_items, idle_share
 from .library_captions import corpus_captions
 from .model import Denoiser, ModelConfig
 from .prepare import prepare, print_report
@@ -52,14 +53,18 @@ class Corpus:
     """A prepared split plus caption embeddings for its label pairs."""
 
     def __init__(self, path: Path, stats: dict, embed, balance: float = 1.0, content_only: float = 0.0,
-                 embedding_cache: Path | None = None) -> None:  # fmt: skip
+                 embedding_cache: Path | None = None, idle: bool = False) -> None:  # fmt: skip
         data = np.load(path)
         self.features = (data["features"] - stats["mean"]) / stats["std"]
         self.raw = data["features"]
-        self.starts = data["starts"]
+        self.starts, self.lengths = data["starts"][:-1], np.diff(data["starts"])  # items: [start, start + length)
         self.labels = list(zip(data["contents"].tolist(), data["styles"].tolist(), strict=True))
         self.fps = float(data["fps"])
-        self.lengths = np.diff(self.starts)
+        if idle:  # standing-still stretches of the clips as items of their own (training/idle.py)
+            ranges = np.array(idle_items(self.raw, data["starts"], self.fps), dtype=np.int64).reshape(-1, 2)
+            self.starts = np.concatenate([self.starts, ranges[:, 0]])
+            self.lengths = np.concatenate([self.lengths, ranges[:, 1] - ranges[:, 0]])
+            self.labels += [IDLE_LABEL] * len(ranges)
         self.balance = balance
         self.captions = CaptionChooser(sorted(set(self.labels)), content_only, corpus_captions(data, self.labels))
         all_caps = self.captions.all_captions()
@@ -68,7 +73,8 @@ class Corpus:
 
     def probabilities(self, frames: int) -> np.ndarray:
         if frames not in self._probabilities:
-            self._probabilities[frames] = clip_probabilities(self.lengths, self.labels, frames, self.balance)
+            p = clip_probabilities(self.lengths, self.labels, frames, self.balance)
+            self._probabilities[frames] = idle_share(p, np.array([x == IDLE_LABEL for x in self.labels]))
         return self._probabilities[frames]
 
     def batch(self, rng: np.random.Generator, size: int, frames: int, fpt: int, obs_prob: float):
@@ -178,7 +184,7 @@ def train(args) -> Path:
     embed = text_embedder(text_onnx, tokenizer)
     digest = hashlib.sha256(text_onnx.read_bytes()).hexdigest()[:12]
     cache = Path(args.embedding_cache) / f"{digest}.npz"
-    corpus_args = (stats, embed, args.balance, args.content_only, cache)
+    corpus_args = (stats, embed, args.balance, args.content_only, cache, args.idle_items)
     corpus = (ranks.main_first(tune.load_corpus, Corpus, corpus_args) if tune
               else ranks.main_first(Corpus, Path(args.corpus) / "train.npz", *corpus_args))  # fmt: skip
     cfg = ModelConfig(width=args.width, layers=args.layers, heads=args.heads, ff=args.ff, impute=args.impute)
@@ -294,6 +300,8 @@ def parse_args(argv=None):
     ap.add_argument("--obs-prob", type=float, default=0.36, help="share of samples that carry observations")
     ap.add_argument("--balance", type=float, default=1.0, help="label-pair sampling exponent (1: by data, 0: flat)")
     ap.add_argument("--content-only", type=float, default=0.0, help="share of styled captions without the style")
+    ap.add_argument("--idle-items", action="store_true",
+                    help="also train on the clips' standing-still stretches, captioned 'a person stands still' and the like")  # fmt: skip
     ap.add_argument("--width", type=int, default=256)
     ap.add_argument("--layers", type=int, default=6)
     ap.add_argument("--heads", type=int, default=4)
