@@ -1,11 +1,11 @@
 """Decode and post-process: the one place sampled features become a result.
 
-Every request kind ends here with the same PostProcessing settings (its
-smoothing runs inside the sampler, on each window's final prediction before
-the last guidance correction: sample.sample_windows): decoding from the
-window's place in the world, then output smoothing of the decoded motion (kinematics.smoothing),
-clean-up (constraints reached with IK over a window around them, feet planted while in contact) and the
-per-constraint residuals before and after it.
+Every request kind ends here with the same PostProcessing settings (its smoothing runs inside the sampler, on
+each window's final prediction before the last guidance correction: sample.sample_windows): decoding from the
+window's place in the world, then output smoothing of the decoded motion (kinematics.smoothing), timeline
+borders that snap eased to the segments beside them (timeline.transitions), clean-up (constraints reached with
+IK over a window around them, feet planted while in contact) and the per-constraint residuals before and after
+it.
 """
 
 from __future__ import annotations
@@ -68,7 +68,7 @@ def finish(motion: Motion, cset: ConstraintSet, post: PostProcessing, steps: int
         motion = cleanup(motion, targets, feet=post.clean_feet)
     if post.clean_feet:
         motion = contacts_where_feet_stand(motion)
-    changed = post.adaptive_smoothing or post.clean_feet or targets
+    changed = post.adaptive_smoothing or (post.ease_transitions and transitions) or post.clean_feet or targets
     after = measure(motion, cset) if changed else before
     return motion, [Residual(b["label"], b["type"], b["mean"], b["max"], a["mean"], a["max"])
                     for b, a in zip(before, after, strict=True)]  # fmt: skip
