@@ -24,6 +24,7 @@ class Channels:
     rotations: dict
     locations: dict
     bone_properties: dict = field(default_factory=dict)
+    target_misses: dict = field(default_factory=dict)  # joint target label -> the rig's own miss (m)
 
     @property
     def num_frames(self) -> int:

@@ -86,7 +86,9 @@ def to_channels(target: Target, motion) -> Channels:
     """Canonical motion -> keys for the target's bones; pure numpy, runs on the worker thread."""
     result = retarget.retarget(motion, target.skeleton, target.mapping, root_motion=target.root_motion,
                                 joint_targets=target.joint_targets)  # fmt: skip
-    return Channels(result.rotations, result.locations, result.properties)
+    misses = retarget.rig_misses(target.joint_targets, result.joint_positions, result.alignment, motion.fps,
+                                 target.skeleton.world_scale())  # fmt: skip
+    return Channels(result.rotations, result.locations, result.properties, misses)
 
 
 def write_action(armature_obj, channels: Channels, *, frame_start: int, name: str, properties: dict | None):
@@ -112,8 +114,13 @@ def action_name(request, index: int, count: int, rig: str = "") -> str:
 
 
 def metadata(result, placement: dict) -> dict:
-    """Custom properties that make the Action reproducible (request, seed, model version)."""
-    meta = getattr(result.motion, "metadata", None) or {}
+    """Custom properties that make the Action reproducible (request, seed, model version); each joint target's
+    provenance row also says how far the rig's own bone ended from it (`rig_max`, m)."""
+    meta = dict(getattr(result.motion, "metadata", None) or {})
+    misses = getattr(getattr(result, "channels", None), "target_misses", None) or {}
+    if misses:
+        meta["constraints"] = [{**row, "rig_max": misses[row["label"]]} if row.get("label") in misses else row
+                               for row in meta.get("constraints", [])]  # fmt: skip
     request = result.request
     return {
         PROP_REQUEST: json.dumps(request.to_dict(), sort_keys=True),

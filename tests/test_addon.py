@@ -263,7 +263,9 @@ def test_the_constraints_panel_shows_each_residual_of_the_result(scene, monkeypa
     rows = [{"label": "constraint 0 (joint) left_wrist", "type": "JointTarget", "model_mean": 0.03, "model_max": 0.04,
              "mean": 0.0, "max": 0.0002},
             {"label": "constraint 1 (joint) left_wrist", "type": "JointTarget", "model_mean": 0.5, "model_max": 0.6,
-             "mean": 0.55, "max": 0.56}]  # fmt: skip
+             "mean": 0.55, "max": 0.56},
+            {"label": "constraint 2 (joint) head", "type": "JointTarget", "model_mean": 0.01, "model_max": 0.01,
+             "mean": 0.0, "max": 0.0, "rig_max": 0.035}]  # fmt: skip
     conflict = "constraint 0 (joint) left_wrist and constraint 1 (joint) left_wrist: targets 1.00 m apart"
 
     def with_residuals(request, **kwargs):
@@ -280,6 +282,8 @@ def test_the_constraints_panel_shows_each_residual_of_the_result(scene, monkeypa
     labels = [(b.get("text"), b.get("icon")) for name, b in _draw_all_panels(bpy.context) if name == "label"]
     assert ("constraint 0 (joint) left_wrist: 0.0 cm (model alone 4.0 cm)", "CHECKMARK") in labels
     assert ("constraint 1 (joint) left_wrist: 56.0 cm (model alone 60.0 cm)", "ERROR") in labels
+    # met on the canonical skeleton, but the rig's own head is 3.5 cm off (its proportions): a miss
+    assert ("constraint 2 (joint) head: 0.0 cm (model alone 1.0 cm; on the rig 3.5 cm)", "ERROR") in labels
     assert (conflict, "ERROR") in labels  # the prompt warning has its own note under the prompt
     assert not any(t.startswith("prompt ") for t, _ in labels)
 

@@ -101,6 +101,9 @@ def test_empty_target_is_met_by_the_rigs_hand(kind, rigify_rigs, monkeypatch):
     before = np.linalg.norm(wrist[:3] - spot)
     print(f"\n{kind}: right hand {err * 100:.2f} cm from the Empty ({before * 100:.1f} cm before the rig's reach)")
     assert err < 0.02 and before < 0.3
+    rows = json.loads(results.generated_action(obj.animation_data)[results.PROP_PROVENANCE])["constraints"]
+    (row,) = [r for r in rows if r["type"] == "JointTarget"]
+    assert row["rig_max"] < 0.02  # what the panel shows: the rig's own miss, beside the canonical one
 
 
 def test_root_path_from_a_curve_is_followed_on_a_scaled_rig():

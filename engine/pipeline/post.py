@@ -85,6 +85,8 @@ def residual_line(row: dict) -> tuple[str, bool]:
     """(one line for people, met) for a provenance row of `metadata["constraints"]`: the largest error after
     clean-up (cm for distances, else the constraint's own unit) and the model's alone beside it."""
     if row.get("type") in METRE_RESIDUALS:
-        met = row["max"] <= MISSED_M
-        return f"{row['label']}: {100 * row['max']:.1f} cm (model alone {100 * row['model_max']:.1f} cm)", met
+        text = f"{row['label']}: {100 * row['max']:.1f} cm (model alone {100 * row['model_max']:.1f} cm"
+        if "rig_max" in row:  # retargeted onto a rig (the add-on): its own bone's miss, for its proportions
+            return text + f"; on the rig {100 * row['rig_max']:.1f} cm)", max(row["max"], row["rig_max"]) <= MISSED_M
+        return text + ")", row["max"] <= MISSED_M
     return f"{row['label']}: {row['max']:.3g} (model alone {row['model_max']:.3g})", row["max"] <= 1e-3

@@ -15,6 +15,7 @@ from .mapping import ESSENTIAL_JOINTS, IK_PARTS, SOURCES, BoneMapping, IkControl
 from .mapping_file import fit_mapping, read_mapping_file, write_mapping_file
 from .mirror import complete_mirrored, mirror_bone, other_side
 from .presets import PRESETS, Preset
+from .reach import rig_misses
 from .review import IK_SLOT_LABELS, JOINT_LABELS, PRESET_TITLES, Row, review
 from .solve import ROOT_MOTION_MODES, RetargetResult, retarget
 from .target import TargetSkeleton, bone_matrix
@@ -47,6 +48,7 @@ __all__ = [
     "read_mapping_file",
     "retarget",
     "review",
+    "rig_misses",
     "shape_mapping",
     "side_of",
     "write_mapping_file",

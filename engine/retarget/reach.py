@@ -74,3 +74,23 @@ def _put(goal: np.ndarray, t: JointTarget, al: RestAlignment, fps: float) -> Non
     first = min(max(frame_at(t.start, fps), 0), n - 1)
     last = min(max(frame_at(t.end, fps), first), n - 1)
     goal[first : last + 1] = al.to_armature(np.asarray(t.position, dtype=np.float64))
+
+
+def rig_misses(targets: Sequence[JointTarget], joint_positions: dict, al: RestAlignment, fps: float,
+               world_scale: float) -> dict[str, float]:  # fmt: skip
+    """Per target label, how far (m) the rig's own bone for the joint ends from the target at its frames.
+
+    `joint_positions` are the retarget's armature-space positions per canonical joint (RetargetResult); what
+    the rig cannot reach for its proportions (a head too high for its neck) shows here and nowhere else.
+    """
+    out: dict[str, float] = {}
+    for t in targets:
+        have = joint_positions.get(JOINT_NAMES[t.joint])
+        if have is None:
+            continue
+        goal = np.full((len(have), 3), np.nan)
+        _put(goal, t, al, fps)
+        on = ~np.isnan(goal[:, 0])
+        miss = float(np.linalg.norm(have[on] - goal[on], axis=-1).max()) * world_scale
+        out[t.label] = max(out.get(t.label, 0.0), miss)
+    return out
