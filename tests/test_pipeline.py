@@ -169,3 +169,10 @@ def test_what_makes_a_regenerated_result_differ_is_named():
     assert sampling_changes({"model_version": "m1", "step_spacing": "trailing"}, made) == [
         "the source Action was made with model m1, this is m2"
     ]
+    # a timeline made before its track borders were eased (no such setting stored); a single prompt has none
+    eased = made | {"post_processing": {"ease_transitions": True}}
+    timeline = {"request": {"tracks": [{"text": "a", "start": 0, "end": 2}, {"text": "b", "start": 2, "end": 4}]}}
+    assert sampling_changes(made | timeline, eased) == [
+        "the source Action's track borders were not eased, this engine's are (PostProcessing.ease_transitions)"
+    ]
+    assert sampling_changes(made | {"request": {"tracks": [{"text": "a", "start": 0, "end": 4}]}}, eased) == []

@@ -88,8 +88,9 @@ class Provenance:
 
 def sampling_changes(stored: dict[str, Any], made: dict[str, Any]) -> list[str]:
     """Why a result made again from a stored one's request and seed (`made`, its metadata) is not the stored one:
-    one line per difference in what picks the motion for a seed (the model, the sampler's step spacing), empty
-    when there is none (a result that names no spacing was sampled with LEGACY_SPACING)."""
+    one line per difference in what picks the motion for a seed (the model, the sampler's step spacing, a
+    timeline's easing of its track borders), empty when there is none (a result that names no spacing was sampled
+    with LEGACY_SPACING; one that names no easing was made before borders were eased)."""
     changes = []
     old_model, new_model = stored.get("model_version", "unknown"), made.get("model_version", "unknown")
     if old_model != new_model:
@@ -98,4 +99,10 @@ def sampling_changes(stored: dict[str, Any], made: dict[str, Any]) -> list[str]:
     if old_spacing != new_spacing:
         changes.append(f"the source Action was sampled with {old_spacing!r} step spacing, this engine uses "
                        f"{new_spacing!r}")  # fmt: skip
+    old_post, new_post = (d.get("post_processing") or {} for d in (stored, made))
+    borders = len((stored.get("request") or {}).get("tracks") or ()) > 1  # a timeline: its borders can be eased
+    old_ease, new_ease = (p.get("ease_transitions", False) for p in (old_post, new_post))
+    if borders and old_ease != new_ease:
+        changes.append(f"the source Action's track borders were {'' if old_ease else 'not '}eased, this engine's "
+                       f"are {'' if new_ease else 'not '}(PostProcessing.ease_transitions)")  # fmt: skip
     return changes
