@@ -24,6 +24,7 @@ import numpy as np
 from ..prompt_help import EMBEDDINGS_FILE, TOP_K, VOCABULARY_FILE, Vocabulary, familiarity
 from ..runtime import DEFAULT_MODEL_DIR, load_models
 from .captions import CONTENTS, STYLES, canonical_caption, heldout_captions
+from .idle import IDLE_LABEL
 
 #: actions no training corpus has: calibration prompts that must warn
 UNKNOWN_PROMPTS = (
@@ -69,8 +70,11 @@ def calibrate(known: np.ndarray, unknown: np.ndarray) -> tuple[float, float, flo
 
 def build(corpus: Path, model_dir: Path) -> dict:
     split = np.load(corpus / "train.npz")
-    pairs = sorted({(str(c), str(s)) for c, s in zip(split["contents"], split["styles"], strict=True)})
     models = load_models(model_dir, "cpu")
+    trained = {(str(c), str(s)) for c, s in zip(split["contents"], split["styles"], strict=True)}
+    if models.manifest.details.get("training", {}).get("recipe", {}).get("idle_items"):
+        trained.add(IDLE_LABEL)  # standing-still stretches cut from the clips (train.py --idle-items)
+    pairs = sorted(trained)
     rows = reference_captions(pairs)
     captions = [c for c, _ in rows]
     emb = models.text.encode(captions)
