@@ -117,7 +117,7 @@ def metadata(result, placement: dict) -> dict:
     """Custom properties that make the Action reproducible (request, seed, model version); each joint target's
     provenance row also says how far the rig's own bone ended from it (`rig_max`, m)."""
     meta = dict(getattr(result.motion, "metadata", None) or {})
-    misses = getattr(getattr(result, "channels", None), "target_misses", None) or {}
+    misses = result.channels.target_misses
     if misses:
         meta["constraints"] = [{**row, "rig_max": misses[row["label"]]} if row.get("label") in misses else row
                                for row in meta.get("constraints", [])]  # fmt: skip

@@ -191,17 +191,16 @@ for name, motion in spec["motions"].items():
     print(f"FEET {name}: balls of the feet low on {int(grounded.sum())} steps, {int((grounded & (speed > 0.3)).sum())} "
           f"of them sliding faster than 0.3 m/s (frames {np.flatnonzero((grounded & (speed > 0.3)).any(axis=1)).tolist()}); "
           f"lowest {feet[:, :, 2].min():.3f} m", flush=True)
-    for t in target.joint_targets:
+    target_frames = [min(int(round(t.start * spec["fps"])) + 1, n) for t in target.joint_targets]
+    for t, f in zip(target.joint_targets, target_frames):
         joint = JOINT_NAMES[t.joint]
-        f = int(round(t.start * spec["fps"])) + 1
         scene.frame_set(f)
         have = np.array(rig.matrix_world @ rig.pose.bones[mapping.reference(joint)].head)
         off = have - space.to_armature(np.asarray(t.position))
         print(f"TARGET {name}: {joint} at {t.start:g} s (frame {f}): the rig's bone is {100 * np.linalg.norm(off):.1f} "
               f"cm from it ({100 * off[2]:+.1f} cm up)", flush=True)
     shown = np.linspace(1, n, spec["frames"]).round().astype(int)
-    for t in target.joint_targets:  # each target's frame replaces the nearest evenly spaced one
-        f = min(int(round(t.start * spec["fps"])) + 1, n)
+    for f in target_frames:  # each target's frame replaces the nearest evenly spaced one
         shown[np.argmin(np.abs(shown - f))] = f
     for k, f in enumerate(shown):
         scene.frame_set(int(f))

@@ -15,6 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import features as feat
+from ..kinematics.contact import contact_runs
 
 IDLE_LABEL = ("stand", "normal")
 STILL_JOINT_SPEED = 0.35  # m/s: the fastest joint relative to the pelvis stays under this ...
@@ -30,11 +31,8 @@ def still_stretches(raw: np.ndarray, fps: float, min_s: float = MIN_S) -> list[t
     joint = np.linalg.norm(np.diff(pos, axis=0), axis=-1).max(axis=1) * fps
     root = np.linalg.norm(raw[:-1, feat.VELOCITY_COLUMNS], axis=-1)
     turn = np.abs(raw[:-1, feat.YAW_RATE_COLUMN])
-    still = (joint < STILL_JOINT_SPEED) & (root < STILL_ROOT_SPEED) & (turn < STILL_TURN_RATE)
-    still = np.concatenate([still, [False]])
-    edges = np.flatnonzero(np.diff(np.concatenate([[False], still]).astype(int)))
-    runs = edges.reshape(-1, 2) if len(edges) % 2 == 0 else edges[:-1].reshape(-1, 2)
-    return [(int(a), int(b) + 1) for a, b in runs if (b + 1 - a) >= min_s * fps]
+    still = (joint < STILL_JOINT_SPEED) & (root < STILL_ROOT_SPEED) & (turn < STILL_TURN_RATE)  # per step
+    return [(a, b + 1) for a, b in contact_runs(still) if b + 1 - a >= min_s * fps]  # steps [a, b): frames a..b
 
 
 def idle_items(raw: np.ndarray, starts: np.ndarray, fps: float) -> list[tuple[int, int]]:
