@@ -32,8 +32,7 @@ from .target import TargetSkeleton
 ROOT_MOTION_MODES = ("full", "in_place", "vertical_only")
 #: the chain where extra target bones between mapped ones share the bend
 TORSO_CHAIN = ("pelvis", "spine1", "spine2", "spine3", "neck", "head")
-SPINE_CHAIN = TORSO_CHAIN[1:-1]  # the bones a head target tilts
-HEAD_PASSES = 3  # tilts of the spine towards a head target (each closes most of what is left)
+TILT_PASSES = 3  # tilts of the spine towards a torso target (each closes most of what is left)
 _REST = CANONICAL.rest_positions()
 _J = {n: i for i, n in enumerate(JOINT_NAMES)}
 
@@ -128,18 +127,26 @@ def retarget(
     if foot_lock and root_motion == "full" and motion.contacts is not None:
         if _lock_feet(target, mapping, al, refs, goals, heads, deltas, motion.contacts, blend, pos_c):
             world, heads, local = pose()
-    head = reach.head_goal(joint_targets, al, motion.fps, motion.num_frames)
-    if head is not None:
-        for _ in range(HEAD_PASSES):
-            _tilt_spine(target, mapping, refs, goals, world, heads, head, reach.blend_frames(motion.fps))
+    fade = reach.blend_frames(motion.fps)
+    lowest = 1  # the spine tilts from spine1 up; a lower torso target keeps the bones below it for itself
+    for joint, goal in reach.joint_goals(joint_targets, reach.TILTED, al, motion.fps, motion.num_frames).items():
+        top = TORSO_CHAIN.index(joint)
+        for _ in range(TILT_PASSES):
+            _tilt_spine(target, mapping, refs, goals, world, heads, joint, goal, TORSO_CHAIN[lowest:top], fade)
             world, heads, local = pose()
+        lowest = top
+    middles = reach.joint_goals(joint_targets, tuple(reach.MIDDLES), al, motion.fps, motion.num_frames)
+    for joint, goal in middles.items():
+        _swing_upper(target, mapping, refs, goals, heads, reach.MIDDLES[joint], goal, fade)
+    if middles:
+        world, heads, local = pose()
     limbs = reach.limb_goals(joint_targets, al, motion.fps, motion.num_frames)
     if limbs:
         for limb, goal in limbs.items():
             upper, mid, end = (refs.get(j) for j in limb)
             if None in (upper, mid, end):
                 continue
-            corr = footlock.fade_out(goal - heads[end], reach.blend_frames(motion.fps))
+            corr = footlock.fade_out(goal - heads[end], fade)
             hint = quat.rotate(deltas[limb[0]], al.direction(reach.bend_direction(limb)))
             q_upper, q_mid = two_bone_world(heads[upper], heads[mid], heads[end], heads[end] + corr, hint,
                                             soft=reach.SOFT_REACH)  # fmt: skip
@@ -235,17 +242,30 @@ def _floor(al: RestAlignment, pos_c: np.ndarray, side: str, with_ball: bool) -> 
     return footlock.Floor(al.up, height(f"{side}_ankle"), ball)
 
 
-def _tilt_spine(target, mapping, refs, goals, world, heads, goal, blend: int) -> None:
-    """Move the head towards `goal` (T,3, NaN where free) by tilting each keyed spine and neck bone an equal share.
+def _tilt_spine(target, mapping, refs, goals, world, heads, joint, goal, below, blend: int) -> None:
+    """Move `joint` towards `goal` (T,3, NaN where free) by tilting the keyed bones of the torso joints `below`
+    it an equal share each.
 
     Bones above a tilted one keep their world orientation (goals are world orientations) and ride on its tail, so
-    each tilt moves the head by its own tail's displacement; a few passes close what the shares leave.
+    each tilt moves the joint by its own tail's displacement; a few passes close what the shares leave.
     """
-    corr = footlock.fade_out(goal - heads[refs["head"]], blend)
-    bones = [target.index(mapping.joints[j]) for j in SPINE_CHAIN if j in mapping.joints]
+    corr = footlock.fade_out(goal - heads[refs[joint]], blend)
+    bones = [target.index(mapping.joints[j]) for j in below if j in mapping.joints]
     for b in bones:
         bone = quat.rotate(world[b], np.array([0.0, target.lengths[b], 0.0]))  # head to posed tail
         goals[b] = quat.multiply(quat.from_two_vectors(bone, bone + corr / len(bones)), goals[b])
+
+
+def _swing_upper(target, mapping, refs, goals, heads, limb, goal, blend: int) -> None:
+    """Turn an arm's upper bone so its elbow points at `goal` (T,3, NaN where free); the
+    bones below keep their world orientation and ride along."""
+    mid = refs.get(limb[1])
+    if mid is None or limb[0] not in mapping.joints:
+        return
+    ku = target.index(mapping.joints[limb[0]])
+    corr = footlock.fade_out(goal - heads[mid], blend)
+    bone = heads[mid] - heads[ku]
+    goals[ku] = quat.multiply(quat.from_two_vectors(bone, bone + corr), goals[ku])
 
 
 def _turn_limb(target, mapping, goals, limb, q_upper, q_mid) -> None:
