@@ -365,18 +365,15 @@ def test_joint_targets_are_met_on_the_rig(joint):
     assert np.allclose(free.alignment.to_canonical(goal), src)
 
 
-def _target_beside(joint: str, frame: int = 30):
-    """The test rig (shorter arms, turned, in cm), the free retarget, and a target 6 cm from the source joint."""
+def _target_beside(joint: str, frame: int = 30, offset=(0.03, -0.05, 0.02)):
+    """The test rig (shorter arms, turned, in cm), the free retarget, and a target `offset` (m) from the source
+    joint."""
     rows = stretched_arms(rows_for("mixamo", scale=1.2, a_pose_deg=30.0), 0.85)
     target = target_from_rows(rows, object_matrix(rot_x_deg=90.0, rot_z_deg=30.0, scale=0.01))
     mapping = auto_map(target)
-    src = WAVE.positions()[frame, J[joint]] + np.array([0.03, -0.05, 0.02])
-    return (
-        target,
-        mapping,
-        retarget(WAVE, target, mapping),
-        JointTarget(J[joint], frame / WAVE.fps, frame / WAVE.fps, src),
-    )
+    src = WAVE.positions()[frame, J[joint]] + np.asarray(offset)
+    jt = JointTarget(J[joint], frame / WAVE.fps, frame / WAVE.fps, src)
+    return target, mapping, retarget(WAVE, target, mapping), jt
 
 
 @pytest.mark.parametrize("joint, above", [("head", "head"), ("neck", "neck"), ("spine3", "neck")])
@@ -424,6 +421,22 @@ def test_an_elbow_target_turns_the_upper_arm_as_far_as_its_length_allows():
     assert np.allclose(met.bone_orientations[forearm][frame], free.bone_orientations[forearm][frame], atol=1e-6)
     far = np.abs(np.arange(WAVE.num_frames) - frame) > 12
     assert np.allclose(met.joint_positions["right_wrist"][far], free.joint_positions["right_wrist"][far], atol=1e-6)
+
+
+def test_a_knee_target_turns_the_leg_about_its_hip_to_ankle_line():
+    """5 cm aside from the source knee: 6.0 cm off on the rig, 1.2 after the leg turns about the line from hip to
+    ankle; the ankle does not move (a planted foot stays planted) and the foot keeps its orientation."""
+    target, mapping, free, jt = _target_beside("right_knee", offset=(0.05, 0.0, 0.0))
+    frame = 30
+    goal = free.alignment.to_armature(jt.position)
+    met = retarget(WAVE, target, mapping, joint_targets=[jt])
+    scale = target.world_scale()
+    before = np.linalg.norm(free.joint_positions["right_knee"][frame] - goal) * scale
+    after = np.linalg.norm(met.joint_positions["right_knee"][frame] - goal) * scale
+    assert before > 0.05 and after < 0.015, (before, after)
+    assert np.allclose(met.joint_positions["right_ankle"], free.joint_positions["right_ankle"], atol=1e-6)
+    foot = mapping.joints["right_ankle"]
+    assert np.allclose(met.bone_orientations[foot], free.bone_orientations[foot], atol=1e-6)
 
 
 # -- reading poses back ---------------------------------------------------------------------------

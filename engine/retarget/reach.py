@@ -8,8 +8,8 @@ scene position came in) and the limb's own two bones turn to reach it, the
 correction fading in and out around the target's frames. An elbow target
 turns the upper arm alone, the forearm and hand riding along (an elbow target
 6 cm aside missed by 6.4 cm on a test rig with shorter arms, now 1.4; what
-is left is the arm's length). Knees are left to the feet: turning the thigh
-would lift a planted foot. A head, neck or
+is left is the arm's length). A knee target turns the leg about its
+hip-to-ankle line instead, so a planted foot stays where it is. A head, neck or
 upper spine target is reached by tilting the rig's spine bones below it,
 each a share, so the bones above keep their orientation (the rig's torso and
 neck have other proportions too: a head target beside a walk missed by
@@ -33,8 +33,8 @@ LIMBS: dict[str, tuple[str, str, str]] = {
     for side in ("left", "right")
     for upper, mid, end in (("shoulder", "elbow", "wrist"), ("hip", "knee", "ankle"))
 }
-#: elbow -> its arm: an elbow target turns the upper arm (a knee target would lift a planted foot: not turned)
-MIDDLES: dict[str, tuple[str, str, str]] = {limb[1]: limb for limb in LIMBS.values() if limb[1].endswith("elbow")}
+#: middle joint (elbow, knee) -> its limb
+MIDDLES: dict[str, tuple[str, str, str]] = {limb[1]: limb for limb in LIMBS.values()}
 #: the torso joints a target tilts the spine for, bottom to top (the joints below each, from spine1, tilt)
 TILTED = ("spine2", "spine3", "neck", "head")
 #: fade in / out around a target (seconds)
@@ -57,8 +57,8 @@ def limb_goals(
 ) -> dict[tuple[str, str, str], np.ndarray]:
     """Per limb, armature-space positions (T,3) its end must reach (NaN on free frames).
 
-    Elbows and the torso have their own (`joint_goals`); the pelvis follows
-    the canonical one, and knees, collars and feet are met by the canonical
+    Elbows, knees and the torso have their own (`joint_goals`); the pelvis
+    follows the canonical one, and collars and feet are met by the canonical
     motion only (their misses are reported).
     """
     out: dict[tuple[str, str, str], np.ndarray] = {}

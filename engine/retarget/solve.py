@@ -137,7 +137,8 @@ def retarget(
         lowest = top
     middles = reach.joint_goals(joint_targets, tuple(reach.MIDDLES), al, motion.fps, motion.num_frames)
     for joint, goal in middles.items():
-        _swing_upper(target, mapping, refs, goals, heads, reach.MIDDLES[joint], goal, fade)
+        turn = _swing_upper if joint.endswith("elbow") else _turn_knee
+        turn(target, mapping, refs, goals, heads, reach.MIDDLES[joint], goal, fade)
     if middles:
         world, heads, local = pose()
     limbs = reach.limb_goals(joint_targets, al, motion.fps, motion.num_frames)
@@ -266,6 +267,23 @@ def _swing_upper(target, mapping, refs, goals, heads, limb, goal, blend: int) ->
     corr = footlock.fade_out(goal - heads[mid], blend)
     bone = heads[mid] - heads[ku]
     goals[ku] = quat.multiply(quat.from_two_vectors(bone, bone + corr), goals[ku])
+
+
+def _turn_knee(target, mapping, refs, goals, heads, limb, goal, blend: int) -> None:
+    """Turn a leg about its hip-to-ankle line so the knee comes towards `goal` (T,3, NaN where free): the ankle
+    stays where it is (a planted foot stays planted), the foot keeps its orientation."""
+    hip, knee, ankle = (refs.get(j) for j in limb)
+    if None in (hip, knee, ankle) or not all(j in mapping.joints for j in limb[:2]):
+        return
+    corr = footlock.fade_out(goal - heads[knee], blend)
+    axis = heads[ankle] - heads[hip]
+    axis = axis / np.maximum(np.linalg.norm(axis, axis=-1, keepdims=True), 1e-12)
+
+    def across(v: np.ndarray) -> np.ndarray:
+        return v - np.sum(v * axis, axis=-1, keepdims=True) * axis
+
+    q = quat.from_two_vectors(across(heads[knee] - heads[hip]), across(heads[knee] + corr - heads[hip]))
+    _turn_limb(target, mapping, goals, limb, q, quat.identity(q.shape[:-1]))
 
 
 def _turn_limb(target, mapping, goals, limb, q_upper, q_mid) -> None:
