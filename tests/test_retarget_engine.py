@@ -402,17 +402,22 @@ def test_torso_targets_are_met_on_the_rig_as_far_as_its_spine_reaches(joint, abo
                        free.bone_orientations[mapping.joints[above]][frame], atol=1e-6)  # fmt: skip
 
 
+def _met_beside(joint: str, offset=(0.03, -0.05, 0.02), frame: int = 30):
+    """`_target_beside`, retargeted with the target too: (target, mapping, free, met, goal in armature space,
+    (miss before, miss after) in m at the target's frame)."""
+    target, mapping, free, jt = _target_beside(joint, frame, offset)
+    goal = free.alignment.to_armature(jt.position)
+    met = retarget(WAVE, target, mapping, joint_targets=[jt])
+    misses = [np.linalg.norm(r.joint_positions[joint][frame] - goal) * target.world_scale() for r in (free, met)]
+    return target, mapping, free, met, goal, tuple(misses)
+
+
 def test_an_elbow_target_turns_the_upper_arm_as_far_as_its_length_allows():
     """6 cm from the source elbow: 6.4 cm off on this rig (its arms are shorter), 1.4 after turning the upper
     arm, which is all its length leaves (the elbow stays on the sphere around the shoulder); the forearm keeps
     its orientation and the correction fades."""
-    target, mapping, free, jt = _target_beside("right_elbow")
-    frame = 30
-    goal = free.alignment.to_armature(jt.position)
-    met = retarget(WAVE, target, mapping, joint_targets=[jt])
-    scale = target.world_scale()
-    before = np.linalg.norm(free.joint_positions["right_elbow"][frame] - goal) * scale
-    after = np.linalg.norm(met.joint_positions["right_elbow"][frame] - goal) * scale
+    target, mapping, free, met, goal, (before, after) = _met_beside("right_elbow")
+    frame, scale = 30, target.world_scale()
     shoulder = met.bone_heads[mapping.joints["right_shoulder"]][frame]
     upper = np.linalg.norm(met.joint_positions["right_elbow"][frame] - shoulder)
     reachable = abs(np.linalg.norm(goal - shoulder) - upper) * scale  # the nearest the elbow can be
@@ -426,13 +431,7 @@ def test_an_elbow_target_turns_the_upper_arm_as_far_as_its_length_allows():
 def test_a_knee_target_turns_the_leg_about_its_hip_to_ankle_line():
     """5 cm aside from the source knee: 6.0 cm off on the rig, 1.2 after the leg turns about the line from hip to
     ankle; the ankle does not move (a planted foot stays planted) and the foot keeps its orientation."""
-    target, mapping, free, jt = _target_beside("right_knee", offset=(0.05, 0.0, 0.0))
-    frame = 30
-    goal = free.alignment.to_armature(jt.position)
-    met = retarget(WAVE, target, mapping, joint_targets=[jt])
-    scale = target.world_scale()
-    before = np.linalg.norm(free.joint_positions["right_knee"][frame] - goal) * scale
-    after = np.linalg.norm(met.joint_positions["right_knee"][frame] - goal) * scale
+    target, mapping, free, met, _, (before, after) = _met_beside("right_knee", offset=(0.05, 0.0, 0.0))
     assert before > 0.05 and after < 0.015, (before, after)
     assert np.allclose(met.joint_positions["right_ankle"], free.joint_positions["right_ankle"], atol=1e-6)
     foot = mapping.joints["right_ankle"]
