@@ -116,15 +116,13 @@ class MOTION_COMPOSER_PG_settings(bpy.types.PropertyGroup):
     seed: IntProperty(name="Seed", description="Same seed and settings give the same motion", default=0, min=0)
     start_pose: EnumProperty(
         name="Start", description="How the motion begins", default="auto",
-        items=[("auto", "Auto", "Standing when the prompt only stands (the model has no standing-idle clips), "
-                "else free"),
+        items=[("auto", "Auto", "Standing when the prompt only stands (a standing-idle clip, held in place), else free"),
                ("free", "Free", "Wherever the model starts it"),
                ("rest", "Standing", "In a neutral standing pose (arms down), to follow an idle clip")],
     )  # fmt: skip
     end_pose: EnumProperty(
         name="End", description="How the motion ends", default="auto",
-        items=[("auto", "Auto", "Standing when the prompt only stands (the model has no standing-idle clips), "
-                "else free"),
+        items=[("auto", "Auto", "Standing when the prompt only stands (a standing-idle clip, held in place), else free"),
                ("free", "Free", "Wherever the model ends it"),
                ("rest", "Standing", "In a neutral standing pose (arms down), to lead into an idle clip")],
     )  # fmt: skip

@@ -1,7 +1,8 @@
 """Words in a prompt that say whether a person stays put, goes somewhere or changes posture.
 
 The text encoder knows what the corpus captions say, not what a user means by
-"stands still" (the corpus has no standing-idle clips): where a prompt's plain
+"stands still" (no corpus caption says it; the model learned standing from the
+clips' still stretches): where a prompt's plain
 words decide something, these lists decide it, in one place for the casts'
 `stays` (characters/cast.py) and the standing start and end of an idle prompt
 (constraints/standing.py).

@@ -149,7 +149,9 @@ def test_the_models_motions_skate_less_than_half_as_much_after_planting():
     before, after = (M.foot_skate_ratio([m.positions() for m in ms], 20.0) for ms in (raw, clean))
     assert after < 0.5 * before
     assert M.floor_penetration([m.positions() for m in clean]) < 1e-6
-    assert M.mean_jerk([m.positions() for m in clean], 20.0) < M.mean_jerk([m.positions() for m in raw], 20.0)
+    # no jitter added: b6's raw motions were jerkier than the cleaned ones; b9's raw are smooth enough that planting
+    # the feet adds a little (48.1 -> 49.9 m/s^3, real walks 55)
+    assert M.mean_jerk([m.positions() for m in clean], 20.0) < 1.1 * M.mean_jerk([m.positions() for m in raw], 20.0)
 
 
 def jittery(motion, amount: float, seed: int = 0):
@@ -419,7 +421,9 @@ def test_auto_ends_stand_an_idle_prompt_up_and_say_so_once():
 
 
 @NEEDS_MODEL
-def test_a_person_who_stands_still_stands_upright_where_the_model_alone_crouches_and_wanders():
+def test_a_person_who_stands_still_stands_upright_with_or_without_the_standing_ends():
+    """The model stands for an idle prompt since it learned the clips' still stretches (b9, --idle-items; b6 lay
+    down: head 0.04 m, 1.0 m of travel); "auto" also starts and ends it in the standing pose, held in place."""
     from engine.pipeline import generate
     from engine.request import GenerationRequest
 
@@ -428,8 +432,8 @@ def test_a_person_who_stands_still_stands_upright_where_the_model_alone_crouches
     stood = generate(GenerationRequest.from_dict(job)).positions()
     model = generate(GenerationRequest.from_dict({**job, "start": "free", "end": "free"})).positions()
     travel = [np.linalg.norm(p[-1, 0, :2] - p[0, 0, :2]) for p in (stood, model)]
-    assert stood[:, head, 2].min() > 1.35 and travel[0] < 0.1  # the rest pose's head is at 1.42 m
-    assert model[:, head, 2].min() < 1.3 and travel[1] > 0.3  # measured: 1.19 m, 0.94 m at 30 fps
+    assert stood[:, head, 2].min() > 1.35 and travel[0] < 0.05  # the rest pose's head is at 1.42 m
+    assert model[:, head, 2].min() > 1.3 and travel[1] < 0.2
 
 
 def test_a_clip_that_only_stands_is_held_in_place_and_anything_else_is_not():
@@ -470,8 +474,9 @@ def test_a_clip_that_only_stands_is_held_in_place_and_anything_else_is_not():
 
 @NEEDS_MODEL
 def test_a_person_standing_idle_stays_where_it_started_and_does_not_walk_off():
-    """The standing ends alone let the model walk off in between (1.6-1.9 m for seeds 0 and 2); held in place,
-    the pelvis does not travel, the feet do not skate and the body keeps standing height."""
+    """With b6 the standing ends alone let the model walk off in between (1.6-1.9 m for seeds 0 and 2); held in
+    place, the pelvis does not travel, the feet do not skate and the body keeps standing height. b9 learned the
+    clips' still stretches and stays put on its own too (0.7 cm with free ends)."""
     from engine.pipeline import generate
     from engine.request import GenerationRequest
 
@@ -482,7 +487,7 @@ def test_a_person_standing_idle_stays_where_it_started_and_does_not_walk_off():
     assert M.foot_skate_ratio([pos], held.fps) < 0.01 and pos[:, J["head"], 2].min() > 1.33
     assert all(r["max"] < 0.01 for r in held.metadata["constraints"]), held.metadata["constraints"]
     free = generate(GenerationRequest.from_dict({**job, "start": "free", "end": "free"})).root_translation
-    assert np.linalg.norm(free[:, :2] - free[0, :2], axis=-1).max() > 0.3  # the model alone walks off
+    assert np.linalg.norm(free[:, :2] - free[0, :2], axis=-1).max() < 0.1  # b6 alone walked off
 
 
 @NEEDS_MODEL
@@ -596,7 +601,8 @@ def test_a_punch_that_glides_on_both_feet_steps_instead_of_shuffling():
     out = generate(request).positions()
     knees = [J["left_knee"], J["right_knee"]]
     assert M.mean_jerk([out[:, knees]], 20.0) < 2.0 * M.mean_jerk([raw[:, knees]], 20.0)  # was 6 x
-    assert M.foot_skate_ratio([raw], 20.0) > 0.3 and M.foot_skate_ratio([out], 20.0) < 0.05
+    # b9's raw punch slides on 22 % of its foot steps (b6's 38 %)
+    assert M.foot_skate_ratio([raw], 20.0) > 0.15 and M.foot_skate_ratio([out], 20.0) < 0.05
     # the punch and the body's travel keep their speed; the legs lose what the slide was (mc-2026-12-03: upper
     # body 0.186 -> 0.184 m/s, pelvis 0.138 -> 0.137, legs 0.23 -> 0.11 with 38 % of foot steps sliding before)
     upper = [J[n] for n in J if not n.endswith(("_hip", "_knee", "_ankle", "_foot"))]

@@ -1,4 +1,4 @@
-"""tools/reproduce_model.sh with the tiny configuration: the shipped model's five stages, chained and resumable."""
+"""tools/reproduce_model.sh with the tiny configuration: the shipped model's six stages, chained and resumable."""
 
 from __future__ import annotations
 
@@ -36,10 +36,12 @@ def test_the_reproduce_script_chains_the_stages_and_skips_finished_ones(tmp_path
     recipe = json.loads((runs / "b6" / "model" / "manifest.json").read_text())["training"]["recipe"]
     assert recipe["init"] == str(runs / "b5" / "model" / "denoiser.onnx") and recipe["balance"] == 1.0
     assert recipe["impute"] and recipe["ema"] == 0.999 and recipe["lr"] == 1e-4
+    b9 = json.loads((runs / "b9" / "model" / "manifest.json").read_text())["training"]["recipe"]
+    assert b9["init"] == str(runs / "b6" / "model" / "denoiser.onnx") and b9["idle_items"] and b9["balance"] == 1.0
     b4 = json.loads((runs / "b4" / "model" / "manifest.json").read_text())["training"]["recipe"]
     assert b4["init"] == str(runs / "v1" / "model" / "denoiser.onnx") and b4["balance"] == 0.5
     again = subprocess.run(cmd, cwd=tmp_path, capture_output=True, text=True, env=env)
-    assert again.returncode == 0 and again.stdout.count("done, skipped") == 5, again.stdout
+    assert again.returncode == 0 and again.stdout.count("done, skipped") == 6, again.stdout
 
 
 def test_the_reproduce_script_rejects_an_unknown_option(tmp_path):

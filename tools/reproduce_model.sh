@@ -1,16 +1,18 @@
 #!/usr/bin/env bash
-# The shipped model from ../shared/data in one command: its five training stages, each resumable.
+# The shipped model from ../shared/data in one command: its six training stages, each resumable.
 #
 #   tools/reproduce_model.sh [--data ../shared/data] [--runs ~/.cache/motion_composer/reproduce]
 #                            [--corpus DIR (prepared; default RUNS/corpus, prepared from --data)] [--tiny]
 #
 # Stages (exported_models/MODEL_CARD.md, "Training"): v1 (180 CPU minutes from scratch, in two sittings of its
 # schedule), b4 (v1's weights with EMA, imputed observations and label balancing 0.5), b5 (b4 continued with a
-# fresh schedule), b6 (b5 with natural label frequencies, --balance 1.0): 480 CPU minutes in all. Each stage
+# fresh schedule), b6 (b5 with natural label frequencies, --balance 1.0), b9 (b6 with the clips' standing-still
+# stretches as items of their own, --idle-items, and a fresh schedule): 600 CPU minutes in all. Each stage
 # checkpoints under RUNS/<stage>/ckpt and exports to RUNS/<stage>/model; run the script again after an
-# interruption and it resumes the unfinished stage (finished ones are skipped). The schedules follow wall-clock
-# minutes, so a busy machine reproduces the recipe, not the bits. RUNS/b6/model is the model: copy its files
-# over exported_models/ (keep "step_spacing": "trailing" in the manifest). --tiny runs the toy configuration
+# interruption and it resumes the unfinished stage (finished ones are skipped). The schedules follow training
+# minutes, so a busy machine reproduces the recipe, not the bits. RUNS/b9/model is the model: copy its files
+# over exported_models/ (keep "step_spacing": "trailing" in the manifest) and rebuild the prompt vocabulary
+# (python -m engine.training.vocabulary). --tiny runs the toy configuration
 # (seconds per stage), for the test.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -55,4 +57,5 @@ stage v1 180 40000
 stage b4 100 100000 --init "$RUNS/v1/model/denoiser.onnx" "${V2[@]}" --balance 0.5
 stage b5 105 100000 --init "$RUNS/b4/model/denoiser.onnx" "${V2[@]}" --balance 0.5
 stage b6 95 100000 --init "$RUNS/b5/model/denoiser.onnx" "${V2[@]}" --balance 1.0
-echo "the model: $RUNS/b6/model"
+stage b9 120 100000 --init "$RUNS/b6/model/denoiser.onnx" "${V2[@]}" --balance 1.0 --idle-items
+echo "the model: $RUNS/b9/model"

@@ -24,10 +24,10 @@ ELBOW_BEND = 0.2  # rad, forearm forwards
 HOLD = "stands in place"  # the label of the constraints in_place adds
 HOLD_FACING_S = 0.25  # s between the held heading's samples
 ENDS = ("auto", "free", "rest")  # values of the job's "start" and "end" fields; "auto" resolves to one of the others
-#: why "auto" stands an idle prompt up: said once, in the request's warnings
+#: what "auto" did to an idle prompt: said once, in the request's warnings (the model stands for such a prompt
+#: since b9, but its ends are its own: the standing pose lets the clip drop between other clips, held in place)
 IDLE_NOTE = (
-    "the model learned no standing-idle clips (it crouches and wanders for such a prompt), so the clip {what} "
-    'in the standing pose; set {fields} to "free" to keep the model\'s own'
+    'a standing-idle prompt, so the clip {what} in the standing pose; set {fields} to "free" to keep the model\'s own'
 )
 
 
