@@ -365,27 +365,32 @@ def test_joint_targets_are_met_on_the_rig(joint):
     assert np.allclose(free.alignment.to_canonical(goal), src)
 
 
-def _target_beside(joint: str, frame: int = 30, offset=(0.03, -0.05, 0.02)):
-    """The test rig (shorter arms, turned, in cm), the free retarget, and a target `offset` (m) from the source
-    joint."""
+def _met_beside(joint: str, offset=(0.03, -0.05, 0.02), frame: int = 30):
+    """On the test rig (shorter arms, turned, in cm), a target `offset` (m) from the source joint at `frame`:
+    (target, mapping, the joint target, its armature-space goal, the free retarget, the one with the target)."""
     rows = stretched_arms(rows_for("mixamo", scale=1.2, a_pose_deg=30.0), 0.85)
     target = target_from_rows(rows, object_matrix(rot_x_deg=90.0, rot_z_deg=30.0, scale=0.01))
     mapping = auto_map(target)
     src = WAVE.positions()[frame, J[joint]] + np.asarray(offset)
     jt = JointTarget(J[joint], frame / WAVE.fps, frame / WAVE.fps, src)
-    return target, mapping, retarget(WAVE, target, mapping), jt
+    free = retarget(WAVE, target, mapping)
+    met = retarget(WAVE, target, mapping, joint_targets=[jt])
+    return target, mapping, jt, free.alignment.to_armature(src), free, met
+
+
+def _misses(target, joint: str, goal, results, frame: int = 30) -> tuple[float, ...]:
+    """How far (m) each result's joint is from `goal` at `frame`."""
+    return tuple(np.linalg.norm(r.joint_positions[joint][frame] - goal) * target.world_scale() for r in results)
 
 
 @pytest.mark.parametrize("joint, above", [("head", "head"), ("neck", "neck"), ("spine3", "neck")])
 def test_torso_targets_are_met_on_the_rig_as_far_as_its_spine_reaches(joint, above):
     """A target 6 cm from the head (neck, upper spine) at frame 30: the spine bones below it tilt it over (the
-    head: 7.0 cm off across, now 0.5; spine3, with two bones below it: 1.1); its height is the rig's (this rig's neck is shorter than the canonical one
-    scaled: the head stays 2.9 cm under the target, as tilting only lowers a head) and is left to the report.
-    The bones above keep their orientation."""
-    target, mapping, free, jt = _target_beside(joint)
+    head: 7.0 cm off across, now 0.5; spine3, with two bones below it: 1.1); its height is the rig's (this rig's
+    neck is shorter than the canonical one scaled: the head stays 2.9 cm under the target, as tilting only lowers
+    a head) and is left to the report. The bones above keep their orientation."""
+    target, mapping, jt, goal, free, met = _met_beside(joint)
     frame, up = 30, target.up_axis()
-    goal = free.alignment.to_armature(jt.position)
-    met = retarget(WAVE, target, mapping, joint_targets=[jt])
 
     def across(result) -> float:
         off = result.joint_positions[joint][frame] - goal
@@ -394,7 +399,7 @@ def test_torso_targets_are_met_on_the_rig_as_far_as_its_spine_reaches(joint, abo
     assert across(free) > 0.05 and across(met) < 0.015, (across(free), across(met))
     # what is left (the height) is the rig's miss the add-on reports beside the canonical residual
     miss = rig_misses([jt], met.joint_positions, met.alignment, WAVE.fps, target.world_scale())[jt.label]
-    left = np.linalg.norm(met.joint_positions[joint][frame] - goal) * target.world_scale()
+    (left,) = _misses(target, joint, goal, [met])
     assert miss == pytest.approx(left) and 0.02 < miss < 0.04
     far = np.abs(np.arange(WAVE.num_frames) - frame) > 12
     assert np.allclose(met.joint_positions[joint][far], free.joint_positions[joint][far], atol=1e-6)
@@ -402,21 +407,12 @@ def test_torso_targets_are_met_on_the_rig_as_far_as_its_spine_reaches(joint, abo
                        free.bone_orientations[mapping.joints[above]][frame], atol=1e-6)  # fmt: skip
 
 
-def _met_beside(joint: str, offset=(0.03, -0.05, 0.02), frame: int = 30):
-    """`_target_beside`, retargeted with the target too: (target, mapping, free, met, goal in armature space,
-    (miss before, miss after) in m at the target's frame)."""
-    target, mapping, free, jt = _target_beside(joint, frame, offset)
-    goal = free.alignment.to_armature(jt.position)
-    met = retarget(WAVE, target, mapping, joint_targets=[jt])
-    misses = [np.linalg.norm(r.joint_positions[joint][frame] - goal) * target.world_scale() for r in (free, met)]
-    return target, mapping, free, met, goal, tuple(misses)
-
-
 def test_an_elbow_target_turns_the_upper_arm_as_far_as_its_length_allows():
     """6 cm from the source elbow: 6.4 cm off on this rig (its arms are shorter), 1.4 after turning the upper
     arm, which is all its length leaves (the elbow stays on the sphere around the shoulder); the forearm keeps
     its orientation and the correction fades."""
-    target, mapping, free, met, goal, (before, after) = _met_beside("right_elbow")
+    target, mapping, _, goal, free, met = _met_beside("right_elbow")
+    before, after = _misses(target, "right_elbow", goal, [free, met])
     frame, scale = 30, target.world_scale()
     shoulder = met.bone_heads[mapping.joints["right_shoulder"]][frame]
     upper = np.linalg.norm(met.joint_positions["right_elbow"][frame] - shoulder)
@@ -431,7 +427,8 @@ def test_an_elbow_target_turns_the_upper_arm_as_far_as_its_length_allows():
 def test_a_knee_target_turns_the_leg_about_its_hip_to_ankle_line():
     """5 cm aside from the source knee: 6.0 cm off on the rig, 1.2 after the leg turns about the line from hip to
     ankle; the ankle does not move (a planted foot stays planted) and the foot keeps its orientation."""
-    target, mapping, free, met, _, (before, after) = _met_beside("right_knee", offset=(0.05, 0.0, 0.0))
+    target, mapping, _, goal, free, met = _met_beside("right_knee", offset=(0.05, 0.0, 0.0))
+    before, after = _misses(target, "right_knee", goal, [free, met])
     assert before > 0.05 and after < 0.015, (before, after)
     assert np.allclose(met.joint_positions["right_ankle"], free.joint_positions["right_ankle"], atol=1e-6)
     foot = mapping.joints["right_ankle"]

@@ -45,20 +45,17 @@ def merge(current: str, run: str, notes: list[str]) -> str:
     new_head, new = split_sections(run)
     fresh = dict(new)
     head = new_head.rstrip("\n") + "\n" + "".join(f"- {n}\n" for n in notes) + "\n"
-    out, placed = [], set()
-    first_curated = next((i for i, (t, _) in enumerate(have) if t not in fresh), len(have))
-    for i, (title, text) in enumerate(have):
-        if i == first_curated:
-            out += [fresh[t] for t, _ in new if t not in placed and t not in dict(have)]
-            placed.update(t for t, _ in new)
+    known = {title for title, _ in have}
+    added = [text for title, text in new if title not in known]  # placed before the first curated section
+    out = []
+    for title, text in have:
         if title in fresh:
-            body, kept = measured_part(text)
-            new_body, _ = measured_part(fresh[title])
-            out.append(new_body.rstrip("\n") + "\n\n" + kept if kept else fresh[title])
-            placed.add(title)
+            kept = measured_part(text)[1]
+            out.append(measured_part(fresh[title])[0].rstrip("\n") + "\n\n" + kept if kept else fresh[title])
         else:
-            out.append(text)
-    out += [fresh[t] for t, _ in new if t not in placed]
+            out += added + [text]
+            added = []
+    out += added
     return (head + "".join(s.rstrip("\n") + "\n\n" for s in out)).rstrip("\n") + "\n"
 
 

@@ -61,12 +61,7 @@ def limb_goals(
     follows the canonical one, and collars and feet are met by the canonical
     motion only (their misses are reported).
     """
-    out: dict[tuple[str, str, str], np.ndarray] = {}
-    for t in targets:
-        limb = LIMBS.get(JOINT_NAMES[t.joint])
-        if limb is not None:
-            _put(out.setdefault(limb, np.full((num_frames, 3), np.nan)), t, al, fps)
-    return out
+    return {LIMBS[end]: goal for end, goal in joint_goals(targets, tuple(LIMBS), al, fps, num_frames).items()}
 
 
 def joint_goals(
