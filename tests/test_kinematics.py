@@ -6,7 +6,7 @@ import numpy as np
 
 from engine import quaternion as quat
 from engine.eval.metrics import foot_skate_counts
-from engine.kinematics import contact, filters, ik, spline
+from engine.kinematics import contact, filters, ik, spline, swivel
 from engine.kinematics.fk import fk
 from engine.skeleton import CANONICAL, FOOT_INDICES
 
@@ -146,3 +146,39 @@ def test_a_straight_arm_bends_where_its_upper_arm_is_turned():
     hint = quat.rotate(rot[0, shoulder], np.array([0.0, 1.0, -0.3]))  # the rest hint, turned with the upper arm
     hint -= (hint @ line) / (line @ line) * line
     assert off @ hint / (np.linalg.norm(off) * np.linalg.norm(hint)) > 0.99  # up, where it pointed back untwisted
+
+
+def _arm(twists: np.ndarray, bend: float) -> np.ndarray:
+    """(F, J, 4) rest pose with the right upper arm twisted about the arm (X) per frame and the elbow bent."""
+    rot = quat.identity((len(twists), CANONICAL.num_joints))
+    shoulder, elbow = CANONICAL.index("right_shoulder"), CANONICAL.index("right_elbow")
+    rot[:, shoulder] = quat.from_axis_angle(np.array([1.0, 0.0, 0.0]) * twists[:, None])
+    rot[:, elbow] = quat.from_axis_angle(np.array([[0.0, 0.0, bend]]).repeat(len(twists), 0))
+    return rot
+
+
+def test_an_elbow_turned_to_the_far_side_is_turned_back_to_the_references_with_the_wrist_kept():
+    wrist, elbow = CANONICAL.index("right_wrist"), CANONICAL.index("right_elbow")
+    root = np.zeros((4, 3))
+    reference = _arm(np.full(4, 0.3), 0.8)
+    turned = _arm(np.full(4, 0.3 + 2.6), 0.8)  # same bend, the elbow 150 degrees round
+    out = swivel.keep_elbow_side(turned, root, wrist, reference, root)
+    got, want, before = fk(out, root)[0], fk(reference, root)[0], fk(turned, root)[0]
+    assert np.abs(got[:, wrist] - before[:, wrist]).max() < 1e-6
+    assert np.abs(got[:, elbow] - want[:, elbow]).max() < 1e-3
+
+
+def test_a_reference_arm_that_straightens_does_not_swing_a_bent_elbow_round():
+    """The side is matched by the reference elbow's position: a swivel angle about the reference's own arm line is
+    undefined where that arm is straight (ana's straightening arm in the handshake turned it 173 degrees in a frame
+    with model b9, and her bent, reached arm swung from her side to shoulder height at 4.8 m/s)."""
+    wrist, elbow, shoulder = (CANONICAL.index(f"right_{j}") for j in ("wrist", "elbow", "shoulder"))
+    frames, root = 20, np.zeros((20, 3))
+    reference = _arm(np.where(np.arange(frames) < 10, 1.4, -1.4), 0.05)  # nearly straight; its slight bend flips side
+    pos, _ = fk(reference, root)
+    target = pos[:, wrist] + 0.25 * (pos[:, shoulder] - pos[:, wrist]) + np.array([0.0, -0.15, 0.0])
+    reached = ik.two_bone(_arm(np.full(frames, 1.4), 0.05), root, wrist, target)  # the clean-up's bent arm
+    out = swivel.keep_elbow_side(reached, root, wrist, reference, root)
+    got = fk(out, root)[0]
+    assert np.abs(got[:, wrist] - target).max() < 1e-6
+    assert np.linalg.norm(np.diff(got[:, elbow], axis=0), axis=-1).max() < 0.01

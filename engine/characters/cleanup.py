@@ -14,7 +14,7 @@
    REACH_TOLERANCE: then touching wins over spacing), then the feet of every
    character whose root a reach moved are planted again, once; if the
    planted legs came too close, all of it once more (PLANTINGS).
-4. Each contact arm's elbow swivel set back to the model's own
+4. Each contact arm's elbow turned back to the model's own side
    (kinematics.swivel), the wrists unmoved.
 
 Wherever feet are planted again, the character's own keyframes (`poses`:
@@ -32,7 +32,7 @@ from .. import quaternion as quat
 from ..constraints.cleanup import cleanup
 from ..constraints.types import ConstraintSet, JointTarget
 from ..kinematics.filters import gaussian
-from ..kinematics.swivel import keep_swivel, swivel_angles
+from ..kinematics.swivel import keep_elbow_side
 from ..motion import Motion
 from ..skeleton import CANONICAL
 from .coupling import Coupling
@@ -52,7 +52,7 @@ MIN_ROUNDS, ROUNDS = 2, 4  # push-and-meet rounds: the handshake's 3rd and 4th t
 SWIVEL_ARMS = (
     CANONICAL.index("left_wrist"),
     CANONICAL.index("right_wrist"),
-)  # contact joints whose elbow swivel is kept
+)  # contact joints whose elbow side is kept
 
 
 def clean_cast(motions: list[Motion], names: list[str], interactions: list[Interaction],
@@ -124,7 +124,7 @@ def _ease_arms(motions: list[Motion], names: list[str], coupling: Coupling) -> l
 
 
 def _keep_elbows(motions: list[Motion], model: list[Motion], names: list[str], coupling: Coupling) -> list[Motion]:
-    """Each contact arm's elbow swivel set back to the model's own (kinematics.swivel): the reaches move the
+    """Each contact arm's elbow turned back to the model's own side (kinematics.swivel): the reaches move the
     wrists, and where one handed the IK an elbow on the far side of the new arm line it swung round in a frame.
     The wrists stay exactly where the contacts put them."""
     motions = list(motions)
@@ -134,8 +134,9 @@ def _keep_elbows(motions: list[Motion], model: list[Motion], names: list[str], c
             if ref.character in coupling.fixed or ref.joint not in SWIVEL_ARMS:
                 continue
             m, own = motions[k], model[k]
-            reference = swivel_angles(own.rotations, own.root_translation, ref.joint)
-            motions[k] = replace(m, rotations=keep_swivel(m.rotations, m.root_translation, ref.joint, reference))
+            rotations = keep_elbow_side(m.rotations, m.root_translation, ref.joint, own.rotations,
+                                        own.root_translation)  # fmt: skip
+            motions[k] = replace(m, rotations=rotations)
     return motions
 
 
