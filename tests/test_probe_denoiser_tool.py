@@ -2,27 +2,19 @@
 
 from __future__ import annotations
 
-import importlib.util
-import os
-from pathlib import Path
-
 import numpy as np
 import pytest
 from fixtures_corpus import canonical_walk
+from tool_loading import HAS_MODEL, MODEL_DIR, load_tool
 
 from engine import features as feat
 from engine.eval.clips import Split
 from engine.runtime import load_models
 
-ROOT = Path(__file__).resolve().parent.parent
-MODEL_DIR = Path(os.environ.get("MC_MODEL_DIR", ROOT / "exported_models"))
 
-
-@pytest.mark.skipif(not (MODEL_DIR / "manifest.json").exists(), reason="needs the trained model")
+@pytest.mark.skipif(not HAS_MODEL, reason="needs the trained model")
 def test_a_walk_shown_with_little_noise_comes_back_walking_and_sampling_is_reported_beside_it():
-    spec = importlib.util.spec_from_file_location("probe_denoiser", ROOT / "tools" / "probe_denoiser.py")
-    tool = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(tool)
+    tool = load_tool("probe_denoiser")
     clips = [feat.encode(canonical_walk(seconds=4.0, fps=20.0, yaw0=y)) for y in (0.0, 1.0)]
     split = Split(clips, ["walk", "walk"], ["normal", "normal"], ["a", "b"], np.zeros(2, bool), 20.0)
     row = tool.probe(load_models(MODEL_DIR, "cpu", 2), split, ("walk", "normal"), times=(50, 999), draws=1)
