@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 import torch
 
+from engine import diffusion
 from engine import features as feat
 from engine.eval import demo_motion
 from engine.training.balance import CaptionChooser, clip_probabilities
@@ -148,3 +149,13 @@ def test_a_checkpoint_exports_its_average_by_default_and_its_raw_weights_on_requ
         state = onnx_state_dict(out / "denoiser.onnx")
         assert all(torch.equal(state[name], value) for name, value in source.state_dict().items())
         assert json.loads((out / "manifest.json").read_text())["training"]["weights"] == ("raw" if raw else "ema")
+
+
+def test_training_times_put_the_asked_share_at_the_noisy_end_and_are_unchanged_without_it():
+    n = 20000
+    plain = diffusion.training_times(np.random.default_rng(3), n)
+    assert np.array_equal(plain, np.random.default_rng(3).integers(0, diffusion.NUM_TRAIN_STEPS, size=n))
+    times = diffusion.training_times(np.random.default_rng(3), n, high_share=0.4)
+    assert times.min() >= 0 and times.max() < diffusion.NUM_TRAIN_STEPS
+    noisy = (times >= diffusion.HIGH_NOISE_FROM).mean()
+    assert abs(noisy - (0.4 + 0.6 * 0.4)) < 0.015  # 40 % drawn there, and the uniform rest's 40 % share of it

@@ -139,7 +139,7 @@ def choose_device(name: str) -> torch.device:
 def losses(model, batch, ab, mean_t, std_t, rng, args, fps: float) -> dict[str, torch.Tensor]:
     """Every loss term of one batch, and their weighted sum under "loss"."""
     x0, obs, mask, valid, text = batch
-    t = torch.from_numpy(rng.integers(0, diffusion.NUM_TRAIN_STEPS, size=len(x0))).to(x0.device)
+    t = torch.from_numpy(diffusion.training_times(rng, len(x0), args.high_noise)).to(x0.device)
     a = ab[t][:, None, None]
     x_t = a.sqrt() * x0 + (1 - a).sqrt() * torch.randn_like(x0)
     pred = model(x_t, t, text, obs, mask, valid)
@@ -296,6 +296,12 @@ def parse_args(argv=None):
     ap.add_argument("--geo-vel", type=float, default=0.0, help="weight of the FK joint-velocity loss")
     ap.add_argument("--geo-foot", type=float, default=0.0, help="weight of the FK planted-foot speed loss")
     ap.add_argument("--geo-signal", action="store_true", help="weight the FK losses by each sample's signal level")
+    ap.add_argument(
+        "--high-noise",
+        type=float,
+        default=0.0,
+        help="share of samples whose diffusion time is drawn from the noisiest 40 %% (the rest: uniform)",
+    )
     ap.add_argument("--impute", action="store_true", help="observed values overwrite the noisy input (CondMDI)")
     ap.add_argument("--obs-prob", type=float, default=0.36, help="share of samples that carry observations")
     ap.add_argument("--balance", type=float, default=1.0, help="label-pair sampling exponent (1: by data, 0: flat)")
