@@ -1,4 +1,4 @@
-"""Noise schedule shared by training and the numpy sampler (one definition)."""
+"""Noise schedule shared by training and the numpy sampler (one definition), and the diffusion times training draws."""
 
 from __future__ import annotations
 
